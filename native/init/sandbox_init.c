@@ -1,0 +1,199 @@
+/* sandbox-init: the first process of every sandbox, on both backends.
+ *
+ * Usage (built by the executor, never by hand):  sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]
+ *
+ * Why an init of our own:
+ *  - the command runs as an ordinary process (not the namespace's pid 1, whose default signal
+ *    dispositions differ), and every orphan it leaves is reaped here (child subreaper);
+ *  - when the command exits, or the executor asks (a byte or EOF on CONTROL_FD), every remaining
+ *    process of the sandbox is SIGKILLed, so nothing outlives the execution;
+ *  - the rusage of the whole tree is exact: the addon's own wait4 would include the memory of the
+ *    Node process that spawned us (clone(CLONE_VM) + execve records the old mm's peak RSS);
+ *  - what the sandbox really enforces (uid, capabilities, no_new_privs, seccomp, namespaces,
+ *    rlimits) is attested from inside and reported, so nobody has to trust configuration.
+ * The report travels on REPORT_FD, a pipe the command never sees (close-on-exec, not dumpable). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init_report.h"
+
+static const char *const NAMESPACE_FILES[SANDBOX_NS_COUNT] = {
+    "/proc/self/ns/user", "/proc/self/ns/mnt", "/proc/self/ns/pid",   "/proc/self/ns/net",
+    "/proc/self/ns/ipc",  "/proc/self/ns/uts", "/proc/self/ns/cgroup"};
+static const int RLIMIT_ORDER[SANDBOX_RLIMIT_COUNT] = {RLIMIT_CPU,  RLIMIT_DATA,  RLIMIT_FSIZE, RLIMIT_NOFILE,
+                                                       RLIMIT_CORE, RLIMIT_STACK, RLIMIT_NPROC};
+
+static void fail(const char *what) {
+  fprintf(stderr, "sandbox-init: %s: %s\n", what, strerror(errno));
+  _exit(125);
+}
+
+static int parse_fd(const char *text) {
+  char *end = NULL;
+  long value = strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || value < 0 || value > 65535) {
+    fprintf(stderr, "sandbox-init: bad fd '%s'\n", text);
+    _exit(125);
+  }
+  return (int)value;
+}
+
+/* Reads "Key:\tvalue" from /proc/self/status; returns 0 when absent. */
+static uint64_t status_field(const char *status, const char *key, int base) {
+  const char *at = strstr(status, key);
+  if (at == NULL) return 0;
+  return strtoull(at + strlen(key), NULL, base);
+}
+
+static void attest(struct sandbox_report *report) {
+  char status[8192];
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  ssize_t got = fd >= 0 ? read(fd, status, sizeof status - 1) : -1;
+  if (fd >= 0) close(fd);
+  status[got > 0 ? got : 0] = '\0';
+  report->cap_effective = status_field(status, "\nCapEff:", 16);
+  report->cap_bounding = status_field(status, "\nCapBnd:", 16);
+  report->no_new_privs = (int32_t)status_field(status, "\nNoNewPrivs:", 10);
+  report->seccomp_mode = (int32_t)status_field(status, "\nSeccomp:", 10);
+  report->uid = (int32_t)getuid();
+  report->gid = (int32_t)getgid();
+  for (int i = 0; i < SANDBOX_NS_COUNT; i++) {
+    struct stat st;
+    report->ns_inode[i] = stat(NAMESPACE_FILES[i], &st) == 0 ? (uint64_t)st.st_ino : 0;
+  }
+  for (int i = 0; i < SANDBOX_RLIMIT_COUNT; i++) {
+    struct rlimit limit;
+    report->rlimit_cur[i] = getrlimit(RLIMIT_ORDER[i], &limit) == 0 ? (uint64_t)limit.rlim_cur : 0;
+  }
+}
+
+/* rchar/wchar of this process, which include every child reaped so far; -1 when unavailable.
+ * io_fd is opened before we become non-dumpable (which makes /proc/self/io unopenable). */
+static void read_io(int io_fd, int64_t *read_bytes, int64_t *write_bytes) {
+  char text[1024];
+  *read_bytes = *write_bytes = -1;
+  if (io_fd < 0) return;
+  ssize_t got = pread(io_fd, text, sizeof text - 1, 0);
+  if (got <= 0) return;
+  text[got] = '\0';
+  const char *r = strstr(text, "rchar:");
+  const char *w = strstr(text, "wchar:");
+  if (r) *read_bytes = strtoll(r + 6, NULL, 10);
+  if (w) *write_bytes = strtoll(w + 6, NULL, 10);
+}
+
+static pid_t start_command(char **argv, const sigset_t *original_mask, int *exec_errno) {
+  int errpipe[2];
+  if (pipe2(errpipe, O_CLOEXEC) != 0) fail("pipe2");
+  pid_t pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, original_mask, NULL);
+    execve(argv[0], argv, environ);
+    int err = errno;
+    (void)!write(errpipe[1], &err, sizeof err);
+    _exit(127);
+  }
+  close(errpipe[1]);
+  int err = 0;
+  ssize_t got;
+  do got = read(errpipe[0], &err, sizeof err);
+  while (got < 0 && errno == EINTR);
+  close(errpipe[0]);
+  *exec_errno = got == (ssize_t)sizeof err ? err : 0;
+  return pid;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5 || strcmp(argv[3], "--") != 0) {
+    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]\n");
+    return 125;
+  }
+  int report_fd = parse_fd(argv[1]);
+  int control_fd = parse_fd(argv[2]);
+  if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(control_fd, F_SETFD, FD_CLOEXEC) != 0) fail("fcntl");
+  int io_fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+  /* Not dumpable: the command runs as the same uid and must not reach our fds via /proc. */
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) fail("prctl(PR_SET_DUMPABLE)");
+  /* Orphans of the command are reparented to us (this matters under bwrap, where we are pid 2). */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("prctl(PR_SET_CHILD_SUBREAPER)");
+
+  sigset_t handled, original_mask;
+  sigemptyset(&handled);
+  sigaddset(&handled, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &handled, &original_mask) != 0) fail("sigprocmask");
+  int sigfd = signalfd(-1, &handled, SFD_CLOEXEC);
+  if (sigfd < 0) fail("signalfd");
+
+  struct sandbox_report report;
+  memset(&report, 0, sizeof report);
+  report.magic = SANDBOX_REPORT_MAGIC;
+  attest(&report);
+  int64_t own_read = 0, own_write = 0;
+  read_io(io_fd, &own_read, &own_write);
+
+  pid_t command = start_command(argv + 4, &original_mask, &report.exec_errno);
+  int command_done = 0, kill_requested = 0, remaining_killed = 0;
+  if (report.exec_errno != 0) report.end = SANDBOX_END_EXEC_FAILED;
+
+  for (;;) {
+    int status;
+    struct rusage ignored;
+    pid_t pid;
+    while ((pid = wait4(-1, &status, WNOHANG | __WALL, &ignored)) > 0) {
+      report.processes_started++;
+      if (pid == command) {
+        command_done = 1;
+        if (report.end == 0 && WIFEXITED(status)) {
+          report.end = SANDBOX_END_EXITED;
+          report.exit_code = WEXITSTATUS(status);
+        } else if (report.end == 0 && WIFSIGNALED(status)) {
+          report.end = SANDBOX_END_SIGNALED;
+          report.term_signal = WTERMSIG(status);
+        }
+      }
+    }
+    if (pid < 0 && errno == ECHILD) break; /* nobody left */
+    if ((command_done || kill_requested) && !remaining_killed) {
+      kill(-1, SIGKILL); /* everything in the sandbox but us (and bwrap's pid 1) */
+      remaining_killed = 1;
+      continue;
+    }
+    struct pollfd watch[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = control_fd, .events = POLLIN}};
+    int watched = kill_requested ? 1 : 2;
+    if (poll(watch, watched, -1) < 0 && errno != EINTR) fail("poll");
+    if (watch[0].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      (void)!read(sigfd, &info, sizeof info);
+    }
+    if (watched == 2 && watch[1].revents) {
+      /* The executor wants the tree gone (timeout, limit), or it went away (EOF). */
+      kill_requested = 1;
+      if (!command_done && report.end != SANDBOX_END_EXEC_FAILED) report.end = SANDBOX_END_KILLED;
+    }
+  }
+
+  struct rusage usage;
+  if (getrusage(RUSAGE_CHILDREN, &usage) == 0) {
+    report.user_cpu_us = (uint64_t)usage.ru_utime.tv_sec * 1000000u + (uint64_t)usage.ru_utime.tv_usec;
+    report.system_cpu_us = (uint64_t)usage.ru_stime.tv_sec * 1000000u + (uint64_t)usage.ru_stime.tv_usec;
+    report.peak_rss_kb = (uint64_t)usage.ru_maxrss;
+  }
+  read_io(io_fd, &report.io_read_bytes, &report.io_write_bytes);
+  if (report.io_read_bytes >= 0) report.io_read_bytes -= own_read;
+  if (report.io_write_bytes >= 0) report.io_write_bytes -= own_write;
+  if (write(report_fd, &report, sizeof report) != (ssize_t)sizeof report) fail("write report");
+  return 0;
+}

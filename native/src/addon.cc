@@ -1,0 +1,113 @@
+// The addon's whole surface (typed in src/sandbox/native.d.ts):
+//   spawn(plan, onExit) -> { id, pid, fds }    signal(id, signo)    killTree(id)
+//   seccompProgram() -> Buffer                 seccompDenied() -> string[]
+#include <fcntl.h>
+#include <napi.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <unordered_map>
+
+#include "exit_watch.h"
+#include "plan_from_js.h"
+#include "seccomp_policy.h"
+#include "spawn.h"
+
+namespace sandbox {
+namespace {
+
+Napi::Error spawn_error(Napi::Env env, const SpawnError& e) {
+  const char* name = strerrorname_np(e.error);
+  std::string errno_name = name ? name : "E" + std::to_string(e.error);
+  Napi::Error error = Napi::Error::New(env, e.step + ": " + errno_name + " (" + strerror(e.error) + ")");
+  error.Set("code", "ESANDBOXSPAWN");
+  error.Set("step", e.step);
+  error.Set("errno", errno_name);
+  return error;
+}
+
+// The init binary is executed by fd (it is not inside the sandbox's root); opened once per path.
+int init_exec_fd(Napi::Env env, const std::string& path) {
+  static std::unordered_map<std::string, int> opened;
+  auto it = opened.find(path);
+  if (it != opened.end()) return it->second;
+  int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) throw spawn_error(env, SpawnError{"open(" + path + ")", errno});
+  opened[path] = fd;
+  return fd;
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "spawn(plan, onExit) expects an object and a function");
+  }
+  Napi::Object js_plan = info[0].As<Napi::Object>();
+  SpawnPlan plan = plan_from_js(js_plan);
+  int init_fd = plan.sandboxed ? init_exec_fd(env, js_plan.Get("initPath").ToString().Utf8Value()) : -1;
+  const sock_fprog* program = nullptr;
+  if (plan.apply_seccomp) {
+    const SeccompPolicy& policy = seccomp_policy();
+    if (!policy.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + policy.error);
+    program = &policy.program;
+  }
+  SpawnedChild child;
+  try {
+    child = spawn_child(plan, init_fd, program);
+  } catch (const SpawnError& e) {
+    throw spawn_error(env, e);
+  }
+  ExitWatch* watch = ExitWatch::start(env, child, info[1].As<Napi::Function>());
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", watch->id());
+  out.Set("pid", child.pid);
+  Napi::Array fds = Napi::Array::New(env, child.parent_fds.size());
+  for (uint32_t i = 0; i < child.parent_fds.size(); i++) fds.Set(i, child.parent_fds[i]);
+  out.Set("fds", fds);
+  return out;
+}
+
+ExitWatch* watch_arg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a child id");
+  return ExitWatch::find(info[0].As<Napi::Number>().Uint32Value());
+}
+
+Napi::Value Signal(const Napi::CallbackInfo& info) {
+  ExitWatch* watch = watch_arg(info);
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a signal number");
+  return Napi::Boolean::New(info.Env(), watch != nullptr && watch->signal(info[1].As<Napi::Number>().Int32Value()));
+}
+
+Napi::Value KillTree(const Napi::CallbackInfo& info) {
+  ExitWatch* watch = watch_arg(info);
+  return Napi::Boolean::New(info.Env(), watch != nullptr && watch->kill_tree());
+}
+
+Napi::Value SeccompProgram(const Napi::CallbackInfo& info) {
+  const SeccompPolicy& policy = seccomp_policy();
+  if (!policy.error.empty()) throw Napi::Error::New(info.Env(), "seccomp filter: " + policy.error);
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), reinterpret_cast<const uint8_t*>(policy.filter.data()),
+                                     policy.filter.size() * sizeof(sock_filter));
+}
+
+Napi::Value SeccompDenied(const Napi::CallbackInfo& info) {
+  const SeccompPolicy& policy = seccomp_policy();
+  Napi::Array out = Napi::Array::New(info.Env(), policy.denied.size());
+  for (uint32_t i = 0; i < policy.denied.size(); i++) out.Set(i, policy.denied[i]);
+  return out;
+}
+
+}  // namespace
+}  // namespace sandbox
+
+static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
+  using namespace sandbox;
+  exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
+  exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
+  exports.Set("killTree", Napi::Function::New(env, KillTree, "killTree"));
+  exports.Set("seccompProgram", Napi::Function::New(env, SeccompProgram, "seccompProgram"));
+  exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
+  return exports;
+}
+
+NODE_API_MODULE(sandbox_native, InitSandboxAddon)

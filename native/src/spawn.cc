@@ -1,0 +1,270 @@
+// Parent side of a spawn: prepare everything, clone, write the id maps, release the child, and
+// wait (briefly: until execve) for success or the {step, errno} of the first failure.
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "child_recipe.h"
+#include "child_steps.h"
+
+namespace sandbox {
+namespace {
+
+constexpr size_t kChildStackSize = 256 * 1024;
+
+// Owns fds until released, so every early throw closes what it opened.
+struct FdSet {
+  std::vector<int> fds;
+  int add(int fd) {
+    fds.push_back(fd);
+    return fd;
+  }
+  void close_one(int& fd) {
+    if (fd < 0) return;
+    auto it = std::find(fds.begin(), fds.end(), fd);
+    if (it != fds.end()) fds.erase(it);
+    ::close(fd);
+    fd = -1;
+  }
+  void release(int fd) {
+    auto it = std::find(fds.begin(), fds.end(), fd);
+    if (it != fds.end()) fds.erase(it);
+  }
+  ~FdSet() {
+    for (int fd : fds) ::close(fd);
+  }
+};
+
+struct Pipe {
+  int read = -1, write = -1;
+};
+
+Pipe make_pipe(FdSet& owned, const char* what) {
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) throw SpawnError{std::string("pipe2(") + what + ")", errno};
+  return Pipe{owned.add(ends[0]), owned.add(ends[1])};
+}
+
+// One stack, reused: spawns are synchronous on Node's main thread and the child leaves the stack
+// at execve (or has been reaped on failure) before spawn_child returns.
+void* child_stack() {
+  static void* stack = nullptr;
+  if (stack == nullptr) {
+    void* mapped = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mapped == MAP_FAILED) throw SpawnError{"mmap(child stack)", errno};
+    stack = mapped;
+  }
+  return static_cast<char*>(stack) + kChildStackSize;
+}
+
+int dev_null() {
+  static int fd = -1;
+  if (fd < 0) {
+    fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw SpawnError{"open(/dev/null)", errno};
+  }
+  return fd;
+}
+
+void write_proc_file(pid_t pid, const char* name, const std::string& text) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw SpawnError{name, errno};
+  ssize_t wrote = write(fd, text.data(), text.size());
+  int err = errno;
+  close(fd);
+  if (wrote != (ssize_t)text.size()) throw SpawnError{name, wrote < 0 ? err : EIO};
+}
+
+void write_id_maps(pid_t pid, const SpawnPlan& plan) {
+  // Unprivileged writers may map their own gid only after giving up setgroups().
+  if (plan.deny_setgroups) write_proc_file(pid, "setgroups", "deny");
+  write_proc_file(pid, "uid_map", std::to_string(plan.inside_uid) + " " + std::to_string(plan.outside_uid) + " 1\n");
+  write_proc_file(pid, "gid_map", std::to_string(plan.inside_gid) + " " + std::to_string(plan.outside_gid) + " 1\n");
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+void reap_failed(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program) {
+  FdSet owned;
+  SpawnedChild result;
+  ChildContext ctx{};
+  ctx.sandboxed = plan.sandboxed;
+
+  std::vector<ChildMount> mounts;
+  for (const MountOp& op : plan.mounts) {
+    mounts.push_back(ChildMount{op.kind, op.source.c_str(), op.target.c_str(),
+                                op.data.empty() ? nullptr : op.data.c_str(), op.flags, op.read_only});
+  }
+  ctx.mounts = mounts.data();
+  ctx.mount_count = (int)mounts.size();
+  if (plan.rlimits.size() > (size_t)kMaxRlimits) throw SpawnError{"plan(rlimits)", E2BIG};
+  ctx.rlimits = plan.rlimits.data();
+  ctx.rlimit_count = (int)plan.rlimits.size();
+
+  std::vector<char*> argv = c_strings(plan.argv);
+  std::vector<char*> envp = c_strings(plan.envp);
+  ctx.argv = argv.data();
+  ctx.envp = envp.data();
+  ctx.cwd = plan.cwd.c_str();
+  ctx.hostname = plan.hostname.c_str();
+  std::string pid_max_text = std::to_string(plan.max_processes);
+  ctx.pid_max_path = plan.sandboxed && plan.max_processes > 0 ? "/proc/sys/kernel/pid_max" : nullptr;
+  ctx.pid_max_text = pid_max_text.c_str();
+  // Sandboxed: become the inside ids (mapped by the parent). Plain: optionally drop to the outside ids.
+  ctx.switch_identity = plan.sandboxed || plan.run_as_outside_user;
+  ctx.inside_uid = plan.sandboxed ? plan.inside_uid : plan.outside_uid;
+  ctx.inside_gid = plan.sandboxed ? plan.inside_gid : plan.outside_gid;
+  ctx.may_setgroups = plan.sandboxed ? !plan.deny_setgroups : plan.run_as_outside_user;
+  ctx.apply_seccomp = plan.apply_seccomp;
+  ctx.seccomp_program = seccomp_program;
+  ctx.exec_path = plan.exec_path.c_str();
+  ctx.exec_fd = -1;
+
+  // The child's fd table: 0..n-1 as planned, then REPORT_FD and CONTROL_FD for sandbox-init,
+  // then (sandboxed) the init binary itself, executed by fd because it is not inside the new root.
+  const int planned = (int)plan.fds.size();
+  int extra = (plan.with_init ? 2 : 0) + (plan.sandboxed ? 1 : 0) + 1;
+  if (planned + extra > kMaxFdMoves) throw SpawnError{"plan(fds)", E2BIG};
+  std::vector<int> child_ends;
+  for (int target = 0; target < planned; target++) {
+    int source = -1;
+    switch (plan.fds[target]) {
+      case FdKind::Null:
+        source = dev_null();
+        result.parent_fds.push_back(-1);
+        break;
+      case FdKind::PipeFromChild: {
+        Pipe p = make_pipe(owned, "output");
+        source = p.write;
+        child_ends.push_back(p.write);
+        result.parent_fds.push_back(p.read);
+        break;
+      }
+      case FdKind::PipeToChild: {
+        Pipe p = make_pipe(owned, "input");
+        source = p.read;
+        child_ends.push_back(p.read);
+        result.parent_fds.push_back(p.write);
+        break;
+      }
+    }
+    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{source, target, false};
+  }
+  int next_target = planned;
+  if (plan.with_init) {
+    Pipe report = make_pipe(owned, "report");
+    Pipe control = make_pipe(owned, "control");
+    child_ends.push_back(report.write);
+    child_ends.push_back(control.read);
+    result.report_fd = report.read;
+    result.control_fd = control.write;
+    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{report.write, next_target++, false};
+    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{control.read, next_target++, false};
+  }
+  if (plan.sandboxed) {
+    ctx.exec_fd = next_target;
+    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{init_exec_fd, next_target++, true};
+  }
+  Pipe errors = make_pipe(owned, "errors");
+  ctx.error_fd_target = next_target;
+  ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{errors.write, next_target++, true};
+  ctx.keep_fds_below = next_target;
+  Pipe sync;
+  if (plan.sandboxed) sync = make_pipe(owned, "sync");
+  int highest = std::max({next_target, sync.read, sync.write});
+  for (int i = 0; i < ctx.fd_move_count; i++) highest = std::max(highest, ctx.fd_moves[i].source);
+  ctx.fd_high_base = highest + 1;
+  ctx.error_write_fd = errors.write;
+  ctx.sync_read_fd = sync.read;
+  ctx.sync_write_fd = sync.write;
+
+  int flags = CLONE_VM | CLONE_PIDFD | SIGCHLD;
+  if (plan.sandboxed) {
+    flags |= CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+    if (plan.new_network) flags |= CLONE_NEWNET;
+  }
+  ctx.clone_flags = flags;
+
+  // No Node signal handler may run in the child before it resets them: block all around clone.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int pidfd = -1;
+  pid_t pid = clone(child_main, child_stack(), flags, &ctx, &pidfd);
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) throw SpawnError{"clone", clone_errno};
+  owned.add(pidfd);
+
+  for (int fd : child_ends) owned.close_one(fd);
+  owned.close_one(errors.write);
+  owned.close_one(sync.read);
+
+  if (plan.sandboxed) {
+    try {
+      write_id_maps(pid, plan);
+    } catch (...) {
+      reap_failed(pid);
+      throw;
+    }
+    char go = 1;
+    if (write(sync.write, &go, 1) != 1) {
+      int err = errno;
+      reap_failed(pid);
+      throw SpawnError{"release child", err};
+    }
+    owned.close_one(sync.write);
+  }
+
+  ChildError failure{0, 0, -1};
+  ssize_t got;
+  do got = read(errors.read, &failure, sizeof failure);
+  while (got < 0 && errno == EINTR);
+  if (got == (ssize_t)sizeof failure) {
+    reap_failed(pid);
+    std::string step = step_name(failure.step);
+    if (failure.mount_index >= 0 && failure.mount_index < (int)plan.mounts.size()) {
+      const MountOp& op = plan.mounts[failure.mount_index];
+      // name the sandbox path, not the staging one
+      step += " " + (op.target.rfind("/newroot", 0) == 0 ? op.target.substr(8) : op.target);
+      if (op.kind == MountOp::Kind::Bind) step += " from " + op.source.substr(8);
+    }
+    throw SpawnError{step, failure.error};
+  }
+
+  result.pid = pid;
+  result.pidfd = pidfd;
+  owned.release(pidfd);
+  for (int fd : result.parent_fds) owned.release(fd);
+  owned.release(result.report_fd);
+  owned.release(result.control_fd);
+  return result;
+}
+
+}  // namespace sandbox

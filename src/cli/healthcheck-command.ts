@@ -1,0 +1,1 @@
+export async function healthcheckCommand(_args: string[]): Promise<number> { throw new Error("not yet"); }

@@ -1,0 +1,215 @@
+// Every setting, from the environment, validated once at start-up (CONTRACT.md section 6 plus
+// ours). A bad value stops the start with one line per problem naming the variable and the fix.
+import { realpathSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const truthy = new Set(['1', 'true', 'yes', 'on']);
+const falsy = new Set(['0', 'false', 'no', 'off', '']);
+
+const flag = (defaultValue: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return defaultValue;
+      const v = value.trim().toLowerCase();
+      if (truthy.has(v)) return true;
+      if (falsy.has(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got '${value}'` });
+      return z.NEVER;
+    });
+
+const integer = (defaultValue: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return defaultValue;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got '${value}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const httpUrl = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value.trim() === '') return undefined;
+    try {
+      const url = new URL(value.trim());
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
+      return url.toString().replace(/\/+$/, '');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected an http(s) URL such as http://control-plane:8000, got '${value}'` });
+      return z.NEVER;
+    }
+  });
+
+const EnvSchema = z.object({
+  EXECUTOR_PORT: integer(8080, 0, 65535),
+  EXECUTOR_HOST: z.string().optional().default('0.0.0.0'),
+  WORKSPACE_PATH: z.string().optional().default('/workspace'),
+  STATE_PATH: optionalText,
+  DEPENDENCY_PATH: z.string().optional().default('/opt/sandbox-venv'),
+  CONTROL_PLANE_URL: httpUrl,
+  INTERNAL_API_TOKEN: optionalText,
+  EXECUTOR_API_TOKEN: optionalText,
+  CONTAINER_ID: optionalText,
+  POD_NAME: optionalText,
+  HOSTNAME: optionalText,
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .default('info')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'silent']))
+    .transform((v) => (v === 'warning' ? 'warn' : v)),
+  LOG_FORMAT: z
+    .string()
+    .optional()
+    .default('json')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(['json', 'text'])),
+  MAX_MEMORY_MB: integer(512, 16, 1048576),
+  MAX_EXECUTION_TIME: integer(300, 1, 3600),
+  MAX_CPU_SECONDS: integer(0, 0, 86400),
+  MAX_CONCURRENT_EXECUTIONS: integer(100, 1, 10000),
+  MAX_PROCESSES: integer(512, 301, 65536),
+  MAX_OPEN_FILES: integer(1024, 16, 1048576),
+  MAX_FILE_SIZE_MB: integer(1024, 1, 1048576),
+  MAX_OUTPUT_BYTES: integer(61440, 1024, 61440),
+  MAX_OUTPUT_TOTAL_MB: integer(64, 1, 4096),
+  MAX_ARTIFACTS: integer(1000, 0, 100000),
+  ISOLATION: z
+    .string()
+    .optional()
+    .default('auto')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(['auto', 'native', 'bwrap', 'none'])),
+  DISABLE_BWRAP: flag(false),
+  SANDBOX_NETWORK: flag(false),
+  SANDBOX_HOST_UID: integer(1000000, 1, 4294967294),
+  SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
+  SHUTDOWN_GRACE_SECONDS: integer(30, 0, 3600),
+  RESULT_RETENTION_HOURS: integer(24, 1, 24 * 365),
+  DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
+});
+
+export type Isolation = 'auto' | 'native' | 'bwrap' | 'none';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** resolved through symlinks */
+  workspaceRoot: string;
+  stateDir: string;
+  dependencyDir: string;
+  controlPlaneUrl: string | undefined;
+  internalApiToken: string | undefined;
+  apiToken: string | undefined;
+  containerId: string;
+  podName: string | undefined;
+  logLevel: string;
+  logFormat: 'json' | 'text';
+  limits: {
+    memoryMb: number;
+    defaultTimeoutSeconds: number;
+    /** 0: the execution's wall timeout */
+    cpuSeconds: number;
+    maxProcesses: number;
+    openFiles: number;
+    fileSizeMb: number;
+    outputBytesPerStream: number;
+    outputTotalBytes: number;
+    artifacts: number;
+  };
+  maxConcurrentExecutions: number;
+  isolation: Isolation;
+  disableBwrap: boolean;
+  network: boolean;
+  /** the unprivileged host ids sandboxes run as when the server itself is root */
+  rootServerSandboxUid: number;
+  rootServerSandboxGid: number;
+  shutdownGraceSeconds: number;
+  resultRetentionHours: number;
+  dependencyInstallTimeoutSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function resolveWorkspace(value: string): string {
+  // The control plane may pass its storage URL; the session's storage is mounted at /workspace.
+  const raw = value.startsWith('s3://') ? '/workspace' : value;
+  const absolute = path.resolve(raw);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    return absolute; // created at start-up; resolved again then
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const workspaceRoot = resolveWorkspace(e.WORKSPACE_PATH);
+  const stateDir = path.resolve(e.STATE_PATH ?? defaultStateDir(workspaceRoot));
+  return {
+    port: e.EXECUTOR_PORT,
+    host: e.EXECUTOR_HOST,
+    workspaceRoot,
+    stateDir,
+    dependencyDir: path.resolve(e.DEPENDENCY_PATH),
+    controlPlaneUrl: e.CONTROL_PLANE_URL,
+    internalApiToken: e.INTERNAL_API_TOKEN,
+    apiToken: e.EXECUTOR_API_TOKEN,
+    containerId: e.CONTAINER_ID ?? e.HOSTNAME ?? os.hostname(),
+    podName: e.POD_NAME,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    limits: {
+      memoryMb: e.MAX_MEMORY_MB,
+      defaultTimeoutSeconds: e.MAX_EXECUTION_TIME,
+      cpuSeconds: e.MAX_CPU_SECONDS,
+      maxProcesses: e.MAX_PROCESSES,
+      openFiles: e.MAX_OPEN_FILES,
+      fileSizeMb: e.MAX_FILE_SIZE_MB,
+      outputBytesPerStream: e.MAX_OUTPUT_BYTES,
+      outputTotalBytes: e.MAX_OUTPUT_TOTAL_MB * 1024 * 1024,
+      artifacts: e.MAX_ARTIFACTS,
+    },
+    maxConcurrentExecutions: e.MAX_CONCURRENT_EXECUTIONS,
+    isolation: e.ISOLATION,
+    disableBwrap: e.DISABLE_BWRAP,
+    network: e.SANDBOX_NETWORK,
+    rootServerSandboxUid: e.SANDBOX_HOST_UID,
+    rootServerSandboxGid: e.SANDBOX_HOST_GID,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    resultRetentionHours: e.RESULT_RETENTION_HOURS,
+    dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
+  };
+}
+
+/** Beside the workspace, never inside it: no sandbox can see the journal or the generated /etc. */
+function defaultStateDir(workspaceRoot: string): string {
+  const parent = path.dirname(workspaceRoot);
+  if (parent === '/') return '/var/lib/sandbox-executor';
+  return path.join(parent, `.sandbox-executor-state-${path.basename(workspaceRoot)}`);
+}

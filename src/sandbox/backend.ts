@@ -1,0 +1,43 @@
+// What every backend is: a renderer of the one Policy into something the addon spawns. Spawning,
+// output, timeouts and exit handling are shared (sandbox-run.ts), so the backends differ only in
+// how the policy is enforced.
+import type { FdKind, NativeSpawnPlan } from './native-addon.js';
+import type { Command, Limits, Policy } from './policy.js';
+
+export type BackendName = 'native' | 'bwrap' | 'none';
+
+/** How "at most N processes" is enforced on this host by this backend. */
+export type ProcessLimitMechanism = 'pid_namespace_pid_max' | 'rlimit_nproc_per_uid' | 'none';
+
+export interface RenderedSpawn {
+  plan: NativeSpawnPlan;
+  /** bytes to write into 'pipe-in' fds, by child fd number */
+  inputs: Map<number, Buffer>;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly processLimit: ProcessLimitMechanism;
+  /** fds: the command's fds 0..n-1 (the backend may append its own after them) */
+  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn;
+}
+
+export function envList(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
+
+/** The rlimits both sandboxed backends apply (RLIMIT_NPROC only where it is the process cap). */
+export function rlimitsFor(limits: Limits, processLimit: ProcessLimitMechanism): NativeSpawnPlan['rlimits'] {
+  const same = (soft: number) => ({ soft, hard: soft });
+  const rlimits: NativeSpawnPlan['rlimits'] = [
+    // hard one second above soft: SIGXCPU arrives first and says why the process ended
+    { resource: 'cpu', soft: limits.cpuSeconds, hard: limits.cpuSeconds + 1 },
+    { resource: 'data', ...same(limits.memoryBytes) },
+    { resource: 'fsize', ...same(limits.fileSizeBytes) },
+    { resource: 'nofile', ...same(limits.openFiles) },
+    { resource: 'core', ...same(0) },
+    { resource: 'stack', ...same(limits.stackBytes) },
+  ];
+  if (processLimit === 'rlimit_nproc_per_uid') rlimits.push({ resource: 'nproc', ...same(limits.maxProcesses) });
+  return rlimits;
+}

@@ -1,0 +1,99 @@
+// The bwrap fallback: the same policy as bubblewrap arguments, with the same seccomp program
+// (from the addon, through --seccomp FD). What bwrap lacks itself (rlimits, wall-clock tree kill,
+// exact rusage) comes from the shared launcher: rlimits are set before bwrap starts, and
+// sandbox-init runs inside as the command's parent.
+import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
+import { envList, rlimitsFor } from './backend.js';
+import type { HostIdentity } from './host-identity.js';
+import type { FdKind } from './native-addon.js';
+import type { FsEntry, Policy, Command } from './policy.js';
+
+/** Where sandbox-init is bound inside a bwrap sandbox (bwrap cannot execute by fd). */
+export const BWRAP_INIT_PATH = '/.sandbox-init';
+
+export function renderBwrapFilesystem(filesystem: FsEntry[]): string[] {
+  const args: string[] = [];
+  for (const entry of filesystem) {
+    switch (entry.kind) {
+      case 'bind':
+        args.push(entry.writable ? '--bind' : '--ro-bind', entry.source, entry.target);
+        break;
+      case 'tmpfs':
+        args.push('--perms', entry.mode.toString(8).padStart(4, '0'), '--size', String(entry.sizeBytes), '--tmpfs', entry.target);
+        break;
+      case 'proc':
+        args.push('--proc', entry.target);
+        break;
+      case 'dev':
+        // bwrap's --dev: null zero full random urandom tty, /dev/fd and std* links, /dev/shm
+        args.push('--dev', entry.target);
+        break;
+      case 'symlink':
+        args.push('--symlink', entry.linkText, entry.target);
+        break;
+    }
+  }
+  return args;
+}
+
+export class BwrapBackend implements Backend {
+  readonly name = 'bwrap' as const;
+  readonly processLimit: ProcessLimitMechanism = 'rlimit_nproc_per_uid';
+
+  constructor(
+    private readonly bwrapPath: string,
+    private readonly initPath: string,
+    private readonly identity: HostIdentity,
+    private readonly seccompProgram: Buffer,
+  ) {}
+
+  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn {
+    const seccompFd = fds.length;
+    const reportFd = seccompFd + 1;
+    const argv = [
+      this.bwrapPath,
+      '--unshare-all',
+      ...(policy.network ? ['--share-net'] : []),
+      '--die-with-parent',
+      '--new-session',
+      '--cap-drop', 'ALL',
+      '--uid', String(policy.uid),
+      '--gid', String(policy.gid),
+      '--hostname', policy.hostname,
+      ...renderBwrapFilesystem(policy.filesystem),
+      '--ro-bind', this.initPath, BWRAP_INIT_PATH,
+      '--remount-ro', '/',
+      '--chdir', command.cwd,
+      '--seccomp', String(seccompFd),
+      '--',
+      BWRAP_INIT_PATH, String(reportFd), String(reportFd + 1), '--',
+      ...command.argv,
+    ];
+    return {
+      inputs: new Map([[seccompFd, this.seccompProgram]]),
+      plan: {
+        sandboxed: false,
+        newNetwork: false,
+        initPath: this.initPath,
+        execPath: this.bwrapPath,
+        argv,
+        env: envList(command.env),
+        cwd: '/',
+        hostname: '',
+        mounts: [],
+        rlimits: rlimitsFor(policy.limits, this.processLimit),
+        maxProcesses: 0,
+        insideUid: policy.uid,
+        insideGid: policy.gid,
+        outsideUid: this.identity.uid,
+        outsideGid: this.identity.gid,
+        denySetgroups: true,
+        // a root server runs bwrap as the unprivileged sandbox uid, so root is never mapped in
+        runAsOutsideUser: this.identity.serverIsRoot,
+        seccomp: false,
+        withInit: true,
+        fds: [...fds, 'pipe-in'],
+      },
+    };
+  }
+}

@@ -1,0 +1,133 @@
+// The native addon's whole surface, typed in one place (native/src/addon.cc implements it).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type MountKind = 'dir' | 'file' | 'bind' | 'tmpfs' | 'proc' | 'symlink' | 'remount';
+export type MountFlag = 'nosuid' | 'nodev' | 'noexec';
+export type RlimitResource = 'cpu' | 'data' | 'fsize' | 'nofile' | 'core' | 'stack' | 'nproc' | 'as';
+export type FdKind = 'null' | 'pipe-out' | 'pipe-in';
+
+/** One step of the fresh root, executed literally and in order by the child. */
+export interface MountStep {
+  kind: MountKind;
+  target: string;
+  source?: string;
+  data?: string;
+  readOnly?: boolean;
+  flags?: MountFlag[];
+}
+
+export interface NativeSpawnPlan {
+  /** namespaces + fresh root + sandbox-init, or a plain process (bwrap launcher, `none`) */
+  sandboxed: boolean;
+  newNetwork: boolean;
+  initPath: string;
+  execPath: string;
+  argv: string[];
+  env: string[];
+  cwd: string;
+  hostname: string;
+  mounts: MountStep[];
+  rlimits: { resource: RlimitResource; soft: number; hard: number }[];
+  maxProcesses: number;
+  insideUid: number;
+  insideGid: number;
+  outsideUid: number;
+  outsideGid: number;
+  denySetgroups: boolean;
+  runAsOutsideUser: boolean;
+  seccomp: boolean;
+  withInit: boolean;
+  fds: FdKind[];
+}
+
+export interface InitReport {
+  end: 'exited' | 'signaled' | 'exec_failed' | 'killed' | 'unknown';
+  exitCode: number;
+  termSignal: number;
+  execErrno: number;
+  execError: string;
+  processesReaped: number;
+  userCpuUs: number;
+  systemCpuUs: number;
+  peakRssKb: number;
+  ioReadBytes: number;
+  ioWriteBytes: number;
+  attested: {
+    uid: number;
+    gid: number;
+    capEffective: bigint;
+    capBounding: bigint;
+    noNewPrivs: number;
+    seccompMode: number;
+    /** user mnt pid net ipc uts cgroup */
+    namespaceInodes: number[];
+    /** cpu data fsize nofile core stack nproc; -1 = unlimited */
+    rlimits: number[];
+  };
+}
+
+export interface NativeExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** what wait4 saw for the first process (includes the spawning mm's peak: prefer the report) */
+  wait4: { userCpuUs: number; systemCpuUs: number; maxRssKb: number };
+  report: InitReport | null;
+}
+
+export interface NativeChild {
+  id: number;
+  pid: number;
+  /** parent's end per planned child fd; -1 for 'null' */
+  fds: number[];
+}
+
+/** Thrown by spawn(): message "pivot_root: EPERM (Operation not permitted)". */
+export interface NativeSpawnError extends Error {
+  code: 'ESANDBOXSPAWN';
+  step: string;
+  errno: string;
+}
+
+export interface NativeAddon {
+  spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChild;
+  signal(id: number, signal: number): boolean;
+  killTree(id: number): boolean;
+  seccompProgram(): Buffer;
+  seccompDenied(): string[];
+}
+
+export function isNativeSpawnError(error: unknown): error is NativeSpawnError {
+  return error instanceof Error && (error as { code?: unknown }).code === 'ESANDBOXSPAWN';
+}
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+// cmake-js builds into build-cmake/, node-gyp into build/: whichever exists (cmake-js first).
+const buildDirs = [
+  process.env.SANDBOX_NATIVE_BUILD_DIR,
+  path.join(projectRoot, 'build-cmake/Release'),
+  path.join(projectRoot, 'build/Release'),
+].filter((dir): dir is string => typeof dir === 'string' && dir.length > 0);
+
+export interface NativeBuild {
+  addon: NativeAddon;
+  initPath: string;
+  buildDir: string;
+}
+
+let loaded: NativeBuild | undefined;
+
+export function loadNative(): NativeBuild {
+  if (loaded) return loaded;
+  const buildDir = buildDirs.find((dir) => existsSync(path.join(dir, 'sandbox_native.node')));
+  if (!buildDir) {
+    throw new Error(`native addon not built (looked in ${buildDirs.join(', ')}): run scripts/setup.sh or npm run build`);
+  }
+  const initPath = path.join(buildDir, 'sandbox-init');
+  if (!existsSync(initPath)) throw new Error(`${initPath} is missing: rebuild the addon (npm run build:native)`);
+  const addon = createRequire(import.meta.url)(path.join(buildDir, 'sandbox_native.node')) as NativeAddon;
+  loaded = { addon, initPath, buildDir };
+  return loaded;
+}

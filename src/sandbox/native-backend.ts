@@ -1,0 +1,105 @@
+// The native backend: the policy as literal mount steps plus a plan for the addon, which builds
+// the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
+import path from 'node:path';
+import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
+import { envList, rlimitsFor } from './backend.js';
+import type { HostIdentity } from './host-identity.js';
+import type { FdKind, MountStep } from './native-addon.js';
+import type { FsEntry, Policy, Command } from './policy.js';
+
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+
+/** Mount steps for the policy's filesystem, creating every mount point (and its parents) first. */
+export function renderMountSteps(filesystem: FsEntry[]): MountStep[] {
+  const steps: MountStep[] = [{ kind: 'tmpfs', target: '/', data: 'mode=0755,size=1m' }];
+  const made = new Set<string>(['/']);
+  const mkdirs = (dir: string) => {
+    if (made.has(dir)) return;
+    mkdirs(path.posix.dirname(dir));
+    made.add(dir);
+    steps.push({ kind: 'dir', target: dir });
+  };
+  const mountPoint = (target: string, type: 'dir' | 'file') => {
+    mkdirs(path.posix.dirname(target));
+    if (type === 'dir') mkdirs(target);
+    else steps.push({ kind: 'file', target });
+  };
+  for (const entry of filesystem) {
+    switch (entry.kind) {
+      case 'bind':
+        mountPoint(entry.target, entry.type);
+        steps.push({ kind: 'bind', source: entry.source, target: entry.target, readOnly: !entry.writable, flags: ['nosuid', 'nodev'] });
+        break;
+      case 'tmpfs':
+        mountPoint(entry.target, 'dir');
+        steps.push({ kind: 'tmpfs', target: entry.target, data: `mode=${entry.mode.toString(8)},size=${entry.sizeBytes}` });
+        break;
+      case 'proc':
+        mountPoint(entry.target, 'dir');
+        steps.push({ kind: 'proc', target: entry.target });
+        break;
+      case 'dev': {
+        const dev = entry.target;
+        mountPoint(dev, 'dir');
+        steps.push({ kind: 'tmpfs', target: dev, data: 'mode=755,size=65536' });
+        for (const name of DEVICES) {
+          steps.push({ kind: 'file', target: `${dev}/${name}` });
+          // device nodes keep their own mount's flags; binding them is how a user namespace gets them
+          steps.push({ kind: 'bind', source: `/dev/${name}`, target: `${dev}/${name}`, readOnly: false });
+        }
+        for (const [name, link] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']] as const) {
+          steps.push({ kind: 'symlink', source: link, target: `${dev}/${name}` });
+        }
+        made.add(dev);
+        mkdirs(`${dev}/shm`);
+        steps.push({ kind: 'tmpfs', target: `${dev}/shm`, data: `mode=1777,size=${entry.shmBytes}`, flags: ['noexec'] });
+        break;
+      }
+      case 'symlink':
+        mkdirs(path.posix.dirname(entry.target));
+        steps.push({ kind: 'symlink', source: entry.linkText, target: entry.target });
+        break;
+    }
+  }
+  steps.push({ kind: 'remount', target: '/' });
+  return steps;
+}
+
+export class NativeBackend implements Backend {
+  readonly name = 'native' as const;
+
+  constructor(
+    private readonly initPath: string,
+    private readonly identity: HostIdentity,
+    readonly processLimit: ProcessLimitMechanism,
+  ) {}
+
+  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn {
+    const reportFd = fds.length;
+    return {
+      inputs: new Map(),
+      plan: {
+        sandboxed: true,
+        newNetwork: !policy.network,
+        initPath: this.initPath,
+        execPath: '',
+        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), '--', ...command.argv],
+        env: envList(command.env),
+        cwd: command.cwd,
+        hostname: policy.hostname,
+        mounts: renderMountSteps(policy.filesystem),
+        rlimits: rlimitsFor(policy.limits, this.processLimit),
+        maxProcesses: this.processLimit === 'pid_namespace_pid_max' ? policy.limits.maxProcesses : 0,
+        insideUid: policy.uid,
+        insideGid: policy.gid,
+        outsideUid: this.identity.uid,
+        outsideGid: this.identity.gid,
+        denySetgroups: !this.identity.serverIsRoot,
+        runAsOutsideUser: false,
+        seccomp: true,
+        withInit: true,
+        fds,
+      },
+    };
+  }
+}

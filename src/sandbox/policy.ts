@@ -1,0 +1,92 @@
+// The one description of a sandbox. Both backends render exactly this: the native addon as mount
+// steps and a spawn plan (native-backend.ts), bwrap as arguments (bwrap-backend.ts).
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+
+export type FsEntry =
+  | { kind: 'bind'; source: string; target: string; type: 'dir' | 'file'; writable: boolean }
+  | { kind: 'tmpfs'; target: string; sizeBytes: number; mode: number }
+  | { kind: 'proc'; target: string }
+  /** null zero full random urandom, /dev/fd and std* links, a private /dev/shm */
+  | { kind: 'dev'; target: string; shmBytes: number }
+  | { kind: 'symlink'; target: string; linkText: string };
+
+export interface Limits {
+  cpuSeconds: number;
+  /** RLIMIT_DATA, not RLIMIT_AS: V8 reserves far more address space than it uses */
+  memoryBytes: number;
+  fileSizeBytes: number;
+  openFiles: number;
+  stackBytes: number;
+  /** processes alive at once in one sandbox */
+  maxProcesses: number;
+}
+
+export interface Policy {
+  /** in order; the root itself is an empty read-only tmpfs */
+  filesystem: FsEntry[];
+  /** false: a new network namespace with only `lo` */
+  network: boolean;
+  hostname: string;
+  uid: number;
+  gid: number;
+  limits: Limits;
+}
+
+export interface Command {
+  /** argv[0] is an absolute path inside the sandbox */
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export const SANDBOX_UID = 1000;
+export const SANDBOX_GID = 1000;
+
+/**
+ * A bind of a host path, typed by what the host has there now. The source is resolved through
+ * symlinks here: the native backend mounts it from under /oldroot, where an absolute link
+ * (/etc/localtime -> /usr/share/zoneinfo/...) would otherwise point into the staging root.
+ * Returns undefined when an optional source is missing.
+ */
+export function bind(source: string, target: string, options: { writable?: boolean; optional?: boolean } = {}): FsEntry | undefined {
+  let type: 'dir' | 'file';
+  try {
+    source = realpathSync(source);
+    type = statSync(source).isDirectory() ? 'dir' : 'file';
+  } catch (error) {
+    if (options.optional) return undefined;
+    throw new Error(`bind source ${source} is not usable: ${(error as Error).message}`);
+  }
+  return { kind: 'bind', source, target, type, writable: options.writable ?? false };
+}
+
+/**
+ * The host's system directories, read-only. On merged-/usr hosts /bin, /sbin and /lib* are
+ * symlinks into /usr: they become the same symlinks, not second binds.
+ */
+export function systemDirectories(): FsEntry[] {
+  const entries: FsEntry[] = [];
+  for (const dir of ['/usr', '/lib', '/lib64', '/lib32', '/bin', '/sbin']) {
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(dir).isSymbolicLink();
+    } catch {
+      continue; // the host lacks it
+    }
+    if (isLink) entries.push({ kind: 'symlink', target: dir, linkText: readlinkSync(dir) });
+    else entries.push(bind(dir, dir)!);
+  }
+  return entries;
+}
+
+/**
+ * A minimal /etc: passwd and group naming uid 1000 (generated, see system-files.ts), and the
+ * host's name resolution, certificates, time zone and loader cache when it has them.
+ */
+export function etcEntries(generatedEtcDir: string): FsEntry[] {
+  const generated = ['passwd', 'group', 'hosts', 'nsswitch.conf'].map((name) => bind(`${generatedEtcDir}/${name}`, `/etc/${name}`)!);
+  const host = ['/etc/resolv.conf', '/etc/ssl', '/etc/ca-certificates', '/etc/localtime', '/etc/ld.so.cache', '/etc/alternatives', '/etc/mime.types']
+    .map((p) => bind(p, p, { optional: true }))
+    .filter((e): e is FsEntry => e !== undefined);
+  return [...generated, ...host];
+}

@@ -1,0 +1,215 @@
+// The sandboxes of this host: probes each backend by really running a sandbox with the full
+// policy, selects one (ISOLATION=auto|native|bwrap|none), and builds policies and runs on it.
+// A backend that cannot enforce the whole policy is never used.
+import { accessSync, chmodSync, chownSync, constants, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
+import { attest, missingProtections, type Attestation } from './attestation.js';
+import { BwrapBackend } from './bwrap-backend.js';
+import { hostIdentity, type HostIdentity } from './host-identity.js';
+import { loadNative } from './native-addon.js';
+import { NativeBackend } from './native-backend.js';
+import { NoneBackend } from './none-backend.js';
+import { bind, etcEntries, SANDBOX_GID, SANDBOX_UID, systemDirectories, type FsEntry, type Limits, type Policy, type Command } from './policy.js';
+import { SandboxRun, SandboxSpawnError, type RunOptions } from './sandbox-run.js';
+import { writeSandboxEtc } from './system-files.js';
+
+export type Isolation = 'auto' | BackendName;
+
+export interface SandboxHostOptions {
+  isolation: Isolation;
+  disableBwrap: boolean;
+  network: boolean;
+  stateDir: string;
+  rootServerUid: number;
+  rootServerGid: number;
+  /** the limits probes verify */
+  limits: Limits;
+}
+
+export interface BackendProbe {
+  backend: BackendName;
+  available: boolean;
+  /** why not, and how to fix it */
+  reason: string | null;
+  protections: Attestation | null;
+  spawn_ms: number | null;
+}
+
+export class NoUsableBackendError extends Error {
+  constructor(readonly probes: BackendProbe[], why: string) {
+    super(why);
+    this.name = 'NoUsableBackendError';
+  }
+}
+
+const PRIVATE_DIR_MODE = 0o700;
+/** The state dir is traversable (not listable) by sandbox uids: they reach the bound files in it. */
+const STATE_DIR_MODE = 0o711;
+
+/** Turns a failed probe into advice for the operator. */
+function hint(error: SandboxSpawnError | Error): string {
+  if (!(error instanceof SandboxSpawnError)) return '';
+  const { step, errno } = error;
+  if (step === 'clone' || /uid_map|gid_map|setgroups/.test(step ?? '')) {
+    return ' — unprivileged user namespaces are not allowed here: enable them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0; on Ubuntu 23.10+ kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for the executor); in a container, use deploy/seccomp/executor.json (Docker\'s default seccomp profile blocks unshare/clone)';
+  }
+  if (step?.startsWith('mount(proc)') && errno === 'EPERM') {
+    return ' — the container runtime masks /proc, so a fresh procfs cannot be mounted: run with --security-opt systempaths=unconfined (Docker), --security-opt unmask=ALL (podman) or procMount: Unmasked (Kubernetes)';
+  }
+  if (step === 'write pid_max') return ' — this kernel has no per-namespace pid_max (Linux 6.14+)';
+  return '';
+}
+
+export class SandboxHost {
+  private constructor(
+    readonly backend: Backend,
+    /** every backend that passed its probe (benchmarks compare them) */
+    readonly usable: Partial<Record<BackendName, Backend>>,
+    readonly probes: BackendProbe[],
+    readonly protections: Attestation | null,
+    readonly identity: HostIdentity,
+    private readonly baseFilesystem: FsEntry[],
+    private readonly options: SandboxHostOptions,
+  ) {}
+
+  static async start(options: SandboxHostOptions): Promise<SandboxHost> {
+    const { addon, initPath } = loadNative();
+    const identity = hostIdentity(options.rootServerUid, options.rootServerGid);
+    mkdirSync(options.stateDir, { recursive: true, mode: STATE_DIR_MODE });
+    chmodSync(options.stateDir, STATE_DIR_MODE);
+    const etcDir = writeSandboxEtc(options.stateDir);
+    const baseFilesystem = [...systemDirectories(), ...etcEntries(etcDir)];
+    const probeDir = path.join(options.stateDir, 'probe-workspace');
+    mkdirSync(probeDir, { recursive: true });
+    if (identity.serverIsRoot) chownSync(probeDir, identity.uid, identity.gid);
+
+    const candidates: (() => Promise<{ probe: BackendProbe; backend?: Backend }>)[] = [];
+    const tryBackend = async (backend: Backend) => {
+      const policy = SandboxHost.policyOf(baseFilesystem, [bind(probeDir, '/workspace', { writable: true })!], options);
+      return { probe: await probe(backend, policy), backend };
+    };
+    const probeNative = async () => {
+      const first = await tryBackend(new NativeBackend(initPath, identity, 'pid_namespace_pid_max'));
+      if (first.probe.available || !/pid_max/.test(first.probe.reason ?? '')) return first;
+      // Older kernels: the per-uid process rlimit is the cap (shared by sandboxes of one uid).
+      return tryBackend(new NativeBackend(initPath, identity, 'rlimit_nproc_per_uid'));
+    };
+    const bwrapPath = findExecutable('bwrap');
+    const probeBwrap = async () => {
+      if (!bwrapPath) {
+        return { probe: unavailable('bwrap', 'bwrap is not installed (apt-get install bubblewrap, or run scripts/setup.sh)') };
+      }
+      return tryBackend(new BwrapBackend(bwrapPath, initPath, identity, addon.seccompProgram()));
+    };
+
+    const wanted = options.isolation;
+    if (wanted === 'bwrap' && options.disableBwrap) {
+      throw new NoUsableBackendError([], 'ISOLATION=bwrap contradicts DISABLE_BWRAP=true: unset one of them');
+    }
+    if (wanted === 'none') {
+      const backend = new NoneBackend(initPath);
+      const probes = [unavailable('native', 'not probed: ISOLATION=none'), { backend: 'none' as const, available: true, reason: null, protections: null, spawn_ms: null }];
+      return new SandboxHost(backend, { none: backend }, probes, null, identity, baseFilesystem, options);
+    }
+    if (wanted === 'auto' || wanted === 'native') candidates.push(probeNative);
+    if (wanted === 'bwrap' || (wanted === 'auto' && !options.disableBwrap)) candidates.push(probeBwrap);
+
+    const probes: BackendProbe[] = [];
+    const usable: Partial<Record<BackendName, Backend>> = {};
+    let chosen: Backend | undefined;
+    let chosenProtections: Attestation | null = null;
+    for (const candidate of candidates) {
+      const { probe: result, backend } = await candidate();
+      probes.push(result);
+      if (result.available && backend) usable[backend.name] = backend;
+      if (result.available && !chosen && backend) {
+        chosen = backend;
+        chosenProtections = result.protections;
+      }
+    }
+    if (wanted === 'auto' && options.disableBwrap) probes.push(unavailable('bwrap', 'disabled by DISABLE_BWRAP=true'));
+    if (!chosen) {
+      const reasons = probes.map((p) => `${p.backend}: ${p.reason}`).join('; ');
+      throw new NoUsableBackendError(probes, `no sandbox backend can enforce the policy on this host (${reasons}). ISOLATION=none runs code unsandboxed and is for development only.`);
+    }
+    return new SandboxHost(chosen, usable, probes, chosenProtections, identity, baseFilesystem, options);
+  }
+
+  private static policyOf(baseFilesystem: FsEntry[], extra: FsEntry[], options: Pick<SandboxHostOptions, 'network' | 'limits'>, limits?: Limits): Policy {
+    return {
+      filesystem: [
+        ...baseFilesystem,
+        { kind: 'proc', target: '/proc' },
+        { kind: 'dev', target: '/dev', shmBytes: 64 * 1024 * 1024 },
+        ...extra,
+      ],
+      network: options.network,
+      hostname: 'sandbox',
+      uid: SANDBOX_UID,
+      gid: SANDBOX_GID,
+      limits: limits ?? options.limits,
+    };
+  }
+
+  /** The standard policy plus this execution's binds (workspace, /tmp, runtime files, ...). */
+  policy(extra: FsEntry[], limits?: Limits): Policy {
+    return SandboxHost.policyOf(this.baseFilesystem, extra, this.options, limits);
+  }
+
+  run(policy: Policy, command: Command, options: RunOptions): SandboxRun {
+    return new SandboxRun(this.backend, policy, command, options);
+  }
+
+  /** What this run enforced, from its own report; null when it ended without one. */
+  attestation(run: { report: import('./native-addon.js').InitReport | null }, limits: Limits): Attestation | null {
+    if (!run.report || this.backend.name === 'none') return null;
+    return attest(this.backend.name, run.report, this.backend.processLimit, limits);
+  }
+
+  /** Makes a host directory the sandbox may write, owned by the uid sandboxes run as. */
+  prepareWritableDir(dir: string, mode = PRIVATE_DIR_MODE): void {
+    mkdirSync(dir, { recursive: true, mode });
+    if (this.identity.serverIsRoot) chownSync(dir, this.identity.uid, this.identity.gid);
+  }
+}
+
+function unavailable(backend: BackendName, reason: string): BackendProbe {
+  return { backend, available: false, reason, protections: null, spawn_ms: null };
+}
+
+async function probe(backend: Backend, policy: Policy): Promise<BackendProbe> {
+  try {
+    const run = new SandboxRun(backend, policy, { argv: ['/bin/sh', '-c', 'exit 0'], env: { PATH: '/usr/bin:/bin' }, cwd: '/workspace' }, {
+      timeoutMs: 10_000,
+      captureBytesPerStream: 4096,
+      maxTotalOutputBytes: 1 << 20,
+      resultChannel: false,
+    });
+    const result = await run.result;
+    if (!result.report) return unavailable(backend.name, `the probe sandbox ended without a report (exit ${result.exitCode}, signal ${result.signal}): ${result.stderr.head.toString('utf8').trim()}`);
+    if (result.exitCode !== 0) return unavailable(backend.name, `the probe command failed (exit ${result.exitCode}): ${result.stderr.head.toString('utf8').trim() || result.execError}`);
+    const protections = attest(backend.name, result.report, backend.processLimit, policy.limits);
+    const missing = missingProtections(protections, policy);
+    if (missing.length > 0) return { ...unavailable(backend.name, `cannot enforce: ${missing.join(', ')}`), protections };
+    return { backend: backend.name, available: true, reason: null, protections, spawn_ms: Math.round(result.spawnMs * 1000) / 1000 };
+  } catch (error) {
+    return unavailable(backend.name, `${(error as Error).message}${hint(error as Error)}`);
+  }
+}
+
+function findExecutable(name: string): string | undefined {
+  for (const dir of ['/usr/bin', '/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(':')]) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+export type { ProcessLimitMechanism };

@@ -1,0 +1,225 @@
+// One sandboxed process, from spawn to a complete result: bounded capture of stdout/stderr and
+// the result channel (fd 3) that never blocks the child, a wall-clock kill of the whole tree, and
+// usage figures from sandbox-init's report. Shared by every backend.
+import { closeSync, writeSync } from 'node:fs';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Backend, BackendName } from './backend.js';
+import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeExit } from './native-addon.js';
+import type { Command, Policy } from './policy.js';
+
+export type KilledBy = 'timeout' | 'cpu' | 'memory' | 'output' | 'file_size' | 'shutdown' | null;
+
+export interface CapturedStream {
+  /** the first bytes, at most the capture limit */
+  head: Buffer;
+  totalBytes: number;
+  truncated: boolean;
+}
+
+export interface RunOptions {
+  timeoutMs: number;
+  captureBytesPerStream: number;
+  /** stdout+stderr beyond this kills the sandbox (killed_by "output") */
+  maxTotalOutputBytes: number;
+  /** a private pipe on fd 3 for the runtime's return value */
+  resultChannel: boolean;
+  maxResultBytes?: number;
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+export interface RunResult {
+  backend: BackendName;
+  exitCode: number | null;
+  signal: string | null;
+  killedBy: KilledBy;
+  /** the command could not be executed (ENOENT, EACCES, ...) */
+  execError: string | null;
+  stdout: CapturedStream;
+  stderr: CapturedStream;
+  result: CapturedStream | null;
+  spawnMs: number;
+  wallMs: number;
+  userCpuMs: number;
+  systemCpuMs: number;
+  peakMemoryKb: number | null;
+  ioReadBytes: number | null;
+  ioWriteBytes: number | null;
+  processesReaped: number | null;
+  report: InitReport | null;
+}
+
+export class SandboxSpawnError extends Error {
+  constructor(
+    message: string,
+    readonly backend: BackendName,
+    readonly step: string | undefined,
+    readonly errno: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SandboxSpawnError';
+  }
+}
+
+/** Seconds to wait for sandbox-init to report after a kill request, before SIGKILLing it. */
+const KILL_GRACE_MS = 2000;
+
+class Capture {
+  readonly chunks: Buffer[] = [];
+  kept = 0;
+  total = 0;
+  constructor(private readonly limit: number) {}
+  add(chunk: Buffer) {
+    this.total += chunk.length;
+    const room = this.limit - this.kept;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+  }
+  result(): CapturedStream {
+    return { head: Buffer.concat(this.chunks), totalBytes: this.total, truncated: this.total > this.kept };
+  }
+}
+
+export class SandboxRun {
+  readonly result: Promise<RunResult>;
+  private childId = -1;
+  private killedBy: KilledBy = null;
+  private exited = false;
+
+  constructor(backend: Backend, policy: Policy, command: Command, options: RunOptions) {
+    this.result = this.start(backend, policy, command, options);
+  }
+
+  /** Ends the whole tree now; the result says why. Safe to call at any time, more than once. */
+  kill(reason: Exclude<KilledBy, null>): void {
+    if (this.exited || this.childId < 0) return;
+    this.killedBy ??= reason;
+    const { addon } = loadNative();
+    const id = this.childId;
+    addon.killTree(id);
+    setTimeout(() => {
+      if (!this.exited) addon.signal(id, 9);
+    }, KILL_GRACE_MS).unref();
+  }
+
+  private start(backend: Backend, policy: Policy, command: Command, options: RunOptions): Promise<RunResult> {
+    const { addon } = loadNative();
+    const fds: FdKind[] = ['null', 'pipe-out', 'pipe-out', options.resultChannel ? 'pipe-out' : 'null'];
+    const { plan, inputs } = backend.render(policy, command, fds);
+    const began = performance.now();
+    let exit: NativeExit | undefined;
+    let onExit: () => void = () => {};
+    let child;
+    try {
+      child = addon.spawn(plan, (e) => {
+        exit = e;
+        this.exited = true;
+        onExit();
+      });
+    } catch (error) {
+      if (isNativeSpawnError(error)) {
+        return Promise.reject(new SandboxSpawnError(`${backend.name} sandbox: ${error.message}`, backend.name, error.step, error.errno));
+      }
+      return Promise.reject(error);
+    }
+    const spawnMs = performance.now() - began;
+    this.childId = child.id;
+    for (const [fd, bytes] of inputs) {
+      const parentEnd = child.fds[fd]!;
+      writeSync(parentEnd, bytes);
+      closeSync(parentEnd);
+    }
+
+    const stdout = new Capture(options.captureBytesPerStream);
+    const stderr = new Capture(options.captureBytesPerStream);
+    const result = options.resultChannel ? new Capture(options.maxResultBytes ?? 16 * 1024 * 1024) : null;
+    let totalOutput = 0;
+    const streams: Promise<void>[] = [];
+    const read = (fd: number, sink: (chunk: Buffer) => void) => {
+      // A socket on the pipe: epoll on the event loop, never a thread-pool read per sandbox.
+      const socket = new net.Socket({ fd, readable: true, writable: false });
+      socket.on('data', sink);
+      streams.push(new Promise((resolve) => socket.once('close', () => resolve())));
+    };
+    const output = (name: 'stdout' | 'stderr', capture: Capture) => (chunk: Buffer) => {
+      capture.add(chunk);
+      totalOutput += chunk.length;
+      options.onOutput?.(name, chunk);
+      if (totalOutput > options.maxTotalOutputBytes) this.kill('output');
+    };
+    read(child.fds[1]!, output('stdout', stdout));
+    read(child.fds[2]!, output('stderr', stderr));
+    if (result) read(child.fds[3]!, (chunk) => result.add(chunk));
+
+    const timer = setTimeout(() => this.kill('timeout'), options.timeoutMs);
+    const exited = new Promise<void>((resolve) => {
+      onExit = resolve;
+      if (exit) resolve();
+    });
+    return Promise.all([exited, ...streams]).then(() => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - began;
+      const e = exit!;
+      const report = e.report;
+      const killedBy = this.killedBy ?? limitThatStopped(report, e);
+      const fromReport = report !== null;
+      return {
+        backend: backend.name,
+        ...exitOf(report, e),
+        killedBy,
+        execError: report?.end === 'exec_failed' ? `${command.argv[0]}: ${report.execError}` : null,
+        stdout: stdout.result(),
+        stderr: stderr.result(),
+        result: result ? result.result() : null,
+        spawnMs,
+        wallMs,
+        userCpuMs: (fromReport ? report.userCpuUs : e.wait4.userCpuUs) / 1000,
+        systemCpuMs: (fromReport ? report.systemCpuUs : e.wait4.systemCpuUs) / 1000,
+        // without a report, wait4's peak includes the server's own memory: say nothing instead
+        peakMemoryKb: fromReport ? report.peakRssKb : null,
+        ioReadBytes: fromReport && report.ioReadBytes >= 0 ? report.ioReadBytes : null,
+        ioWriteBytes: fromReport && report.ioWriteBytes >= 0 ? report.ioWriteBytes : null,
+        processesReaped: fromReport ? report.processesReaped : null,
+        report,
+      };
+    });
+  }
+}
+
+/** The command's own end: init's report when there is one (init's exit says nothing about it). */
+function exitOf(report: InitReport | null, exit: NativeExit): { exitCode: number | null; signal: string | null } {
+  if (!report) return { exitCode: exit.exitCode, signal: exit.signal };
+  switch (report.end) {
+    case 'exited':
+      return { exitCode: report.exitCode, signal: null };
+    case 'signaled':
+      return { exitCode: null, signal: signalName(report.termSignal) };
+    case 'exec_failed':
+      return { exitCode: 127, signal: null };
+    default:
+      return { exitCode: null, signal: 'SIGKILL' }; // killed on request with the rest of the tree
+  }
+}
+
+const SIGNAL_NAMES: Record<number, string> = {
+  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
+  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+  24: 'SIGXCPU', 25: 'SIGXFSZ', 31: 'SIGSYS',
+};
+
+export function signalName(signal: number): string {
+  return SIGNAL_NAMES[signal] ?? `SIG${signal}`;
+}
+
+/** Which kernel-enforced limit ended the command, when its death says so. */
+function limitThatStopped(report: InitReport | null, exit: NativeExit): KilledBy {
+  const signal = report?.end === 'signaled' ? signalName(report.termSignal) : report ? null : exit.signal;
+  if (signal === 'SIGXCPU') return 'cpu';
+  if (signal === 'SIGXFSZ') return 'file_size';
+  // RLIMIT_DATA makes allocations fail (MemoryError, ENOMEM) rather than kill: the runtime's own
+  // error says so on stderr; without a delegated memory cgroup there is no kill to attribute.
+  return null;
+}

@@ -1,0 +1,18 @@
+// Files the sandbox's /etc is made of, generated once per start in the state directory (which
+// no sandbox sees as such: only these files are bound, read-only).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SANDBOX_GID, SANDBOX_UID } from './policy.js';
+
+export function writeSandboxEtc(stateDir: string): string {
+  const dir = path.join(stateDir, 'sandbox-etc');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const files: Record<string, string> = {
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:${SANDBOX_UID}:${SANDBOX_GID}:sandbox:/workspace:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    group: `root:x:0:\nsandbox:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`,
+    hosts: '127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+    'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files dns\n',
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o644 });
+  return dir;
+}
