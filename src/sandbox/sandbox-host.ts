@@ -1,7 +1,7 @@
 // The sandboxes of this host: probes each backend by really running a sandbox with the full
 // policy, selects one (ISOLATION=auto|native|bwrap|none), and builds policies and runs on it.
 // A backend that cannot enforce the whole policy is never used.
-import { accessSync, chmodSync, chownSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
 import { attest, missingProtections, type Attestation } from './attestation.js';
@@ -169,7 +169,10 @@ export class SandboxHost {
 
   /** Makes a host directory the sandbox may write, owned by the uid sandboxes run as. */
   prepareWritableDir(dir: string, mode = PRIVATE_DIR_MODE): void {
-    mkdirSync(dir, { recursive: true, mode });
+    if (existsSync(dir)) return;
+    // parents: traversable by the sandbox uid (which binds the dir as itself), not listable
+    mkdirSync(path.dirname(dir), { recursive: true, mode: STATE_DIR_MODE });
+    mkdirSync(dir, { mode });
     if (this.identity.serverIsRoot) chownSync(dir, this.identity.uid, this.identity.gid);
   }
 }

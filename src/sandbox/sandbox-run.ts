@@ -214,6 +214,11 @@ export function signalName(signal: number): string {
   return SIGNAL_NAMES[signal] ?? `SIG${signal}`;
 }
 
+export function signalNumber(name: string): number {
+  const found = Object.entries(SIGNAL_NAMES).find(([, n]) => n === name);
+  return found ? Number(found[0]) : Number(name.replace(/^SIG/, '')) || 0;
+}
+
 /** Which kernel-enforced limit ended the command, when its death says so. */
 function limitThatStopped(report: InitReport | null, exit: NativeExit): KilledBy {
   const signal = report?.end === 'signaled' ? signalName(report.termSignal) : report ? null : exit.signal;

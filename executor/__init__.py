@@ -1,0 +1,1 @@
+"""Kept for the control plane's forced command; see executor/interfaces/http/rest.py."""

@@ -1,0 +1,404 @@
+// The lifecycle of executions: admit (idempotent per execution_id, bounded concurrency), prepare
+// the session's workspace and the execution's input files, run in a sandbox with the wall
+// timeout, capture bounded output, scan artifacts, build the result and commit it to the journal
+// (before anybody is told about it). State machine: pending -> running -> success|failed|timeout|crashed.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { DEPENDENCY_DIR, INPUT_DIR, type Language, type Runtime } from '../runtimes/runtime.js';
+import { limitsFromConfig } from '../sandbox/limits.js';
+import { bind, type FsEntry } from '../sandbox/policy.js';
+import type { SandboxHost } from '../sandbox/sandbox-host.js';
+import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
+import { changedFiles, describe, snapshot, type Snapshot } from './artifacts.js';
+import { boundedUtf8 } from './bounded-text.js';
+import type { CallbackBody, ExecutionRequest, ExecutionResult, FinishedStatus } from './execution-types.js';
+import type { Journal, JournalRow } from './journal.js';
+import { RawJson, stringifyWithRaw } from './raw-json.js';
+import { sessionPaths } from './session-paths.js';
+
+export class AdmissionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly httpStatus: 503,
+  ) {
+    super(message);
+  }
+}
+
+export interface OutputEvent {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface ExecutionServiceDeps {
+  config: Config;
+  host: SandboxHost;
+  runtimes: Record<Language, Runtime>;
+  journal: Journal;
+  logger: Logger;
+  metrics: Metrics;
+  /** results go to the control plane's outbox (false: standalone mode) */
+  deliverResults: boolean;
+}
+
+/** Return values larger than this (serialized) are replaced by null, with a notice on stderr. */
+export const MAX_RETURN_VALUE_BYTES = 1024 * 1024;
+const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000 };
+
+interface Active {
+  request: ExecutionRequest;
+  run?: SandboxRun;
+  done: Promise<string>;
+}
+
+const iso = () => new Date().toISOString();
+
+export class ExecutionService {
+  /** 'output:<id>' (OutputEvent) and 'finished' (JournalRow) */
+  readonly events = new EventEmitter();
+  private readonly active = new Map<string, Active>();
+  private accepting = true;
+
+  constructor(private readonly deps: ExecutionServiceDeps) {
+    this.events.setMaxListeners(0);
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  /**
+   * Admits an execution. A known execution_id is acknowledged again and never runs twice (the
+   * control plane retries /execute). Throws AdmissionError when it cannot be taken now.
+   */
+  submit(request: ExecutionRequest): { duplicate: boolean } {
+    const { journal, config, metrics } = this.deps;
+    if (journal.get(request.execution_id)) return { duplicate: true };
+    if (!this.accepting) {
+      metrics.rejected.inc({ reason: 'shutting_down' });
+      throw new AdmissionError('Executor.ShuttingDown', 'the executor is shutting down and takes no new executions: submit to another executor', 503);
+    }
+    if (this.active.size >= config.maxConcurrentExecutions) {
+      metrics.rejected.inc({ reason: 'concurrency_limit' });
+      throw new AdmissionError(
+        'Executor.TooManyExecutions',
+        `${this.active.size} executions are running, the limit is MAX_CONCURRENT_EXECUTIONS=${config.maxConcurrentExecutions}: retry later`,
+        503,
+      );
+    }
+    const accepted = journal.insertPending({
+      execution_id: request.execution_id,
+      session_id: request.session_id,
+      language: request.language,
+      timeout_seconds: request.timeout,
+      created_at: iso(),
+    });
+    if (!accepted) return { duplicate: true };
+    const acceptedAt = performance.now();
+    let settle: (result: string) => void = () => {};
+    const done = new Promise<string>((resolve) => (settle = resolve));
+    this.active.set(request.execution_id, { request, done });
+    metrics.active.set(this.active.size);
+    // after the acknowledgement has been written: the spawn must not delay it
+    setImmediate(() => {
+      this.execute(request, acceptedAt)
+        .catch((error) => this.crashed(request, `internal error: ${(error as Error).message}`, acceptedAt))
+        .then(settle);
+    });
+    return { duplicate: false };
+  }
+
+  /** The finished result's JSON text, waiting for it when the execution is still running. */
+  async waitForResult(executionId: string): Promise<string | undefined> {
+    const active = this.active.get(executionId);
+    if (active) return active.done;
+    return this.deps.journal.get(executionId)?.result ?? undefined;
+  }
+
+  state(executionId: string): JournalRow | undefined {
+    return this.deps.journal.get(executionId);
+  }
+
+  /** Stop admitting (graceful shutdown); running executions go on. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Kills every running execution; each is recorded with the given reason as limit. */
+  killAll(reason: 'shutdown'): void {
+    for (const active of this.active.values()) active.run?.kill(reason);
+  }
+
+  /** Resolves when nothing runs any more. */
+  async drained(): Promise<void> {
+    await Promise.all([...this.active.values()].map((a) => a.done));
+  }
+
+  private async execute(request: ExecutionRequest, acceptedAt: number): Promise<string> {
+    const { config, host, runtimes, journal, metrics } = this.deps;
+    const log = this.deps.logger.child({ execution_id: request.execution_id, session_id: request.session_id });
+    const startedAt = iso();
+    const started = performance.now();
+    journal.markRunning(request.execution_id, startedAt);
+    log.info({ language: request.language, code_bytes: Buffer.byteLength(request.code), timeout_s: request.timeout }, 'execution started');
+
+    const runtime = runtimes[request.language];
+    const paths = sessionPaths(config.workspaceRoot, config.stateDir, request.session_id);
+    host.prepareWritableDir(paths.workspace);
+    host.prepareWritableDir(paths.tmp);
+    const inputDir = path.join(config.stateDir, 'executions', randomUUID());
+    mkdirSync(inputDir, { recursive: true, mode: 0o755 });
+    try {
+      writeFileSync(path.join(inputDir, runtime.codeFileName), request.code, { mode: 0o644 });
+      writeFileSync(path.join(inputDir, 'event.json'), JSON.stringify(request.event), { mode: 0o644 });
+      const context = { execution_id: request.execution_id, session_id: request.session_id, language: request.language, timeout_seconds: request.timeout };
+      writeFileSync(path.join(inputDir, 'context.json'), JSON.stringify(context), { mode: 0o644 });
+
+      const before = await snapshot(paths.workspace, ARTIFACT_SCAN);
+      const limits = limitsFromConfig(config, request.timeout);
+      const policy = host.policy(
+        [
+          bind(paths.workspace, '/workspace', { writable: true })!,
+          bind(paths.tmp, '/tmp', { writable: true })!,
+          bind(inputDir, INPUT_DIR)!,
+          ...runtime.binds,
+          ...dependencyBind(config.dependencyDir),
+        ],
+        limits,
+      );
+      const command = runtime.command(config.limits.memoryMb);
+      const env = {
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: '/workspace',
+        TMPDIR: '/tmp',
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C.UTF-8',
+        ...command.env,
+        ...request.env_vars,
+      };
+      const prepared = performance.now();
+      let result: RunResult;
+      try {
+        const run = host.run(policy, { argv: command.argv, env, cwd: '/workspace' }, {
+          timeoutMs: request.timeout * 1000,
+          captureBytesPerStream: config.limits.outputBytesPerStream,
+          maxTotalOutputBytes: config.limits.outputTotalBytes,
+          resultChannel: runtime.resultChannel,
+          maxResultBytes: MAX_RETURN_VALUE_BYTES + 64,
+          onOutput: (stream, chunk) => this.events.emit(`output:${request.execution_id}`, { stream, text: chunk.toString('utf8') } satisfies OutputEvent),
+        });
+        this.active.get(request.execution_id)!.run = run;
+        if (host.backend.name === 'none') log.warn('ISOLATION=none: this execution runs WITHOUT any sandbox');
+        result = await run.result;
+      } catch (error) {
+        if (!(error instanceof SandboxSpawnError)) throw error;
+        log.error({ step: error.step, errno: error.errno }, 'sandbox could not be created');
+        return this.crashed(request, `the sandbox could not be created: ${error.message}`, acceptedAt);
+      }
+      metrics.spawnLatency.observe({ backend: result.backend }, result.spawnMs / 1000);
+
+      const scanStarted = performance.now();
+      const after = await snapshot(paths.workspace, ARTIFACT_SCAN);
+      const artifacts = changedFiles(before, after, config.limits.artifacts);
+      const artifactDetails = await describe(paths.workspace, artifacts);
+      const built = performance.now();
+      const phases = {
+        queue_ms: ms(started - acceptedAt),
+        prepare_ms: ms(prepared - started),
+        spawn_ms: ms(result.spawnMs),
+        run_ms: ms(result.wallMs - result.spawnMs),
+        artifact_scan_ms: ms(built - scanStarted),
+        result_build_ms: 0,
+      };
+      const full = this.buildResult(request, result, artifacts, artifactDetails, before, after, startedAt, phases);
+      full.phases.result_build_ms = ms(performance.now() - built);
+      log.info(
+        { status: full.status, exit_code: full.exit_code, duration_ms: full.metrics.duration_ms, stdout_bytes: result.stdout.totalBytes, stderr_bytes: result.stderr.totalBytes, artifacts: artifacts.length, limit: full.limit_exceeded },
+        'execution finished',
+      );
+      return this.commit(request, full);
+    } finally {
+      rmSync(inputDir, { recursive: true, force: true });
+    }
+  }
+
+  private buildResult(
+    request: ExecutionRequest,
+    run: RunResult,
+    artifacts: string[],
+    artifactDetails: ExecutionResult['artifact_details'],
+    before: Snapshot,
+    after: Snapshot,
+    startedAt: string,
+    phases: ExecutionResult['phases'],
+  ): ExecutionResult {
+    const { config, metrics } = this.deps;
+    const notices: string[] = [];
+    const channel = readChannel(run);
+    let status: FinishedStatus;
+    let exitCode: number;
+    let returnValue: RawJson | null = null;
+    let returnValueTruncated = false;
+
+    if (run.killedBy === 'timeout') {
+      status = 'timeout';
+      exitCode = -1;
+      notices.push(`execution timed out after ${request.timeout} s: every process of the sandbox was killed`);
+    } else if (run.killedBy === 'shutdown') {
+      status = 'crashed';
+      exitCode = -1;
+      notices.push('the executor shut down before this execution finished: every process of the sandbox was killed');
+    } else {
+      exitCode = run.exitCode ?? (run.signal ? 128 + signalNumber(run.signal) : -1);
+      const runtimeOk = !this.deps.runtimes[request.language].resultChannel || channel.kind === 'return';
+      status = run.exitCode === 0 && runtimeOk ? 'success' : 'failed';
+      if (run.execError) notices.push(`could not start the interpreter: ${run.execError}`);
+      if (run.killedBy === 'cpu') notices.push('killed: the CPU time limit was reached');
+      if (run.killedBy === 'file_size') notices.push(`killed: a file grew beyond the limit of ${config.limits.fileSizeMb} MiB`);
+      if (run.killedBy === 'output') notices.push(`killed: the output exceeded ${config.limits.outputTotalBytes} bytes`);
+      if (run.signal && !run.killedBy) notices.push(`the process was killed by ${run.signal}`);
+      if (status === 'failed' && run.exitCode === 0 && channel.kind === 'none') {
+        notices.push('the process exited before the handler returned a value');
+        exitCode = 1;
+      }
+    }
+    if (channel.kind === 'return') {
+      if (channel.tooLarge) {
+        returnValueTruncated = true;
+        notices.push(`the return value was larger than ${MAX_RETURN_VALUE_BYTES} bytes serialized and was replaced by null`);
+      } else {
+        returnValue = channel.value;
+      }
+    }
+    const limit = config.limits.outputBytesPerStream;
+    const stdout = boundedUtf8(run.stdout.head, run.stdout.totalBytes, limit);
+    const stderrHead = notices.length > 0 ? Buffer.concat([run.stderr.head, Buffer.from(`${run.stderr.head.length > 0 && !run.stderr.head.toString().endsWith('\n') ? '\n' : ''}${notices.map((n) => `[sandbox-executor] ${n}`).join('\n')}\n`)]) : run.stderr.head;
+    const stderr = boundedUtf8(stderrHead, run.stderr.totalBytes + (stderrHead.length - run.stderr.head.length), limit);
+    if (stdout.truncated) metrics.truncations.inc({ stream: 'stdout' });
+    if (stderr.truncated) metrics.truncations.inc({ stream: 'stderr' });
+    const limits = limitsFromConfig(config, request.timeout);
+    return {
+      execution_id: request.execution_id,
+      session_id: request.session_id,
+      language: request.language,
+      status,
+      stdout: stdout.text,
+      stderr: stderr.text,
+      exit_code: exitCode,
+      execution_time: Math.round(run.wallMs) / 1000,
+      return_value: returnValue,
+      metrics: {
+        duration_ms: ms(run.wallMs),
+        cpu_time_ms: ms(run.userCpuMs + run.systemCpuMs),
+        peak_memory_mb: run.peakMemoryKb === null ? null : Math.round((run.peakMemoryKb / 1024) * 100) / 100,
+        io_read_bytes: run.ioReadBytes,
+        io_write_bytes: run.ioWriteBytes,
+      },
+      artifacts,
+      sandbox: this.deps.host.attestation(run, limits),
+      limit_exceeded: run.killedBy,
+      stdout_truncated: stdout.truncated,
+      stderr_truncated: stderr.truncated,
+      return_value_truncated: returnValueTruncated,
+      artifact_details: artifactDetails,
+      artifacts_complete: before.complete && after.complete && artifacts.length < config.limits.artifacts,
+      started_at: startedAt,
+      finished_at: iso(),
+      phases,
+    };
+  }
+
+  /** An execution that never ran to an end of its own (sandbox creation failed, internal error). */
+  private crashed(request: ExecutionRequest, reason: string, acceptedAt: number): string {
+    const now = performance.now();
+    const result: ExecutionResult = {
+      execution_id: request.execution_id,
+      session_id: request.session_id,
+      language: request.language,
+      status: 'crashed',
+      stdout: '',
+      stderr: `[sandbox-executor] ${reason}\n`,
+      exit_code: -1,
+      execution_time: 0,
+      return_value: null,
+      metrics: { duration_ms: 0, cpu_time_ms: null, peak_memory_mb: null, io_read_bytes: null, io_write_bytes: null },
+      artifacts: [],
+      sandbox: null,
+      limit_exceeded: null,
+      stdout_truncated: false,
+      stderr_truncated: false,
+      return_value_truncated: false,
+      artifact_details: [],
+      artifacts_complete: true,
+      started_at: null,
+      finished_at: iso(),
+      phases: { queue_ms: ms(now - acceptedAt), prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0 },
+    };
+    return this.commit(request, result);
+  }
+
+  /** Journal first, then everybody else: a result nobody committed is never announced. */
+  private commit(request: ExecutionRequest, result: ExecutionResult): string {
+    const { journal, metrics } = this.deps;
+    const resultText = stringifyWithRaw(result);
+    journal.finish({
+      execution_id: request.execution_id,
+      state: result.status,
+      finished_at: result.finished_at,
+      result: resultText,
+      callback: stringifyWithRaw(callbackBody(result)),
+      delivery_state: this.deps.deliverResults ? 'pending' : 'none',
+    });
+    metrics.executions.inc({ language: request.language, status: result.status });
+    metrics.duration.observe({ language: request.language }, result.metrics.duration_ms / 1000);
+    this.active.delete(request.execution_id);
+    metrics.active.set(this.active.size);
+    this.events.emit('finished', journal.get(request.execution_id));
+    return resultText;
+  }
+}
+
+export function callbackBody(result: ExecutionResult): CallbackBody {
+  const { status, stdout, stderr, exit_code, execution_time, return_value, metrics, artifacts, sandbox } = result;
+  return { status, stdout, stderr, exit_code, execution_time, return_value, metrics, artifacts, sandbox };
+}
+
+type Channel = { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'return'; value: RawJson | null; tooLarge: boolean };
+
+/** The runtime's private result channel: "return\n<json>" or "error\n<message>". */
+function readChannel(run: RunResult): Channel {
+  if (!run.result || run.result.totalBytes === 0) return { kind: 'none' };
+  const text = run.result.head.toString('utf8');
+  const newline = text.indexOf('\n');
+  const kind = newline < 0 ? text : text.slice(0, newline);
+  const payload = newline < 0 ? '' : text.slice(newline + 1);
+  if (kind === 'error') return { kind: 'error', message: payload };
+  if (kind !== 'return') return { kind: 'none' };
+  if (run.result.truncated || Buffer.byteLength(payload) > MAX_RETURN_VALUE_BYTES) return { kind: 'return', value: null, tooLarge: true };
+  try {
+    return { kind: 'return', value: RawJson.from(payload), tooLarge: false };
+  } catch {
+    return { kind: 'none' }; // not what our bootstrap writes: the code wrote to the channel itself
+  }
+}
+
+function dependencyBind(dependencyDir: string): FsEntry[] {
+  if (!existsSync(dependencyDir)) return [];
+  // resolved now: a sync swapping the directory (a symlink rename) never shows a half-installed set
+  return [bind(realpathSync(dependencyDir), DEPENDENCY_DIR)!];
+}
+
+function ms(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

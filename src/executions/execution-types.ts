@@ -1,0 +1,61 @@
+import type { ArtifactDetail } from './artifacts.js';
+import type { ExecutionState } from './journal.js';
+import type { RawJson } from './raw-json.js';
+import type { Attestation } from '../sandbox/attestation.js';
+import type { Language } from '../runtimes/runtime.js';
+
+export interface ExecutionRequest {
+  execution_id: string;
+  session_id: string;
+  code: string;
+  language: Language;
+  event: Record<string, unknown>;
+  timeout: number;
+  env_vars: Record<string, string>;
+}
+
+export type FinishedStatus = Exclude<ExecutionState, 'pending' | 'running'>;
+
+/** The callback body of CONTRACT.md section 3: every key present. */
+export interface CallbackBody {
+  status: FinishedStatus;
+  stdout: string;
+  stderr: string;
+  exit_code: number;
+  execution_time: number;
+  return_value: RawJson | null;
+  metrics: {
+    duration_ms: number;
+    cpu_time_ms: number | null;
+    peak_memory_mb: number | null;
+    io_read_bytes: number | null;
+    io_write_bytes: number | null;
+  };
+  artifacts: string[];
+  /** extra key: how this run was isolated, attested from inside the sandbox */
+  sandbox: Attestation | null;
+}
+
+/** What ?wait=true and GET /executions/{id} return once finished. */
+export interface ExecutionResult extends CallbackBody {
+  execution_id: string;
+  session_id: string;
+  language: Language;
+  /** the limit that stopped the run, if any */
+  limit_exceeded: 'timeout' | 'cpu' | 'memory' | 'output' | 'file_size' | 'shutdown' | null;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  return_value_truncated: boolean;
+  artifact_details: ArtifactDetail[];
+  artifacts_complete: boolean;
+  started_at: string | null;
+  finished_at: string;
+  phases: {
+    queue_ms: number;
+    prepare_ms: number;
+    spawn_ms: number;
+    run_ms: number;
+    artifact_scan_ms: number;
+    result_build_ms: number;
+  };
+}

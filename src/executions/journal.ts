@@ -1,0 +1,141 @@
+// The execution journal: one SQLite row per execution (request metadata, never the code), its
+// state, its result and the delivery of that result. It backs idempotency, GET /executions/{id}
+// and the control-plane outbox. WAL + synchronous=NORMAL: a commit survives the process being
+// killed (the failure that matters here), at the cost of one fsync per checkpoint, not per write.
+import Database from 'better-sqlite3';
+import { chmodSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export type ExecutionState = 'pending' | 'running' | 'success' | 'failed' | 'timeout' | 'crashed';
+export type DeliveryState = 'none' | 'pending' | 'delivered' | 'undeliverable';
+export const FINISHED_STATES: readonly ExecutionState[] = ['success', 'failed', 'timeout', 'crashed'];
+
+export interface JournalRow {
+  execution_id: string;
+  session_id: string;
+  language: string;
+  state: ExecutionState;
+  timeout_seconds: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** the full result object as JSON text (return_value verbatim) */
+  result: string | null;
+  /** the callback body as JSON text */
+  callback: string | null;
+  delivery_state: DeliveryState;
+  delivery_attempts: number;
+  next_attempt_at: number | null;
+  last_delivery_error: string | null;
+  updated_at: number;
+}
+
+export interface NewExecution {
+  execution_id: string;
+  session_id: string;
+  language: string;
+  timeout_seconds: number;
+  created_at: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS executions (
+  execution_id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  language TEXT NOT NULL,
+  state TEXT NOT NULL,
+  timeout_seconds INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  result TEXT,
+  callback TEXT,
+  delivery_state TEXT NOT NULL DEFAULT 'none',
+  delivery_attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_delivery_error TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_outbox ON executions(delivery_state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS executions_state ON executions(state);
+CREATE INDEX IF NOT EXISTS executions_updated ON executions(updated_at);
+`;
+
+export class Journal {
+  readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(stateDir: string, fileName = 'journal.sqlite3') {
+    mkdirSync(stateDir, { recursive: true });
+    const file = path.join(stateDir, fileName);
+    this.db = new Database(file);
+    chmodSync(file, 0o600);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.statements = {
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO executions (execution_id, session_id, language, state, timeout_seconds, created_at, updated_at)
+         VALUES (@execution_id, @session_id, @language, 'pending', @timeout_seconds, @created_at, @updated_at)`,
+      ),
+      get: db.prepare('SELECT * FROM executions WHERE execution_id = ?'),
+      markRunning: db.prepare("UPDATE executions SET state = 'running', started_at = ?, updated_at = ? WHERE execution_id = ?"),
+      finish: db.prepare(
+        `UPDATE executions SET state = @state, finished_at = @finished_at, result = @result, callback = @callback,
+           delivery_state = @delivery_state, next_attempt_at = @next_attempt_at, updated_at = @updated_at
+         WHERE execution_id = @execution_id`,
+      ),
+      unfinished: db.prepare("SELECT * FROM executions WHERE state IN ('pending', 'running')"),
+      prune: db.prepare(
+        `DELETE FROM executions WHERE updated_at < ? AND state IN ('success', 'failed', 'timeout', 'crashed')
+           AND delivery_state IN ('none', 'delivered', 'undeliverable')`,
+      ),
+      countByState: db.prepare('SELECT state, COUNT(*) AS n FROM executions GROUP BY state'),
+    };
+  }
+
+  /** false when the id is already known (idempotent submit). */
+  insertPending(execution: NewExecution): boolean {
+    return this.statements.insert.run({ ...execution, updated_at: Date.now() }).changes === 1;
+  }
+
+  get(executionId: string): JournalRow | undefined {
+    return this.statements.get.get(executionId) as JournalRow | undefined;
+  }
+
+  markRunning(executionId: string, startedAt: string): void {
+    this.statements.markRunning.run(startedAt, Date.now(), executionId);
+  }
+
+  finish(row: {
+    execution_id: string;
+    state: ExecutionState;
+    finished_at: string;
+    result: string;
+    callback: string;
+    delivery_state: DeliveryState;
+  }): void {
+    this.statements.finish.run({ ...row, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
+  }
+
+  /** Executions the journal shows as not finished: after an unclean stop, these were lost. */
+  unfinished(): JournalRow[] {
+    return this.statements.unfinished.all() as JournalRow[];
+  }
+
+  /** Drops finished, settled rows last touched before `olderThanMs` ago; returns how many. */
+  prune(olderThanMs: number): number {
+    return this.statements.prune.run(Date.now() - olderThanMs).changes;
+  }
+
+  countByState(): Record<string, number> {
+    const rows = this.statements.countByState.all() as { state: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,85 @@
+// POST /execute: the control plane's contract (200 PENDING at once, the result by callback), plus
+// ?wait=true (answer with the full result) and ?stream=true (server-sent events while it runs).
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { AdmissionError, type ExecutionService, type OutputEvent } from '../../executions/execution-service.js';
+import type { ExecutionRequest } from '../../executions/execution-types.js';
+import type { Language } from '../../runtimes/runtime.js';
+import { problem, validationProblem } from '../problem.js';
+import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS } from '../schemas.js';
+
+const yes = (value: string | undefined) => value === 'true' || value === '1';
+
+export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: number): Hono {
+  const app = new Hono();
+
+  app.post('/execute', async (c) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return problem(c, 400, 'Executor.MalformedJSON', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json');
+    }
+    if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
+      const length = (body as { code: string }).code.length;
+      if (length > MAX_CODE_CHARACTERS) {
+        return problem(c, 400, 'Executor.CodeTooLarge', `code has ${length} characters; at most ${MAX_CODE_CHARACTERS} are accepted: move data into files or the event`);
+      }
+    }
+    const parsed = ExecuteRequestSchema.safeParse(body);
+    if (!parsed.success) return validationProblem(c, parsed.error.issues);
+    const input = parsed.data;
+    let timeout = input.timeout ?? defaultTimeoutSeconds;
+    if ('__timeout' in input.event) {
+      const override = EventTimeoutSchema.safeParse(input.event.__timeout);
+      if (!override.success) return validationProblem(c, override.error.issues.map((i) => ({ ...i, path: ['event', '__timeout', ...i.path] })));
+      timeout = override.data;
+    }
+    const request: ExecutionRequest = {
+      execution_id: input.execution_id,
+      session_id: input.session_id,
+      code: input.code,
+      language: input.language as Language,
+      event: input.event,
+      timeout,
+      env_vars: input.env_vars,
+    };
+
+    const stream = yes(c.req.query('stream'));
+    const output: OutputEvent[] = [];
+    let forward: ((event: OutputEvent) => void) | undefined;
+    const onOutput = (event: OutputEvent) => (forward ? forward(event) : output.push(event));
+    // subscribe before admitting, so not a byte of output is missed
+    if (stream) service.events.on(`output:${request.execution_id}`, onOutput);
+    try {
+      service.submit(request);
+    } catch (error) {
+      service.events.off(`output:${request.execution_id}`, onOutput);
+      if (error instanceof AdmissionError) return problem(c, error.httpStatus, error.code, error.message);
+      throw error;
+    }
+
+    if (stream) {
+      return streamSSE(c, async (sse) => {
+        await sse.writeSSE({ event: 'accepted', data: JSON.stringify({ execution_id: request.execution_id, status: 'PENDING' }) });
+        let chain = Promise.resolve();
+        const send = (event: OutputEvent) => {
+          chain = chain.then(() => sse.writeSSE({ event: event.stream, data: JSON.stringify({ text: event.text }) }));
+        };
+        output.splice(0).forEach(send);
+        forward = send;
+        const result = await service.waitForResult(request.execution_id);
+        service.events.off(`output:${request.execution_id}`, onOutput);
+        await chain;
+        await sse.writeSSE({ event: 'result', data: result ?? 'null' });
+      });
+    }
+    if (yes(c.req.query('wait'))) {
+      const result = await service.waitForResult(request.execution_id);
+      return c.body(result ?? 'null', 200, { 'content-type': 'application/json' });
+    }
+    return c.json({ execution_id: request.execution_id, status: 'PENDING', message: 'Execution submitted' }, 200);
+  });
+
+  return app;
+}

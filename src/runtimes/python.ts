@@ -1,0 +1,24 @@
+import { bind } from '../sandbox/policy.js';
+import { bootstrapFile, DEPENDENCY_DIR, inputPaths, RUNTIME_DIR, type Runtime } from './runtime.js';
+
+export function pythonRuntime(interpreter = '/usr/bin/python3'): Runtime {
+  const bootstrap = `${RUNTIME_DIR}/bootstrap.py`;
+  const input = inputPaths('main.py');
+  return {
+    language: 'python',
+    codeFileName: 'main.py',
+    resultChannel: true,
+    binds: [bind(bootstrapFile('bootstrap.py'), bootstrap)!],
+    command: () => ({
+      // -s: no user site-packages; -B: no .pyc written into the read-only tree
+      argv: [interpreter, '-s', '-B', bootstrap, input.code, input.event, input.context],
+      env: {
+        PYTHONPATH: DEPENDENCY_DIR,
+        // unbuffered: output printed before a timeout is not lost, and streams as it happens
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+        PYTHONIOENCODING: 'utf-8',
+      },
+    }),
+  };
+}
