@@ -103,6 +103,7 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: integer(30, 0, 3600),
   RESULT_RETENTION_HOURS: integer(24, 1, 24 * 365),
   DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
+  WARM_SANDBOXES_PER_SESSION: integer(2, 0, 64),
 });
 
 export type Isolation = 'auto' | 'native' | 'bwrap' | 'none';
@@ -143,6 +144,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   resultRetentionHours: number;
   dependencyInstallTimeoutSeconds: number;
+  /** sandboxes kept built and waiting per recently active session (0: create each on demand) */
+  warmSandboxesPerSession: number;
 }
 
 export class ConfigError extends Error {
@@ -204,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     resultRetentionHours: e.RESULT_RETENTION_HOURS,
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
+    warmSandboxesPerSession: e.WARM_SANDBOXES_PER_SESSION,
   };
 }
 

@@ -1,6 +1,10 @@
 /* sandbox-init: the first process of every sandbox, on both backends.
  *
- * Usage (built by the executor, never by hand):  sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]
+ * Usage (built by the executor, never by hand):
+ *   sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]   run CMD now
+ *   sandbox-init REPORT_FD CONTROL_FD --wait              a warm sandbox: wait for the command
+ * In --wait mode the sandbox is fully built and idle until the executor writes the command on
+ * CONTROL_FD (see read_command): creating the sandbox leaves the request's critical path.
  *
  * Why an init of our own:
  *  - the command runs as an ordinary process (not the namespace's pid 1, whose default signal
@@ -94,14 +98,70 @@ static void read_io(int io_fd, int64_t *read_bytes, int64_t *write_bytes) {
   if (w) *write_bytes = strtoll(w + 6, NULL, 10);
 }
 
-static pid_t start_command(char **argv, const sigset_t *original_mask, int *exec_errno) {
+/* The command of a warm sandbox, as the executor frames it on CONTROL_FD:
+ *   u32 length (little endian), then NUL-terminated fields:
+ *   cpu_soft, cpu_hard, cwd, argc, argv[0..argc), envc, env[0..envc)
+ * Returns 0 on EOF before a complete command (the warm sandbox was discarded). */
+struct command {
+  char **argv;
+  char **envp;
+};
+
+static int read_exactly(int fd, char *buffer, size_t length) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t got = read(fd, buffer + done, length - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return 0;
+    done += (size_t)got;
+  }
+  return 1;
+}
+
+static const char *next_field(char **cursor, const char *end) {
+  const char *field = *cursor;
+  char *nul = memchr(*cursor, '\0', (size_t)(end - *cursor));
+  if (nul == NULL) {
+    fprintf(stderr, "sandbox-init: malformed command\n");
+    _exit(125);
+  }
+  *cursor = nul + 1;
+  return field;
+}
+
+static int read_command(int control_fd, struct command *out) {
+  unsigned char header[4];
+  if (!read_exactly(control_fd, (char *)header, sizeof header)) return 0;
+  uint32_t length = (uint32_t)header[0] | (uint32_t)header[1] << 8 | (uint32_t)header[2] << 16 | (uint32_t)header[3] << 24;
+  if (length == 0 || length > (16u << 20)) fail("command length");
+  char *payload = malloc(length);
+  if (payload == NULL) fail("malloc");
+  if (!read_exactly(control_fd, payload, length)) return 0;
+  char *cursor = payload, *end = payload + length;
+  struct rlimit cpu = {strtoull(next_field(&cursor, end), NULL, 10), strtoull(next_field(&cursor, end), NULL, 10)};
+  /* lowering our own limit is always allowed; the command inherits it */
+  if (setrlimit(RLIMIT_CPU, &cpu) != 0) fail("setrlimit(RLIMIT_CPU)");
+  if (chdir(next_field(&cursor, end)) != 0) fail("chdir");
+  for (int list = 0; list < 2; list++) {
+    unsigned long count = strtoul(next_field(&cursor, end), NULL, 10);
+    char **items = calloc(count + 1, sizeof(char *));
+    if (items == NULL) fail("calloc");
+    for (unsigned long i = 0; i < count; i++) items[i] = (char *)next_field(&cursor, end);
+    if (list == 0) out->argv = items;
+    else out->envp = items;
+  }
+  if (out->argv[0] == NULL) fail("empty command");
+  return 1;
+}
+
+static pid_t start_command(char **argv, char **envp, const sigset_t *original_mask, int *exec_errno) {
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) fail("pipe2");
   pid_t pid = fork();
   if (pid < 0) fail("fork");
   if (pid == 0) {
     sigprocmask(SIG_SETMASK, original_mask, NULL);
-    execve(argv[0], argv, environ);
+    execve(argv[0], argv, envp);
     int err = errno;
     (void)!write(errpipe[1], &err, sizeof err);
     _exit(127);
@@ -117,8 +177,9 @@ static pid_t start_command(char **argv, const sigset_t *original_mask, int *exec
 }
 
 int main(int argc, char **argv) {
-  if (argc < 5 || strcmp(argv[3], "--") != 0) {
-    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]\n");
+  int warm = argc == 4 && strcmp(argv[3], "--wait") == 0;
+  if (!warm && (argc < 5 || strcmp(argv[3], "--") != 0)) {
+    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD (-- CMD [ARGS...] | --wait)\n");
     return 125;
   }
   int report_fd = parse_fd(argv[1]);
@@ -140,11 +201,18 @@ int main(int argc, char **argv) {
   struct sandbox_report report;
   memset(&report, 0, sizeof report);
   report.magic = SANDBOX_REPORT_MAGIC;
+  struct command command_line = {argv + 4, environ};
+  if (warm && !read_command(control_fd, &command_line)) {
+    report.end = SANDBOX_END_KILLED; /* discarded before it was used */
+    attest(&report);
+    if (write(report_fd, &report, sizeof report) != (ssize_t)sizeof report) fail("write report");
+    return 0;
+  }
   attest(&report);
   int64_t own_read = 0, own_write = 0;
   read_io(io_fd, &own_read, &own_write);
 
-  pid_t command = start_command(argv + 4, &original_mask, &report.exec_errno);
+  pid_t command = start_command(command_line.argv, command_line.envp, &original_mask, &report.exec_errno);
   int command_done = 0, kill_requested = 0, remaining_killed = 0;
   if (report.exec_errno != 0) report.end = SANDBOX_END_EXEC_FAILED;
 

@@ -1,5 +1,5 @@
 // The addon's whole surface (typed in src/sandbox/native.d.ts):
-//   spawn(plan, onExit) -> { id, pid, fds }    signal(id, signo)    killTree(id)
+//   spawn(plan, onExit) -> { id, pid, fds }    signal(id, signo)    killTree(id)    sendCommand(id, buf)
 //   seccompProgram() -> Buffer                 seccompDenied() -> string[]
 #include <fcntl.h>
 #include <napi.h>
@@ -83,6 +83,13 @@ Napi::Value KillTree(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), watch != nullptr && watch->kill_tree());
 }
 
+Napi::Value SendCommand(const Napi::CallbackInfo& info) {
+  ExitWatch* watch = watch_arg(info);
+  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(info.Env(), "expected a Buffer");
+  Napi::Buffer<uint8_t> data = info[1].As<Napi::Buffer<uint8_t>>();
+  return Napi::Boolean::New(info.Env(), watch != nullptr && watch->send_command(data.Data(), data.Length()));
+}
+
 Napi::Value SeccompProgram(const Napi::CallbackInfo& info) {
   const SeccompPolicy& policy = seccomp_policy();
   if (!policy.error.empty()) throw Napi::Error::New(info.Env(), "seccomp filter: " + policy.error);
@@ -105,6 +112,7 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn, "spawn"));
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
   exports.Set("killTree", Napi::Function::New(env, KillTree, "killTree"));
+  exports.Set("sendCommand", Napi::Function::New(env, SendCommand, "sendCommand"));
   exports.Set("seccompProgram", Napi::Function::New(env, SeccompProgram, "seccompProgram"));
   exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
   return exports;

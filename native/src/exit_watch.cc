@@ -95,6 +95,13 @@ bool ExitWatch::kill_tree() {
   return write(child_.control_fd, &kill_all, 1) == 1;
 }
 
+bool ExitWatch::send_command(const uint8_t* data, size_t length) {
+  if (child_.control_fd < 0) return false;
+  // The pipe is empty (the warm sandbox has read nothing yet) and commands are far below its
+  // capacity, so a non-blocking write either takes everything or fails.
+  return write(child_.control_fd, data, length) == (ssize_t)length;
+}
+
 void ExitWatch::on_readable(uv_poll_t* handle, int, int) { static_cast<ExitWatch*>(handle->data)->reap(); }
 
 void ExitWatch::reap() {

@@ -18,6 +18,8 @@ class ExitWatch {
   uint32_t id() const { return id_; }
   bool signal(int signal_number) const;
   bool kill_tree();
+  // Writes a warm sandbox's command to its control pipe; false unless all of it was written.
+  bool send_command(const uint8_t* data, size_t length);
 
  private:
   ExitWatch(Napi::Env env, const SpawnedChild& child, Napi::Function on_exit);

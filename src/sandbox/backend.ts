@@ -18,8 +18,18 @@ export interface RenderedSpawn {
 export interface Backend {
   readonly name: BackendName;
   readonly processLimit: ProcessLimitMechanism;
-  /** fds: the command's fds 0..n-1 (the backend may append its own after them) */
-  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn;
+  /**
+   * fds: the command's fds 0..n-1 (the backend may append its own after them).
+   * command null: a warm sandbox, whose sandbox-init waits for the command on its control pipe.
+   */
+  render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn;
+  /** the command as a warm sandbox's init must receive it (paths the backend translates) */
+  adapt?(policy: Policy, command: Command): Command;
+}
+
+/** sandbox-init's arguments after its two fds: run the command now, or wait for it. */
+export function initTail(command: Command | null): string[] {
+  return command ? ['--', ...command.argv] : ['--wait'];
 }
 
 export function envList(env: Record<string, string>): string[] {

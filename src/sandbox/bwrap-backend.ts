@@ -3,7 +3,7 @@
 // exact rusage) comes from the shared launcher: rlimits are set before bwrap starts, and
 // sandbox-init runs inside as the command's parent.
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, rlimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
 import type { FdKind } from './native-addon.js';
 import type { FsEntry, Policy, Command } from './policy.js';
@@ -47,7 +47,7 @@ export class BwrapBackend implements Backend {
     private readonly seccompProgram: Buffer,
   ) {}
 
-  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn {
+  render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn {
     const seccompFd = fds.length;
     const reportFd = seccompFd + 1;
     const argv = [
@@ -63,11 +63,11 @@ export class BwrapBackend implements Backend {
       ...renderBwrapFilesystem(policy.filesystem),
       '--ro-bind', this.initPath, BWRAP_INIT_PATH,
       '--remount-ro', '/',
-      '--chdir', command.cwd,
+      '--chdir', command?.cwd ?? '/',
       '--seccomp', String(seccompFd),
       '--',
-      BWRAP_INIT_PATH, String(reportFd), String(reportFd + 1), '--',
-      ...command.argv,
+      BWRAP_INIT_PATH, String(reportFd), String(reportFd + 1),
+      ...initTail(command),
     ];
     return {
       inputs: new Map([[seccompFd, this.seccompProgram]]),
@@ -77,7 +77,7 @@ export class BwrapBackend implements Backend {
         initPath: this.initPath,
         execPath: this.bwrapPath,
         argv,
-        env: envList(command.env),
+        env: envList(command?.env ?? {}),
         cwd: '/',
         hostname: '',
         mounts: [],

@@ -95,6 +95,8 @@ export interface NativeAddon {
   spawn(plan: NativeSpawnPlan, onExit: (exit: NativeExit) => void): NativeChild;
   signal(id: number, signal: number): boolean;
   killTree(id: number): boolean;
+  /** a warm sandbox's command (see warm-sandbox.ts for the framing); false if not all written */
+  sendCommand(id: number, command: Buffer): boolean;
   seccompProgram(): Buffer;
   seccompDenied(): string[];
 }

@@ -2,7 +2,7 @@
 // the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, rlimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
 import type { FdKind, MountStep } from './native-addon.js';
 import type { FsEntry, Policy, Command } from './policy.js';
@@ -74,7 +74,7 @@ export class NativeBackend implements Backend {
     readonly processLimit: ProcessLimitMechanism,
   ) {}
 
-  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn {
+  render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn {
     const reportFd = fds.length;
     return {
       inputs: new Map(),
@@ -83,9 +83,9 @@ export class NativeBackend implements Backend {
         newNetwork: !policy.network,
         initPath: this.initPath,
         execPath: '',
-        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), '--', ...command.argv],
-        env: envList(command.env),
-        cwd: command.cwd,
+        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(command)],
+        env: envList(command?.env ?? {}),
+        cwd: command?.cwd ?? '/',
         hostname: policy.hostname,
         mounts: renderMountSteps(policy.filesystem),
         rlimits: rlimitsFor(policy.limits, this.processLimit),

@@ -3,7 +3,7 @@
 // command (/workspace, /tmp, the runtime files) are translated to the host paths bound there.
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, rlimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor } from './backend.js';
 import type { FdKind } from './native-addon.js';
 import type { Policy, Command } from './policy.js';
 
@@ -23,9 +23,22 @@ export class NoneBackend implements Backend {
 
   constructor(private readonly initPath: string) {}
 
-  render(policy: Policy, command: Command, fds: FdKind[]): RenderedSpawn {
-    const translate = (value: string) => (value.startsWith('/') ? hostPathOf(policy, value) : value);
-    const env = Object.fromEntries(Object.entries(command.env).map(([k, v]) => [k, v.split(':').map(translate).join(':')]));
+  /** Sandbox paths in a command, translated to the host paths bound there. */
+  static translate(policy: Policy, command: Command): Command {
+    const path = (value: string) => (value.startsWith('/') ? hostPathOf(policy, value) : value);
+    return {
+      argv: command.argv.map(path),
+      env: Object.fromEntries(Object.entries(command.env).map(([k, v]) => [k, v.split(':').map(path).join(':')])),
+      cwd: path(command.cwd),
+    };
+  }
+
+  adapt(policy: Policy, command: Command): Command {
+    return NoneBackend.translate(policy, command);
+  }
+
+  render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn {
+    const translated = command ? NoneBackend.translate(policy, command) : null;
     const reportFd = fds.length;
     return {
       inputs: new Map(),
@@ -34,9 +47,9 @@ export class NoneBackend implements Backend {
         newNetwork: false,
         initPath: this.initPath,
         execPath: this.initPath,
-        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), '--', ...command.argv.map(translate)],
-        env: envList(env),
-        cwd: translate(command.cwd),
+        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(translated)],
+        env: envList(translated?.env ?? {}),
+        cwd: translated?.cwd ?? '/',
         hostname: '',
         mounts: [],
         rlimits: rlimitsFor(policy.limits, this.processLimit).filter((l) => l.resource !== 'nproc'),

@@ -83,56 +83,75 @@ class Capture {
   }
 }
 
+/** A spawned sandbox: its addon child, the parent's pipe ends, and its exit. */
+export interface SpawnedSandbox {
+  backend: BackendName;
+  childId: number;
+  /** parent's end per child fd (-1 for 'null') */
+  fds: number[];
+  exit: Promise<NativeExit>;
+  exited: () => boolean;
+  spawnMs: number;
+}
+
+/** The fds every sandbox gets: stdin /dev/null, stdout, stderr, and the result channel on fd 3. */
+export const SANDBOX_FDS: FdKind[] = ['null', 'pipe-out', 'pipe-out', 'pipe-out'];
+
+/** Creates a sandbox; with command null it is warm: built, idle, waiting for its command. */
+export function spawnSandbox(backend: Backend, policy: Policy, command: Command | null): SpawnedSandbox {
+  const { addon } = loadNative();
+  const { plan, inputs } = backend.render(policy, command, SANDBOX_FDS);
+  const began = performance.now();
+  let exitValue: NativeExit | undefined;
+  let resolveExit: (exit: NativeExit) => void = () => {};
+  const exit = new Promise<NativeExit>((resolve) => (resolveExit = resolve));
+  let child;
+  try {
+    child = addon.spawn(plan, (e) => {
+      exitValue = e;
+      resolveExit(e);
+    });
+  } catch (error) {
+    if (isNativeSpawnError(error)) throw new SandboxSpawnError(`${backend.name} sandbox: ${error.message}`, backend.name, error.step, error.errno);
+    throw error;
+  }
+  const spawnMs = performance.now() - began;
+  for (const [fd, bytes] of inputs) {
+    const parentEnd = child.fds[fd]!;
+    writeSync(parentEnd, bytes);
+    closeSync(parentEnd);
+  }
+  return { backend: backend.name, childId: child.id, fds: child.fds.slice(0, SANDBOX_FDS.length), exit, exited: () => exitValue !== undefined, spawnMs };
+}
+
 export class SandboxRun {
   readonly result: Promise<RunResult>;
-  private childId = -1;
   private killedBy: KilledBy = null;
-  private exited = false;
+  private sandbox: SpawnedSandbox | undefined;
 
-  constructor(backend: Backend, policy: Policy, command: Command, options: RunOptions) {
-    this.result = this.start(backend, policy, command, options);
+  /**
+   * Runs the command: in `spawned` when given (a warm sandbox, already built for this policy),
+   * else in a sandbox spawned for it now. `result` rejects with SandboxSpawnError when the sandbox
+   * cannot be created.
+   */
+  constructor(backend: Backend, policy: Policy, command: Command, options: RunOptions, spawned?: SpawnedSandbox) {
+    try {
+      this.sandbox = spawned ?? spawnSandbox(backend, policy, command);
+      this.result = this.collect(this.sandbox, command, options);
+    } catch (error) {
+      this.result = Promise.reject(error);
+    }
   }
 
   /** Ends the whole tree now; the result says why. Safe to call at any time, more than once. */
   kill(reason: Exclude<KilledBy, null>): void {
-    if (this.exited || this.childId < 0) return;
+    if (!this.sandbox || this.sandbox.exited()) return;
     this.killedBy ??= reason;
-    const { addon } = loadNative();
-    const id = this.childId;
-    addon.killTree(id);
-    setTimeout(() => {
-      if (!this.exited) addon.signal(id, 9);
-    }, KILL_GRACE_MS).unref();
+    killSandbox(this.sandbox);
   }
 
-  private start(backend: Backend, policy: Policy, command: Command, options: RunOptions): Promise<RunResult> {
-    const { addon } = loadNative();
-    const fds: FdKind[] = ['null', 'pipe-out', 'pipe-out', options.resultChannel ? 'pipe-out' : 'null'];
-    const { plan, inputs } = backend.render(policy, command, fds);
+  private collect(sandbox: SpawnedSandbox, command: Command, options: RunOptions): Promise<RunResult> {
     const began = performance.now();
-    let exit: NativeExit | undefined;
-    let onExit: () => void = () => {};
-    let child;
-    try {
-      child = addon.spawn(plan, (e) => {
-        exit = e;
-        this.exited = true;
-        onExit();
-      });
-    } catch (error) {
-      if (isNativeSpawnError(error)) {
-        return Promise.reject(new SandboxSpawnError(`${backend.name} sandbox: ${error.message}`, backend.name, error.step, error.errno));
-      }
-      return Promise.reject(error);
-    }
-    const spawnMs = performance.now() - began;
-    this.childId = child.id;
-    for (const [fd, bytes] of inputs) {
-      const parentEnd = child.fds[fd]!;
-      writeSync(parentEnd, bytes);
-      closeSync(parentEnd);
-    }
-
     const stdout = new Capture(options.captureBytesPerStream);
     const stderr = new Capture(options.captureBytesPerStream);
     const result = options.resultChannel ? new Capture(options.maxResultBytes ?? 16 * 1024 * 1024) : null;
@@ -150,31 +169,27 @@ export class SandboxRun {
       options.onOutput?.(name, chunk);
       if (totalOutput > options.maxTotalOutputBytes) this.kill('output');
     };
-    read(child.fds[1]!, output('stdout', stdout));
-    read(child.fds[2]!, output('stderr', stderr));
-    if (result) read(child.fds[3]!, (chunk) => result.add(chunk));
+    read(sandbox.fds[1]!, output('stdout', stdout));
+    read(sandbox.fds[2]!, output('stderr', stderr));
+    // the result pipe is always there; a run that does not want it drains and ignores it
+    read(sandbox.fds[3]!, result ? (chunk) => result.add(chunk) : () => {});
 
     const timer = setTimeout(() => this.kill('timeout'), options.timeoutMs);
-    const exited = new Promise<void>((resolve) => {
-      onExit = resolve;
-      if (exit) resolve();
-    });
-    return Promise.all([exited, ...streams]).then(() => {
+    return Promise.all([sandbox.exit, ...streams]).then(([e]) => {
       clearTimeout(timer);
       const wallMs = performance.now() - began;
-      const e = exit!;
       const report = e.report;
       const killedBy = this.killedBy ?? limitThatStopped(report, e);
       const fromReport = report !== null;
       return {
-        backend: backend.name,
+        backend: sandbox.backend,
         ...exitOf(report, e),
         killedBy,
         execError: report?.end === 'exec_failed' ? `${command.argv[0]}: ${report.execError}` : null,
         stdout: stdout.result(),
         stderr: stderr.result(),
         result: result ? result.result() : null,
-        spawnMs,
+        spawnMs: sandbox.spawnMs,
         wallMs,
         userCpuMs: (fromReport ? report.userCpuUs : e.wait4.userCpuUs) / 1000,
         systemCpuMs: (fromReport ? report.systemCpuUs : e.wait4.systemCpuUs) / 1000,
@@ -187,6 +202,15 @@ export class SandboxRun {
       };
     });
   }
+}
+
+/** sandbox-init kills the tree and reports; if it does not exit in time, SIGKILL it. */
+export function killSandbox(sandbox: SpawnedSandbox): void {
+  const { addon } = loadNative();
+  addon.killTree(sandbox.childId);
+  setTimeout(() => {
+    if (!sandbox.exited()) addon.signal(sandbox.childId, 9);
+  }, KILL_GRACE_MS).unref();
 }
 
 /** The command's own end: init's report when there is one (init's exit says nothing about it). */

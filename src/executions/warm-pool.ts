@@ -1,0 +1,80 @@
+// Warm sandboxes per session, so that an execution finds its sandbox already built. Each entry
+// was made for one session (its workspace and /tmp are bound) with an input directory of its own.
+// Refilled after each execution, off the request path; bounded in sessions and entries.
+import type { Logger } from '../logger.js';
+import type { WarmSandbox } from '../sandbox/warm-sandbox.js';
+
+export interface WarmEntry {
+  warm: WarmSandbox;
+  /** host directory bound at /run/execution: the execution writes its code and event here */
+  inputDir: string;
+  /** removes what the entry holds on the host (its input directory) */
+  release: () => void;
+}
+
+export class WarmPool {
+  private readonly sessions = new Map<string, WarmEntry[]>();
+  private readonly filling = new Set<string>();
+  private closed = false;
+
+  constructor(
+    private readonly perSession: number,
+    private readonly maxSessions: number,
+    private readonly create: (sessionId: string) => WarmEntry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A ready sandbox for the session, if one is waiting. */
+  take(sessionId: string): WarmEntry | undefined {
+    const entries = this.sessions.get(sessionId);
+    while (entries && entries.length > 0) {
+      const entry = entries.shift()!;
+      if (entry.warm.usable) return entry;
+      this.drop(entry);
+    }
+    return undefined;
+  }
+
+  /** Tops the session's entries up, after the current event-loop turn. */
+  refill(sessionId: string): void {
+    if (this.closed || this.perSession === 0 || this.filling.has(sessionId)) return;
+    this.filling.add(sessionId);
+    setImmediate(() => {
+      this.filling.delete(sessionId);
+      if (this.closed) return;
+      const entries = this.sessions.get(sessionId) ?? [];
+      this.sessions.delete(sessionId); // re-inserted last: the map's order is least recently used first
+      this.sessions.set(sessionId, entries);
+      this.evictBeyondLimit();
+      try {
+        while (entries.length < this.perSession) entries.push(this.create(sessionId));
+      } catch (error) {
+        this.logger.warn({ session_id: sessionId, err: (error as Error).message }, 'could not prepare a warm sandbox');
+      }
+    });
+  }
+
+  /** Discards every warm sandbox (shutdown, or the dependency set changed under them). */
+  clear(): void {
+    for (const entries of this.sessions.values()) entries.splice(0).forEach((e) => this.drop(e));
+    this.sessions.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clear();
+  }
+
+  private evictBeyondLimit(): void {
+    while (this.sessions.size > this.maxSessions) {
+      const [oldest, entries] = this.sessions.entries().next().value as [string, WarmEntry[]];
+      entries.forEach((e) => this.drop(e));
+      this.sessions.delete(oldest);
+    }
+  }
+
+  private drop(entry: WarmEntry): void {
+    entry.warm.discard();
+    entry.release();
+  }
+}
