@@ -154,12 +154,21 @@ static int read_command(int control_fd, struct command *out) {
   return 1;
 }
 
+/* kill(-1) reaches every process we may signal: inside our own pid namespace that is exactly the
+ * sandbox (we are its pid 1, or pid 2 under bwrap's init). Outside one (ISOLATION=none) it would be
+ * every process of the user on the host, so there only the command's process group is killed. */
+static void kill_everything_else(pid_t command) {
+  if (getpid() <= 2) kill(-1, SIGKILL);
+  else kill(-command, SIGKILL);
+}
+
 static pid_t start_command(char **argv, char **envp, const sigset_t *original_mask, int *exec_errno) {
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) fail("pipe2");
   pid_t pid = fork();
   if (pid < 0) fail("fork");
   if (pid == 0) {
+    setpgid(0, 0); /* its own process group: what ISOLATION=none can kill (see kill_everything_else) */
     sigprocmask(SIG_SETMASK, original_mask, NULL);
     execve(argv[0], argv, envp);
     int err = errno;
@@ -235,7 +244,7 @@ int main(int argc, char **argv) {
     }
     if (pid < 0 && errno == ECHILD) break; /* nobody left */
     if ((command_done || kill_requested) && !remaining_killed) {
-      kill(-1, SIGKILL); /* everything in the sandbox but us (and bwrap's pid 1) */
+      kill_everything_else(command);
       remaining_killed = 1;
       continue;
     }
