@@ -5,6 +5,7 @@
 #     --security-opt seccomp=deploy/seccomp/executor.json --security-opt systempaths=unconfined \
 #     -p 8080:8080 sandbox-executor
 #
+# Needs BuildKit (Docker's default builder since 23.0; DOCKER_BUILDKIT=1 before) or podman/buildah.
 # Behind a TLS-intercepting proxy, pass its CA bundle for the downloads (never stored in a layer):
 #   --secret id=build_ca,src=/etc/ssl/certs/ca-certificates.crt
 # See docs/deployment.md.
@@ -17,14 +18,17 @@ ARG NODE_SHA512=3de1d033cc007661ed640d66068732819c6ce4b8945adb097b3413901774898f
 ARG NPM_VERSION=11.19.1
 ARG NPM_SHA512=cedb312b1b7f92421a02cfb68b4194e88f8346651dacd6acc5364a25ef5309d4a32b19616a1ff8aff865e7280c0fa5c0835a99f5cd93368991e2a80ec9da75d2
 
-FROM debian:bookworm-slim AS build
-ARG NODE_VERSION NODE_SHA512 NPM_VERSION NPM_SHA512
+FROM debian:bookworm-slim AS toolchain
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake python3 libseccomp-dev ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 
 # /opt/node keeps the official layout: the addon's build finds uv.h in <prefix>/include/node.
+ARG NODE_VERSION
+ARG NODE_SHA512
+ARG NPM_VERSION
+ARG NPM_SHA512
 RUN --mount=type=secret,id=build_ca set -eu; \
     ca=/etc/ssl/certs/ca-certificates.crt; \
     if [ -s /run/secrets/build_ca ]; then cat "$ca" /run/secrets/build_ca >/tmp/ca.pem; ca=/tmp/ca.pem; fi; \
@@ -44,15 +48,22 @@ ENV PATH=/opt/node/bin:$PATH \
     npm_config_fund=false \
     npm_config_audit=false
 
+# What npm ci reads, without package.json's scripts: editing a script must not re-run the install.
+FROM toolchain AS manifest
+COPY package.json package-lock.json /in/
+RUN mkdir /out && cp /in/package-lock.json /out/ \
+ && node -e 'const p = require("/in/package.json"); delete p.scripts; process.stdout.write(JSON.stringify(p, null, 2))' >/out/package.json
+
+FROM toolchain AS build
 WORKDIR /src
-COPY package.json package-lock.json ./
-# Dependencies first, so source edits reuse this layer; their install scripts run in rebuild.
+COPY --from=manifest /out/ ./
+# Dependencies before sources, so source edits reuse this layer; their install scripts run in rebuild.
 RUN --mount=type=secret,id=build_ca set -eu; \
     if [ -s /run/secrets/build_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/build_ca; fi; \
     npm ci --ignore-scripts; \
     npm rebuild
 
-COPY CMakeLists.txt binding.gyp tsconfig.json ./
+COPY package.json CMakeLists.txt binding.gyp tsconfig.json ./
 COPY native native
 COPY src src
 COPY bench bench
@@ -74,7 +85,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1000 sandbox \
  && useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox \
- && install -d -o 1000 -g 1000 -m 0755 /workspace /opt/sandbox-venv /var/lib/sandbox-executor
+ && install -d -o 1000 -g 1000 -m 0755 /workspace /var/lib/sandbox-executor \
+      /var/lib/sandbox-executor/dependencies /var/lib/sandbox-executor/dependencies/sandbox-venv \
+ # /opt is root's: dependency syncs swap a symlink in a directory uid 1000 may write (docs/dependencies.md)
+ && ln -s /var/lib/sandbox-executor/dependencies/sandbox-venv /opt/sandbox-venv \
+ && chown -h 1000:1000 /opt/sandbox-venv
 
 COPY --from=build /opt/node/bin/node /usr/local/bin/node
 WORKDIR /app

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 missing=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have bwrap || missing+=(bubblewrap)
-have python3 || missing+=(python3)
-python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+# /usr/bin/python3, not whatever python3 is first on PATH (a pyenv shim): it is the sandboxes'
+# interpreter, and dependency syncs run its pip so that the wheels match it
+[ -x /usr/bin/python3 ] || missing+=(python3)
+/usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 have cmake || missing+=(cmake)
 have g++ || missing+=(g++)
 have make || missing+=(make)

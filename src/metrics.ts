@@ -1,7 +1,9 @@
 // Prometheus metrics (prom-client), one registry per server.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OutboxStats } from './executions/journal.js';
 
-export function createMetrics() {
+/** `outbox` is read on each scrape: the journal is the truth, no counter can drift from it. */
+export function createMetrics(outbox: () => OutboxStats) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
@@ -13,6 +15,35 @@ export function createMetrics() {
     active: new Gauge({ name: 'sandbox_active_executions', help: 'Executions admitted and not finished', registers: [registry] }),
     truncations: new Counter({ name: 'sandbox_output_truncations_total', help: 'Outputs cut to the per-stream limit', labelNames: ['stream'] as const, registers: [registry] }),
     rejected: new Counter({ name: 'sandbox_rejected_requests_total', help: 'Requests refused, by reason', labelNames: ['reason'] as const, registers: [registry] }),
+    dependencySyncs: new Counter({
+      name: 'sandbox_dependency_syncs_total',
+      help: 'Dependency syncs (POST /internal/session-config/sync) by outcome (completed, invalid_request, busy, install_failed, index_unreachable, timed_out, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    dependencySyncDuration: new Histogram({ name: 'sandbox_dependency_sync_duration_seconds', help: 'Wall time of dependency syncs that ran (pip, verification, swap), by outcome', labelNames: ['outcome'] as const, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 7200], registers: [registry] }),
+    callbackAttempts: new Counter({
+      name: 'sandbox_callback_attempts_total',
+      help: 'Calls to the control plane by kind (result, heartbeat, ready, exited) and outcome (success, rejected, http_error, timeout, network_error, aborted)',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({
+      name: 'sandbox_outbox_depth',
+      help: 'Results committed and not yet delivered to the control plane',
+      registers: [registry],
+      collect() {
+        this.set(outbox().depth);
+      },
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'sandbox_outbox_oldest_undelivered_age_seconds',
+      help: 'How long the oldest undelivered result has been waiting (0 when none)',
+      registers: [registry],
+      collect() {
+        this.set(outbox().oldestAgeSeconds);
+      },
+    }),
   };
 }
 

@@ -4,6 +4,9 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from './config.js';
+import { ControlPlane } from './controlplane/control-plane.js';
+import { startJournalRetention } from './controlplane/journal-retention.js';
+import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { ExecutionService } from './executions/execution-service.js';
 import { Journal } from './executions/journal.js';
 import { createApp } from './http/app.js';
@@ -12,6 +15,8 @@ import { executionRoutes } from './http/routes/executions.js';
 import { healthRoutes } from './http/routes/health.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiDocument, openApiRoutes } from './http/routes/openapi.js';
+import { sessionConfigRoutes } from './http/routes/session-config.js';
+import { SessionConfigSyncRequestSchema } from './http/schemas.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
@@ -26,16 +31,23 @@ export interface Server {
   host: SandboxHost;
   journal: Journal;
   service: ExecutionService;
+  /** undefined in standalone mode (no CONTROL_PLANE_URL) */
+  controlPlane: ControlPlane | undefined;
   http: ServerType;
   port: number;
-  /** stops accepting connections and closes the journal (running executions are the caller's) */
+  /**
+   * SIGTERM/SIGINT: take no new executions, let the running ones finish within
+   * SHUTDOWN_GRACE_SECONDS, kill the rest (recorded crashed), deliver what the control plane
+   * takes in time, announce the exit, close.
+   */
+  shutdown(exitReason: ExitReason): Promise<void>;
+  /** stops accepting, discards warm sandboxes, closes connections and the journal (running executions are the caller's) */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, logger = createLogger(config.logLevel, config.logFormat)): Promise<Server> {
   const startedAt = Date.now();
   mkdirSync(config.workspaceRoot, { recursive: true });
-  const metrics = createMetrics();
   const host = await SandboxHost.start({
     isolation: config.isolation,
     disableBwrap: config.disableBwrap,
@@ -50,16 +62,23 @@ export async function startServer(config: Config, logger = createLogger(config.l
   else logger.info({ backend: host.backend.name, protections: host.protections }, 'isolation backend selected');
 
   const journal = new Journal(config.stateDir);
+  const metrics = createMetrics(() => journal.outboxStats());
   const service = new ExecutionService({ config, host, runtimes: createRuntimes(), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
+  // before listening: an id submitted again must find its crashed result, not run anew
+  const interrupted = service.recordInterrupted();
+  if (interrupted.length > 0) logger.warn({ count: interrupted.length, execution_ids: interrupted.slice(0, 100) }, 'executions interrupted by an unclean stop recorded as crashed');
+  const retention = startJournalRetention(journal, config.resultRetentionHours, logger);
+  const controlPlane = config.controlPlaneUrl ? new ControlPlane({ url: config.controlPlaneUrl, config, journal, service, logger, metrics }) : undefined;
   const app = createApp({
     apiToken: config.apiToken,
     logger,
     routes: [
       executeRoutes(service, config.limits.defaultTimeoutSeconds),
       executionRoutes(service),
-      healthRoutes({ config, host, service, version: VERSION, startedAt }),
+      healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => outboxInfo(journal) }),
       metricsRoutes(metrics),
-      openApiRoutes(() => openApiDocument(VERSION)),
+      sessionConfigRoutes({ config, logger, metrics, service }),
+      openApiRoutes(() => openApiDocument(VERSION, { SessionConfigSyncRequest: SessionConfigSyncRequestSchema })),
     ],
   });
 
@@ -69,16 +88,46 @@ export async function startServer(config: Config, logger = createLogger(config.l
   });
   const port = (http.address() as AddressInfo).port;
   logger.info({ host: config.host, port, workspace: config.workspaceRoot, mode: config.controlPlaneUrl ? 'control-plane' : 'standalone' }, 'executor listening');
+  controlPlane?.start(port);
 
-  return {
-    config, logger, metrics, host, journal, service, http, port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.close(() => {
-          journal.close();
-          resolve();
-        });
-        (http as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+  const close = async () => {
+    // warm sandboxes are idle processes of ours: a closed server keeps none
+    service.stopAccepting();
+    retention.stop();
+    await controlPlane?.close();
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      (http as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    journal.close();
   };
+  const shutdown = async (exitReason: ExitReason) => {
+    logger.info({ reason: exitReason, running: service.activeCount, grace_seconds: config.shutdownGraceSeconds }, 'shutting down: no new executions');
+    service.stopAccepting();
+    if (!(await settlesWithin(service.drained(), config.shutdownGraceSeconds * 1000))) {
+      logger.warn({ running: service.activeCount }, 'grace period over: killing the executions still running (recorded crashed)');
+      service.killAll('shutdown');
+      await service.drained();
+    }
+    await controlPlane?.stop({ code: 0, reason: exitReason });
+    await close();
+    logger.info('stopped');
+  };
+  return { config, logger, metrics, host, journal, service, controlPlane, http, port, shutdown, close };
+}
+
+function outboxInfo(journal: Journal): Record<string, unknown> {
+  const { depth, oldestAgeSeconds } = journal.outboxStats();
+  return { outbox: { depth, oldest_undelivered_age_seconds: oldestAgeSeconds } };
+}
+
+/** true when `promise` settles within `ms`, false when time ran out first. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = await Promise.race([promise.then(() => true), timeUp]);
+  clearTimeout(timer);
+  return settled;
 }

@@ -16,6 +16,8 @@
 namespace sandbox {
 namespace {
 
+// Failures in the parent (pipes, clone, uid maps) are thrown here; failures of the child's own
+// setup arrive with its exit (setupError), since spawn does not wait for the child.
 Napi::Error spawn_error(Napi::Env env, const SpawnError& e) {
   const char* name = strerrorname_np(e.error);
   std::string errno_name = name ? name : "E" + std::to_string(e.error);

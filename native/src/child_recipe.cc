@@ -1,6 +1,6 @@
 // The child's recipe, in the order it runs. It reads like the threat model:
 //   wait for the uid/gid maps -> new session -> uid/gid -> fresh root (mounts, pivot_root) -> hostname ->
-//   process cap -> rlimits -> fds -> cwd -> drop capabilities -> no_new_privs + seccomp ->
+//   loopback up -> process cap -> fds -> rlimits -> cwd -> drop capabilities -> no_new_privs + seccomp ->
 //   default signals -> execve.
 // Everything it reads was prepared by the parent (spawn.cc); see raw_syscall.h for why only raw
 // system calls are made here.
@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -121,16 +122,19 @@ int child_main(void* context) {
     long length = 0;
     while (ctx.hostname[length] != '\0') length++;
     if ((r = sys(SYS_sethostname, ctx.hostname, length)) < 0) report_and_exit(error_fd, step, r);
+    if ((ctx.clone_flags & CLONE_NEWNET) && (r = bring_up_loopback(&step)) < 0) report_and_exit(error_fd, step, r);
     if (ctx.pid_max_path != nullptr) {
       step = (int)Step::SetPidMax;
       if ((r = write_small_file(ctx.pid_max_path, ctx.pid_max_text)) < 0) report_and_exit(error_fd, step, r);
     }
   }
 
-  step = (int)Step::SetRlimit;
-  if ((r = set_rlimits(ctx)) < 0) report_and_exit(error_fd, step, r);
+  // fds first: the server may hold more fds than RLIMIT_NOFILE allows the sandbox, and the moves
+  // go above the server's highest one.
   if ((r = arrange_fds(ctx, &step)) < 0) report_and_exit(error_fd, step, r);
   error_fd = ctx.error_fd_target;
+  step = (int)Step::SetRlimit;
+  if ((r = set_rlimits(ctx)) < 0) report_and_exit(error_fd, step, r);
   step = (int)Step::ChangeDirectory;
   if ((r = sys(SYS_chdir, ctx.cwd)) < 0) report_and_exit(error_fd, step, r);
 

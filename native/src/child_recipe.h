@@ -12,5 +12,6 @@ int child_main(void* context);
 int build_root_filesystem(const ChildContext& ctx, int* step, int* mount_index);
 int take_sandbox_identity(const ChildContext& ctx, int* step);
 int drop_all_capabilities(int* step);
+int bring_up_loopback(int* step);
 
 }  // namespace sandbox

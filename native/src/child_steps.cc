@@ -20,6 +20,7 @@ const char* step_name(int step) {
     case Step::PivotToNewRoot: return "pivot_root";
     case Step::DetachOldRoot: return "umount2(old root)";
     case Step::SetHostname: return "sethostname";
+    case Step::BringUpLoopback: return "ioctl(SIOCSIFFLAGS lo up)";
     case Step::SetPidMax: return "write pid_max";
     case Step::SetRlimit: return "setrlimit";
     case Step::MoveFds: return "dup3";

@@ -21,6 +21,7 @@ enum class Step : int {
   PivotToNewRoot,
   DetachOldRoot,
   SetHostname,
+  BringUpLoopback,
   SetPidMax,
   SetRlimit,
   MoveFds,

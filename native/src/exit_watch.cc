@@ -128,10 +128,21 @@ void ExitWatch::reap() {
   waited.Set("maxRssKb", (double)usage.ru_maxrss);
   result.Set("wait4", waited);
   result.Set("report", report_to_js(env_, child_.report_fd));
+  SpawnError failure;
+  if (setup_failure(child_, &failure)) {
+    Napi::Object setup = Napi::Object::New(env_);
+    const char* name = strerrorname_np(failure.error);
+    setup.Set("step", failure.step);
+    setup.Set("errno", name ? name : "E" + std::to_string(failure.error));
+    setup.Set("message", failure.step + ": " + (name ? name : "errno " + std::to_string(failure.error)) + " (" + strerror(failure.error) + ")");
+    result.Set("setupError", setup);
+  } else {
+    result.Set("setupError", env_.Null());
+  }
 
   live_children().erase(id_);
   uv_poll_stop(&poll_);
-  for (int fd : {child_.report_fd, child_.control_fd}) {
+  for (int fd : {child_.report_fd, child_.control_fd, child_.error_fd}) {
     if (fd >= 0) close(fd);
   }
   Napi::FunctionReference callback = std::move(on_exit_);

@@ -1,5 +1,5 @@
-// Parent side of a spawn: prepare everything, clone, write the id maps, release the child, and
-// wait (briefly: until execve) for success or the {step, errno} of the first failure.
+// Parent side of a spawn: prepare everything, clone, write the id maps and release the child.
+// The child's {step, errno}, if its setup fails, is read when it is reaped (setup_failure).
 #include "spawn.h"
 
 #include <fcntl.h>
@@ -55,18 +55,6 @@ Pipe make_pipe(FdSet& owned, const char* what) {
   return Pipe{owned.add(ends[0]), owned.add(ends[1])};
 }
 
-// One stack, reused: spawns are synchronous on Node's main thread and the child leaves the stack
-// at execve (or has been reaped on failure) before spawn_child returns.
-void* child_stack() {
-  static void* stack = nullptr;
-  if (stack == nullptr) {
-    void* mapped = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (mapped == MAP_FAILED) throw SpawnError{"mmap(child stack)", errno};
-    stack = mapped;
-  }
-  return static_cast<char*>(stack) + kChildStackSize;
-}
-
 int dev_null() {
   static int fd = -1;
   if (fd < 0) {
@@ -110,32 +98,64 @@ void reap_failed(pid_t pid) {
 
 }  // namespace
 
-SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program) {
+struct PreparedChild {
+  SpawnPlan plan;
+  std::vector<ChildMount> mounts;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::string pid_max_text;
+  ChildContext ctx{};
+  void* stack = MAP_FAILED;
+  ~PreparedChild() {
+    if (stack != MAP_FAILED) munmap(stack, kChildStackSize);
+  }
+};
+
+void release_prepared(PreparedChild* prepared) { delete prepared; }
+
+bool setup_failure(const SpawnedChild& child, SpawnError* failure) {
+  ChildError error{0, 0, -1};
+  if (child.error_fd < 0 || read(child.error_fd, &error, sizeof error) != (ssize_t)sizeof error) return false;
+  std::string step = step_name(error.step);
+  const std::vector<MountOp>& mounts = child.prepared->plan.mounts;
+  if (error.mount_index >= 0 && error.mount_index < (int)mounts.size()) {
+    const MountOp& op = mounts[error.mount_index];
+    // name the sandbox path, not the staging one
+    step += " " + (op.target.rfind("/newroot", 0) == 0 ? op.target.substr(8) : op.target);
+    if (op.kind == MountOp::Kind::Bind) step += " from " + op.source.substr(8);
+  }
+  *failure = SpawnError{step, error.error};
+  return true;
+}
+
+SpawnedChild spawn_child(const SpawnPlan& source_plan, int init_exec_fd, const sock_fprog* seccomp_program) {
   FdSet owned;
   SpawnedChild result;
-  ChildContext ctx{};
+  std::shared_ptr<PreparedChild> prepared(new PreparedChild{}, PreparedChildDeleter{});
+  prepared->plan = source_plan;
+  const SpawnPlan& plan = prepared->plan;
+  ChildContext& ctx = prepared->ctx;
   ctx.sandboxed = plan.sandboxed;
 
-  std::vector<ChildMount> mounts;
   for (const MountOp& op : plan.mounts) {
-    mounts.push_back(ChildMount{op.kind, op.source.c_str(), op.target.c_str(),
-                                op.data.empty() ? nullptr : op.data.c_str(), op.flags, op.read_only});
+    prepared->mounts.push_back(ChildMount{op.kind, op.source.c_str(), op.target.c_str(),
+                                          op.data.empty() ? nullptr : op.data.c_str(), op.flags, op.read_only});
   }
-  ctx.mounts = mounts.data();
-  ctx.mount_count = (int)mounts.size();
+  ctx.mounts = prepared->mounts.data();
+  ctx.mount_count = (int)prepared->mounts.size();
   if (plan.rlimits.size() > (size_t)kMaxRlimits) throw SpawnError{"plan(rlimits)", E2BIG};
   ctx.rlimits = plan.rlimits.data();
   ctx.rlimit_count = (int)plan.rlimits.size();
 
-  std::vector<char*> argv = c_strings(plan.argv);
-  std::vector<char*> envp = c_strings(plan.envp);
-  ctx.argv = argv.data();
-  ctx.envp = envp.data();
+  prepared->argv = c_strings(plan.argv);
+  prepared->envp = c_strings(plan.envp);
+  ctx.argv = prepared->argv.data();
+  ctx.envp = prepared->envp.data();
   ctx.cwd = plan.cwd.c_str();
   ctx.hostname = plan.hostname.c_str();
-  std::string pid_max_text = std::to_string(plan.max_processes);
+  prepared->pid_max_text = std::to_string(plan.max_processes);
   ctx.pid_max_path = plan.sandboxed && plan.max_processes > 0 ? "/proc/sys/kernel/pid_max" : nullptr;
-  ctx.pid_max_text = pid_max_text.c_str();
+  ctx.pid_max_text = prepared->pid_max_text.c_str();
   // Sandboxed: become the inside ids (mapped by the parent). Plain: optionally drop to the outside ids.
   ctx.switch_identity = plan.sandboxed || plan.run_as_outside_user;
   ctx.inside_uid = plan.sandboxed ? plan.inside_uid : plan.outside_uid;
@@ -211,12 +231,16 @@ SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fpr
   }
   ctx.clone_flags = flags;
 
+  // A stack per child: several may be in their setup at once, and none is waited for.
+  prepared->stack = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (prepared->stack == MAP_FAILED) throw SpawnError{"mmap(child stack)", errno};
+
   // No Node signal handler may run in the child before it resets them: block all around clone.
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  pid_t pid = clone(child_main, child_stack(), flags, &ctx, &pidfd);
+  pid_t pid = clone(child_main, static_cast<char*>(prepared->stack) + kChildStackSize, flags, &ctx, &pidfd);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) throw SpawnError{"clone", clone_errno};
@@ -242,25 +266,13 @@ SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fpr
     owned.close_one(sync.write);
   }
 
-  ChildError failure{0, 0, -1};
-  ssize_t got;
-  do got = read(errors.read, &failure, sizeof failure);
-  while (got < 0 && errno == EINTR);
-  if (got == (ssize_t)sizeof failure) {
-    reap_failed(pid);
-    std::string step = step_name(failure.step);
-    if (failure.mount_index >= 0 && failure.mount_index < (int)plan.mounts.size()) {
-      const MountOp& op = plan.mounts[failure.mount_index];
-      // name the sandbox path, not the staging one
-      step += " " + (op.target.rfind("/newroot", 0) == 0 ? op.target.substr(8) : op.target);
-      if (op.kind == MountOp::Kind::Bind) step += " from " + op.source.substr(8);
-    }
-    throw SpawnError{step, failure.error};
-  }
-
+  fcntl(errors.read, F_SETFL, O_NONBLOCK);
   result.pid = pid;
   result.pidfd = pidfd;
+  result.error_fd = errors.read;
+  result.prepared = std::move(prepared);
   owned.release(pidfd);
+  owned.release(errors.read);
   for (int fd : result.parent_fds) owned.release(fd);
   owned.release(result.report_fd);
   owned.release(result.control_fd);

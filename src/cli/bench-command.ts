@@ -1,48 +1,123 @@
-// `sandbox-executor bench spawn [--json] [--iterations N]`
-import os from 'node:os';
+// `sandbox-executor bench <spawn|http|cost|all>` and `bench --compare A.json B.json`.
+// Results go to stdout (Markdown, or only the JSON document with --json) and to files under
+// --out; progress goes to stderr.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchSpawn, type SpawnBenchResult } from '../../bench/spawn-suite.js';
-import { sandboxHostFor } from './sandbox-from-cli.js';
+import { compareRuns, comparisonText } from '../../bench/compare.js';
+import { renderMarkdown } from '../../bench/report-markdown.js';
+import { DEFAULT_RESULTS_DIR, writeResults } from '../../bench/results-files.js';
+import { runBenchmarks, SCHEMA, SUITES, type BenchRun, type SuiteName } from '../../bench/run.js';
 import { parseIntegerOption, UsageError } from './usage-error.js';
 
+export const BENCH_USAGE = `usage: sandbox-executor bench <spawn|http|cost|all> [options]
+       sandbox-executor bench --compare A.json B.json [--threshold 0.1] [--only REGEX] [--json]
+
+  --json                 print only the run's JSON document on stdout (default: Markdown tables)
+  --iterations N         measured iterations per variant / per http cell / per cost load
+  --concurrency LIST     concurrency levels for spawn and http, e.g. 1,4,16
+  --out DIR              where the JSON, Markdown and SVG go (default bench/results/)
+  --no-write             write no files
+  --target URL           http suite: measure this executor instead of starting one
+  --mode wait|callback   http suite: POST /execute?wait=true (default), or the result by callback
+  --token TOKEN          Authorization: Bearer for --target (default: $EXECUTOR_API_TOKEN)
+  --receiver-host HOST   callback mode: where our receiver listens (default 127.0.0.1)
+  --receiver-port PORT   callback mode: its port (default: any free one; the executor we start is told)
+  --compare A B          print B/A for every figure; exit 1 when one got worse by more than --threshold
+`;
+
 export async function benchCommand(args: string[]): Promise<number> {
-  const [suite, ...rest] = args;
-  if (suite !== 'spawn') throw new UsageError(`unknown bench suite '${suite ?? ''}': expected spawn`);
-  const { values } = parseArgs({
-    args: rest,
+  const { values, positionals } = parseArgs({
+    args,
     strict: true,
-    options: { json: { type: 'boolean', default: false }, iterations: { type: 'string' } },
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      iterations: { type: 'string' },
+      concurrency: { type: 'string' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      target: { type: 'string' },
+      mode: { type: 'string', default: 'wait' },
+      token: { type: 'string' },
+      'receiver-host': { type: 'string', default: '127.0.0.1' },
+      'receiver-port': { type: 'string' },
+      compare: { type: 'boolean', default: false },
+      threshold: { type: 'string', default: '0.1' },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
-  const iterations = parseIntegerOption('iterations', values.iterations, 1, 100000) ?? 300;
+  if (values.help) {
+    process.stdout.write(BENCH_USAGE);
+    return 0;
+  }
+  if (values.compare || positionals[0] === 'compare') return compare(positionals[0] === 'compare' ? positionals.slice(1) : positionals, values);
+
+  const [suite, ...extra] = positionals;
+  if (suite === undefined) throw new UsageError(`missing suite: one of ${[...SUITES, 'all'].join(', ')}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (suite !== 'all' && !(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown bench suite '${suite}': expected ${[...SUITES, 'all'].join(', ')}`);
+  if (values.mode !== 'wait' && values.mode !== 'callback') throw new UsageError(`--mode must be wait or callback, got '${values.mode}'`);
+  if (values.target !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(values.target);
+    } catch {
+      throw new UsageError(`--target must be a URL such as http://executor:8080, got '${values.target}'`);
+    }
+    if (url.protocol !== 'http:') throw new UsageError(`--target must be an http:// URL, got '${values.target}'`);
+  }
+
   const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-  const { host } = await sandboxHostFor('auto', { disableBwrap: false });
-  const result = await benchSpawn(host, host.usable.native, host.usable.bwrap, {
-    iterations,
-    warmup: Math.min(20, iterations),
-    concurrency: [1, 2, 4, 8, 16],
+  const run = await runBenchmarks({
+    suites: suite === 'all' ? [...SUITES] : [suite as SuiteName],
+    iterations: parseIntegerOption('iterations', values.iterations, 1, 100_000),
+    concurrency: concurrencyList(values.concurrency),
+    target: values.target,
+    mode: values.mode,
+    token: values.token ?? process.env.EXECUTOR_API_TOKEN,
+    receiverHost: values['receiver-host'],
+    receiverPort: parseIntegerOption('receiver-port', values['receiver-port'], 0, 65535) ?? 0,
     progress,
   });
-  if (values.json) process.stdout.write(`${JSON.stringify({ suite: 'spawn', machine: machine(), ...result })}\n`);
-  else process.stdout.write(spawnTable(result));
+  if (!values['no-write']) {
+    const files = writeResults(run, path.resolve(values.out ?? DEFAULT_RESULTS_DIR));
+    progress(`wrote ${files.json}, ${files.markdown}, ${files.svg}`);
+  }
+  progress(`finished in ${run.duration_s} s`);
+  process.stdout.write(values.json ? `${JSON.stringify(run)}\n` : renderMarkdown(run));
   return 0;
 }
 
-export function machine() {
-  return { kernel: os.release(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, uid: process.getuid?.() };
+function concurrencyList(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const levels = value.split(',').map((part) => parseIntegerOption('concurrency', part.trim(), 1, 1024)!);
+  return [...new Set(levels)].sort((a, b) => a - b);
 }
 
-export function spawnTable(r: SpawnBenchResult): string {
-  const lines = ['variant            p50 ms   p90 ms   p99 ms   mean ms  spawns/s', '-----------------  -------  -------  -------  -------  --------'];
-  for (const [name, s] of Object.entries(r.variants)) {
-    lines.push(`${name.padEnd(17)}  ${s.p50.toFixed(3).padStart(7)}  ${s.p90.toFixed(3).padStart(7)}  ${s.p99.toFixed(3).padStart(7)}  ${s.mean.toFixed(3).padStart(7)}  ${String(s.spawns_per_second).padStart(8)}`);
+function readRun(file: string): BenchRun {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  lines.push('', `native/bwrap p50 ratio:        ${r.ratios.native_over_bwrap ?? 'n/a'}`);
-  lines.push(`native-1GiB/native p50 ratio:  ${r.ratios.native_1gib_over_native ?? 'n/a'}`);
-  lines.push(`native/plain p50 ratio:        ${r.ratios.native_over_plain ?? 'n/a'}`);
-  lines.push('', 'native concurrency  spawns/s   p50 ms   p99 ms');
-  for (const [level, c] of Object.entries(r.concurrency)) {
-    lines.push(`${level.padStart(18)}  ${String(c.spawns_per_second).padStart(8)}  ${c.latency.p50.toFixed(3).padStart(7)}  ${c.latency.p99.toFixed(3).padStart(7)}`);
+  if ((parsed as { schema?: string }).schema !== SCHEMA) throw new UsageError(`${file} is not a benchmark run (expected "schema": "${SCHEMA}")`);
+  return parsed as BenchRun;
+}
+
+function compare(files: string[], values: { threshold: string; only?: string; json: boolean }): number {
+  if (files.length !== 2) throw new UsageError('--compare takes exactly two run files: A.json (baseline) and B.json');
+  const threshold = Number(values.threshold);
+  if (!Number.isFinite(threshold) || threshold < 0 || threshold > 10) throw new UsageError(`--threshold must be a fraction such as 0.1, got '${values.threshold}'`);
+  let only: RegExp | undefined;
+  try {
+    only = values.only === undefined ? undefined : new RegExp(values.only);
+  } catch {
+    throw new UsageError(`--only must be a regular expression, got '${values.only}'`);
   }
-  lines.push(`(iterations ${r.iterations}, warm-up ${r.warmup}, command ${r.true_path})`, '');
-  return lines.join('\n');
+  const comparison = compareRuns(readRun(files[0]!), readRun(files[1]!), threshold, only);
+  process.stdout.write(values.json ? `${JSON.stringify(comparison)}\n` : comparisonText(comparison, files[0]!, files[1]!));
+  return comparison.regressions > 0 ? 1 : 0;
 }

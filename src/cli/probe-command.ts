@@ -11,7 +11,7 @@ export async function probeCommand(args: string[]): Promise<number> {
   const isolation = isolationOption(values.backend, config);
   try {
     // Probe bwrap as well (unless ruled out by configuration), so the report covers every backend.
-    const { host } = await sandboxHostFor(isolation);
+    const { host } = await sandboxHostFor(isolation, { probeAll: true });
     const out = {
       selected: host.backend.name,
       isolation,

@@ -12,7 +12,7 @@ export function isolationOption(value: string | undefined, config: Config): Isol
   return value as Isolation;
 }
 
-export async function sandboxHostFor(isolation: Isolation | undefined, overrides: { disableBwrap?: boolean } = {}): Promise<{ host: SandboxHost; config: Config }> {
+export async function sandboxHostFor(isolation: Isolation | undefined, overrides: { disableBwrap?: boolean; probeAll?: boolean } = {}): Promise<{ host: SandboxHost; config: Config }> {
   const config = loadConfig();
   const host = await SandboxHost.start({
     isolation: isolation ?? config.isolation,
@@ -22,6 +22,7 @@ export async function sandboxHostFor(isolation: Isolation | undefined, overrides
     rootServerUid: config.rootServerSandboxUid,
     rootServerGid: config.rootServerSandboxGid,
     limits: limitsFromConfig(config, config.limits.defaultTimeoutSeconds),
+    probeAll: overrides.probeAll ?? false,
   });
   return { host, config };
 }

@@ -27,35 +27,29 @@ export async function snapshot(root: string, limits: ScanLimits): Promise<Snapsh
   const files = new Map<string, string>();
   const deadline = Date.now() + limits.maxMillis;
   let entries = 0;
-  let complete = true;
   const pending = [''];
   while (pending.length > 0) {
     const relativeDir = pending.pop()!;
     let names: string[];
     try {
-      names = await readdir(path.join(root, relativeDir));
+      names = (await readdir(path.join(root, relativeDir))).filter((name) => !name.startsWith('.'));
     } catch {
       continue; // removed meanwhile, or unreadable
     }
-    for (const name of names) {
-      if (name.startsWith('.')) continue;
-      if (++entries > limits.maxEntries || Date.now() > deadline) {
-        complete = false;
-        return { files, complete };
-      }
+    entries += names.length;
+    if (entries > limits.maxEntries || Date.now() > deadline) return { files, complete: false };
+    // one directory's entries at once: a thread-pool round trip per directory, not per file
+    const stats = await Promise.all(names.map((name) => lstat(path.join(root, relativeDir, name), { bigint: true }).catch(() => null)));
+    names.forEach((name, i) => {
+      const st = stats[i];
       const relative = relativeDir ? `${relativeDir}/${name}` : name;
-      let st;
-      try {
-        st = await lstat(path.join(root, relative), { bigint: true });
-      } catch {
-        continue;
-      }
+      if (!st) return;
       if (st.isDirectory()) pending.push(relative);
       else if (st.isFile()) files.set(relative, `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
       // symlinks, sockets, fifos, devices: never artifacts
-    }
+    });
   }
-  return { files, complete };
+  return { files, complete: true };
 }
 
 /** Paths present after and new or changed since before, sorted; at most `max`. */

@@ -7,11 +7,15 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { DEPENDENCY_DIR, INPUT_DIR, type Language, type Runtime } from '../runtimes/runtime.js';
 import { limitsFromConfig } from '../sandbox/limits.js';
+import { WarmSandbox } from '../sandbox/warm-sandbox.js';
+import type { Limits } from '../sandbox/policy.js';
+import { WarmPool, type WarmEntry } from './warm-pool.js';
 import { bind, type FsEntry } from '../sandbox/policy.js';
 import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
@@ -37,6 +41,11 @@ export interface OutputEvent {
   text: string;
 }
 
+export interface StartedEvent {
+  execution_id: string;
+  session_id: string;
+}
+
 export interface ExecutionServiceDeps {
   config: Config;
   host: SandboxHost;
@@ -51,6 +60,9 @@ export interface ExecutionServiceDeps {
 /** Return values larger than this (serialized) are replaced by null, with a notice on stderr. */
 export const MAX_RETURN_VALUE_BYTES = 1024 * 1024;
 const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000 };
+/** Sessions that keep warm sandboxes at once (least recently used ones lose theirs). */
+const WARM_POOL_SESSIONS = 8;
+const MAX_TIMEOUT_SECONDS = 3600;
 
 interface Active {
   request: ExecutionRequest;
@@ -61,13 +73,18 @@ interface Active {
 const iso = () => new Date().toISOString();
 
 export class ExecutionService {
-  /** 'output:<id>' (OutputEvent) and 'finished' (JournalRow) */
+  /** 'output:<id>' (OutputEvent), 'started' (StartedEvent) and 'finished' (JournalRow) */
   readonly events = new EventEmitter();
   private readonly active = new Map<string, Active>();
   private accepting = true;
+  /** set by killAll: an execution still preparing its sandbox is killed as soon as it has one */
+  private killReason: 'shutdown' | null = null;
+
+  private readonly pool: WarmPool;
 
   constructor(private readonly deps: ExecutionServiceDeps) {
     this.events.setMaxListeners(0);
+    this.pool = new WarmPool(deps.config.warmSandboxesPerSession, WARM_POOL_SESSIONS, (sessionId) => this.createWarm(sessionId), deps.logger);
   }
 
   get activeCount(): number {
@@ -133,11 +150,28 @@ export class ExecutionService {
   /** Stop admitting (graceful shutdown); running executions go on. */
   stopAccepting(): void {
     this.accepting = false;
+    this.pool.close();
   }
 
   /** Kills every running execution; each is recorded with the given reason as limit. */
   killAll(reason: 'shutdown'): void {
+    this.killReason = reason;
     for (const active of this.active.values()) active.run?.kill(reason);
+  }
+
+  /**
+   * At start-up, before admitting anything: executions the journal shows as pending or running
+   * died with the previous process (an unclean stop: no sandbox outlives its server). Each is
+   * recorded crashed and, like any result, queued for delivery. Returns their ids.
+   */
+  recordInterrupted(): string[] {
+    const interrupted = this.deps.journal.unfinished();
+    for (const row of interrupted) {
+      // the journal only ever stores validated languages
+      const execution = { execution_id: row.execution_id, session_id: row.session_id, language: row.language as Language };
+      this.commit(execution, crashedResult(execution, INTERRUPTED_REASON, row.started_at, 0));
+    }
+    return interrupted.map((row) => row.execution_id);
   }
 
   /** Resolves when nothing runs any more. */
@@ -151,14 +185,13 @@ export class ExecutionService {
     const startedAt = iso();
     const started = performance.now();
     journal.markRunning(request.execution_id, startedAt);
+    this.events.emit('started', { execution_id: request.execution_id, session_id: request.session_id } satisfies StartedEvent);
     log.info({ language: request.language, code_bytes: Buffer.byteLength(request.code), timeout_s: request.timeout }, 'execution started');
 
     const runtime = runtimes[request.language];
     const paths = sessionPaths(config.workspaceRoot, config.stateDir, request.session_id);
-    host.prepareWritableDir(paths.workspace);
-    host.prepareWritableDir(paths.tmp);
-    const inputDir = path.join(config.stateDir, 'executions', randomUUID());
-    mkdirSync(inputDir, { recursive: true, mode: 0o755 });
+    const warm = this.pool.take(request.session_id);
+    const inputDir = warm?.inputDir ?? this.prepareSession(request.session_id);
     try {
       writeFileSync(path.join(inputDir, runtime.codeFileName), request.code, { mode: 0o644 });
       writeFileSync(path.join(inputDir, 'event.json'), JSON.stringify(request.event), { mode: 0o644 });
@@ -167,16 +200,7 @@ export class ExecutionService {
 
       const before = await snapshot(paths.workspace, ARTIFACT_SCAN);
       const limits = limitsFromConfig(config, request.timeout);
-      const policy = host.policy(
-        [
-          bind(paths.workspace, '/workspace', { writable: true })!,
-          bind(paths.tmp, '/tmp', { writable: true })!,
-          bind(inputDir, INPUT_DIR)!,
-          ...runtime.binds,
-          ...dependencyBind(config.dependencyDir),
-        ],
-        limits,
-      );
+      const policy = warm?.warm.policy ?? this.policyFor(request.session_id, inputDir, limits);
       const command = runtime.command(config.limits.memoryMb);
       const env = {
         PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -190,17 +214,28 @@ export class ExecutionService {
       const prepared = performance.now();
       let result: RunResult;
       try {
-        const run = host.run(policy, { argv: command.argv, env, cwd: '/workspace' }, {
+        const sandboxCommand = { argv: command.argv, env, cwd: '/workspace' };
+        // one decoder per stream: a character split between two reads of the pipe is streamed whole
+        const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+        const emitOutput = (stream: 'stdout' | 'stderr', text: string) => {
+          if (text) this.events.emit(`output:${request.execution_id}`, { stream, text } satisfies OutputEvent);
+        };
+        const runOptions = {
           timeoutMs: request.timeout * 1000,
           captureBytesPerStream: config.limits.outputBytesPerStream,
           maxTotalOutputBytes: config.limits.outputTotalBytes,
           resultChannel: runtime.resultChannel,
           maxResultBytes: MAX_RETURN_VALUE_BYTES + 64,
-          onOutput: (stream, chunk) => this.events.emit(`output:${request.execution_id}`, { stream, text: chunk.toString('utf8') } satisfies OutputEvent),
-        });
+          onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => emitOutput(stream, decoders[stream].write(chunk)),
+        };
+        // a warm sandbox when one waits (and can take this command), else one created now
+        const run = warm?.warm.run(sandboxCommand, runOptions, limits.cpuSeconds) ?? host.run(policy, sandboxCommand, runOptions);
         this.active.get(request.execution_id)!.run = run;
+        if (this.killReason) run.kill(this.killReason);
         if (host.backend.name === 'none') log.warn('ISOLATION=none: this execution runs WITHOUT any sandbox');
         result = await run.result;
+        emitOutput('stdout', decoders.stdout.end());
+        emitOutput('stderr', decoders.stderr.end());
       } catch (error) {
         if (!(error instanceof SandboxSpawnError)) throw error;
         log.error({ step: error.step, errno: error.errno }, 'sandbox could not be created');
@@ -217,7 +252,7 @@ export class ExecutionService {
         queue_ms: ms(started - acceptedAt),
         prepare_ms: ms(prepared - started),
         spawn_ms: ms(result.spawnMs),
-        run_ms: ms(result.wallMs - result.spawnMs),
+        run_ms: ms(result.wallMs),
         artifact_scan_ms: ms(built - scanStarted),
         result_build_ms: 0,
       };
@@ -229,8 +264,56 @@ export class ExecutionService {
       );
       return this.commit(request, full);
     } finally {
-      rmSync(inputDir, { recursive: true, force: true });
+      if (warm) warm.release();
+      else rmSync(inputDir, { recursive: true, force: true });
+      this.pool.refill(request.session_id);
     }
+  }
+
+  /** The session's workspace and /tmp exist, and a fresh input directory; returns the latter. */
+  private prepareSession(sessionId: string): string {
+    const { config, host } = this.deps;
+    const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId);
+    host.prepareWritableDir(paths.workspace);
+    host.prepareWritableDir(paths.tmp);
+    const inputDir = path.join(config.stateDir, 'executions', randomUUID());
+    mkdirSync(inputDir, { recursive: true, mode: 0o755 });
+    return inputDir;
+  }
+
+  /** One view for every execution of a session, cold or warm: every runtime's files are bound. */
+  private policyFor(sessionId: string, inputDir: string, limits: Limits) {
+    const { config, host, runtimes } = this.deps;
+    const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId);
+    return host.policy(
+      [
+        bind(paths.workspace, '/workspace', { writable: true })!,
+        bind(paths.tmp, '/tmp', { writable: true })!,
+        bind(inputDir, INPUT_DIR)!,
+        ...Object.values(runtimes).flatMap((r) => r.binds),
+        ...dependencyBind(config.dependencyDir),
+      ],
+      limits,
+    );
+  }
+
+  private createWarm(sessionId: string): WarmEntry {
+    const { config, host } = this.deps;
+    const inputDir = this.prepareSession(sessionId);
+    const release = () => rmSync(inputDir, { recursive: true, force: true });
+    try {
+      // the longest a request may ask for: each command lowers it to its own timeout
+      const policy = this.policyFor(sessionId, inputDir, limitsFromConfig(config, MAX_TIMEOUT_SECONDS));
+      return { warm: WarmSandbox.create(host.backend, policy), inputDir, release };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
+  invalidateWarmSandboxes(): void {
+    this.pool.clear();
   }
 
   private buildResult(
@@ -321,35 +404,11 @@ export class ExecutionService {
 
   /** An execution that never ran to an end of its own (sandbox creation failed, internal error). */
   private crashed(request: ExecutionRequest, reason: string, acceptedAt: number): string {
-    const now = performance.now();
-    const result: ExecutionResult = {
-      execution_id: request.execution_id,
-      session_id: request.session_id,
-      language: request.language,
-      status: 'crashed',
-      stdout: '',
-      stderr: `[sandbox-executor] ${reason}\n`,
-      exit_code: -1,
-      execution_time: 0,
-      return_value: null,
-      metrics: { duration_ms: 0, cpu_time_ms: null, peak_memory_mb: null, io_read_bytes: null, io_write_bytes: null },
-      artifacts: [],
-      sandbox: null,
-      limit_exceeded: null,
-      stdout_truncated: false,
-      stderr_truncated: false,
-      return_value_truncated: false,
-      artifact_details: [],
-      artifacts_complete: true,
-      started_at: null,
-      finished_at: iso(),
-      phases: { queue_ms: ms(now - acceptedAt), prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0 },
-    };
-    return this.commit(request, result);
+    return this.commit(request, crashedResult(request, reason, null, ms(performance.now() - acceptedAt)));
   }
 
   /** Journal first, then everybody else: a result nobody committed is never announced. */
-  private commit(request: ExecutionRequest, result: ExecutionResult): string {
+  private commit(request: Pick<ExecutionRequest, 'execution_id' | 'language'>, result: ExecutionResult): string {
     const { journal, metrics } = this.deps;
     const resultText = stringifyWithRaw(result);
     journal.finish({
@@ -367,6 +426,40 @@ export class ExecutionService {
     this.events.emit('finished', journal.get(request.execution_id));
     return resultText;
   }
+}
+
+const INTERRUPTED_REASON = 'the executor restarted while this execution was running (unclean stop: SIGKILL, OOM or crash)';
+
+/** The result of an execution that never ran to an end of its own: only the reason, on stderr. */
+function crashedResult(
+  execution: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>,
+  reason: string,
+  startedAt: string | null,
+  queueMs: number,
+): ExecutionResult {
+  return {
+    execution_id: execution.execution_id,
+    session_id: execution.session_id,
+    language: execution.language,
+    status: 'crashed',
+    stdout: '',
+    stderr: `[sandbox-executor] ${reason}\n`,
+    exit_code: -1,
+    execution_time: 0,
+    return_value: null,
+    metrics: { duration_ms: 0, cpu_time_ms: null, peak_memory_mb: null, io_read_bytes: null, io_write_bytes: null },
+    artifacts: [],
+    sandbox: null,
+    limit_exceeded: null,
+    stdout_truncated: false,
+    stderr_truncated: false,
+    return_value_truncated: false,
+    artifact_details: [],
+    artifacts_complete: true,
+    started_at: startedAt,
+    finished_at: iso(),
+    phases: { queue_ms: queueMs, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0 },
+  };
 }
 
 export function callbackBody(result: ExecutionResult): CallbackBody {

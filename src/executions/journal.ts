@@ -30,6 +30,21 @@ export interface JournalRow {
   updated_at: number;
 }
 
+/** A result waiting in the outbox: what one delivery attempt needs, nothing more. */
+export interface OutboxEntry {
+  execution_id: string;
+  /** the callback body, sent verbatim */
+  callback: string;
+  delivery_attempts: number;
+}
+
+export interface OutboxStats {
+  /** results committed and not yet delivered */
+  depth: number;
+  /** how long the oldest of them has been waiting (0 when none) */
+  oldestAgeSeconds: number;
+}
+
 export interface NewExecution {
   execution_id: string;
   session_id: string;
@@ -93,6 +108,29 @@ export class Journal {
            AND delivery_state IN ('none', 'delivered', 'undeliverable')`,
       ),
       countByState: db.prepare('SELECT state, COUNT(*) AS n FROM executions GROUP BY state'),
+      // ids already being delivered come as a JSON array: they are never handed out twice
+      dueDeliveries: db.prepare(
+        `SELECT execution_id, callback, delivery_attempts FROM executions
+         WHERE delivery_state = 'pending' AND next_attempt_at <= ? AND execution_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY next_attempt_at LIMIT ?`,
+      ),
+      nextDeliveryAt: db.prepare(
+        `SELECT next_attempt_at AS at FROM executions
+         WHERE delivery_state = 'pending' AND execution_id NOT IN (SELECT value FROM json_each(?))
+         ORDER BY next_attempt_at LIMIT 1`,
+      ),
+      settleDelivery: db.prepare(
+        `UPDATE executions SET delivery_state = @delivery_state, delivery_attempts = delivery_attempts + 1,
+           next_attempt_at = NULL, last_delivery_error = COALESCE(@error, last_delivery_error), updated_at = @now
+         WHERE execution_id = @execution_id AND delivery_state = 'pending'`,
+      ),
+      rescheduleDelivery: db.prepare(
+        `UPDATE executions SET delivery_attempts = delivery_attempts + 1, next_attempt_at = @next_attempt_at,
+           last_delivery_error = @error, updated_at = @now
+         WHERE execution_id = @execution_id AND delivery_state = 'pending'`,
+      ),
+      deliverAllNow: db.prepare("UPDATE executions SET next_attempt_at = ? WHERE delivery_state = 'pending' AND next_attempt_at > ?"),
+      outboxStats: db.prepare("SELECT COUNT(*) AS depth, MIN(finished_at) AS oldest FROM executions WHERE delivery_state = 'pending'"),
     };
   }
 
@@ -128,6 +166,42 @@ export class Journal {
   /** Drops finished, settled rows last touched before `olderThanMs` ago; returns how many. */
   prune(olderThanMs: number): number {
     return this.statements.prune.run(Date.now() - olderThanMs).changes;
+  }
+
+  /** Up to `limit` results whose next delivery attempt is due, the longest-waiting first. */
+  dueDeliveries(limit: number, excluding: Iterable<string>): OutboxEntry[] {
+    return this.statements.dueDeliveries.all(Date.now(), JSON.stringify([...excluding]), limit) as OutboxEntry[];
+  }
+
+  /** When the next delivery attempt is due (epoch ms), or null when nothing waits. */
+  nextDeliveryAt(excluding: Iterable<string>): number | null {
+    const row = this.statements.nextDeliveryAt.get(JSON.stringify([...excluding])) as { at: number } | undefined;
+    return row?.at ?? null;
+  }
+
+  markDelivered(executionId: string): void {
+    this.statements.settleDelivery.run({ execution_id: executionId, delivery_state: 'delivered', error: null, now: Date.now() });
+  }
+
+  /** The control plane refused the result for good: kept, never sent again. */
+  markUndeliverable(executionId: string, error: string): void {
+    this.statements.settleDelivery.run({ execution_id: executionId, delivery_state: 'undeliverable', error, now: Date.now() });
+  }
+
+  rescheduleDelivery(executionId: string, nextAttemptAt: number, error: string): void {
+    this.statements.rescheduleDelivery.run({ execution_id: executionId, next_attempt_at: nextAttemptAt, error, now: Date.now() });
+  }
+
+  /** Makes every waiting result due now (the control plane is back, or the executor is stopping). */
+  deliverAllNow(): number {
+    const now = Date.now();
+    return this.statements.deliverAllNow.run(now, now).changes;
+  }
+
+  outboxStats(): OutboxStats {
+    const row = this.statements.outboxStats.get() as { depth: number; oldest: string | null };
+    const oldestAgeSeconds = row.oldest ? Math.max(0, (Date.now() - Date.parse(row.oldest)) / 1000) : 0;
+    return { depth: row.depth, oldestAgeSeconds };
   }
 
   countByState(): Record<string, number> {

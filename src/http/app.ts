@@ -20,7 +20,11 @@ export function createApp(options: AppOptions): Hono {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => problem(c, 413, 'Executor.BodyTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`),
+      onError: (c) => {
+        // the rest of the body is never read: this connection cannot carry another request
+        c.header('Connection', 'close');
+        return problem(c, 413, 'Executor.BodyTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      },
     }),
   );
   if (options.apiToken) app.use('*', bearerAuth(options.apiToken, ['/health']));

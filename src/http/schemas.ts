@@ -1,5 +1,7 @@
 // Request schemas: validation and the OpenAPI document come from these same definitions.
 import { z } from 'zod';
+import { indexUrlProblem } from '../dependencies/index-url.js';
+import { MAX_DEPENDENCIES, requirementSpecProblem } from '../dependencies/requirement-spec.js';
 import { LANGUAGES } from '../runtimes/runtime.js';
 
 export const MAX_CODE_CHARACTERS = 1_048_576;
@@ -37,3 +39,32 @@ export const ExecuteQuerySchema = z.object({
   wait: z.enum(['true', 'false', '1', '0']).optional(),
   stream: z.enum(['true', 'false', '1', '0']).optional(),
 });
+
+/** A rule written as a function that says why a value is refused (src/dependencies/ owns them). */
+const withProblem = (problem: (value: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+  const message = problem(value);
+  if (message) ctx.addIssue({ code: 'custom', message });
+};
+
+export const SessionConfigSyncRequestSchema = z
+  .looseObject({
+    session_id: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
+    language_runtime: z
+      .string()
+      .refine((v) => v.startsWith('python'), 'must start with "python" (e.g. "python3.11"): only Python dependencies are installed')
+      .describe('starts with "python"'),
+    python_package_index_url: z.string().superRefine(withProblem(indexUrlProblem)).describe('an http(s) PEP 503 simple index, e.g. https://pypi.org/simple'),
+    dependencies: z
+      .array(z.string().superRefine(withProblem(requirementSpecProblem)).describe('a name-based requirement spec without whitespace, e.g. "pandas>=2,<3"; not an option, URL or path'))
+      .max(MAX_DEPENDENCIES, `at most ${MAX_DEPENDENCIES} dependencies are accepted`)
+      .optional()
+      .default([]),
+    sync_mode: z.enum(['replace', 'merge'], { message: 'must be "replace" or "merge"' }).optional().default('replace').describe('both install the list as sent: it is the complete final list'),
+  })
+  .meta({
+    id: 'SessionConfigSyncRequest',
+    description:
+      'Install the session\'s Python packages (CONTRACT.md section 2). The list is the complete final set in both sync modes; it is installed into a fresh directory and swapped in atomically.',
+  });
+
+export type SessionConfigSyncRequestBody = z.infer<typeof SessionConfigSyncRequestSchema>;

@@ -3,8 +3,14 @@
 # Usage: bash bootstrap.sh CODE_FILE EVENT_FILE
 __sandbox_code=$1
 EVENT_JSON=$(<"$2")
-export EVENT_JSON
-# large events: programs started from the code get E2BIG with a huge variable; the file always works
+# One environment string is at most 128 KiB (MAX_ARG_STRLEN): exporting a larger EVENT_JSON would
+# make every program the code starts fail with E2BIG. Such an event stays a shell variable (the
+# code still reads $EVENT_JSON); programs it starts read the file named by $EVENT_FILE.
+__sandbox_event_bytes() { local LC_ALL=C; __sandbox_n=$(( ${#EVENT_JSON} + 12 )); }
+__sandbox_event_bytes
+if (( __sandbox_n < 131072 )); then export EVENT_JSON; fi
+unset -f __sandbox_event_bytes
+unset __sandbox_n
 export EVENT_FILE=$2
 set --
 . "$__sandbox_code"

@@ -25,8 +25,11 @@ export function renderBwrapFilesystem(filesystem: FsEntry[]): string[] {
         args.push('--proc', entry.target);
         break;
       case 'dev':
-        // bwrap's --dev: null zero full random urandom tty, /dev/fd and std* links, /dev/shm
-        args.push('--dev', entry.target);
+        // bwrap's --dev: null zero full random urandom tty, /dev/fd and std* links. Its tmpfs has no
+        // size (half the host's RAM, writable by the sandbox) and its /dev/shm is a plain directory
+        // in it: /dev goes read-only and /dev/shm gets a sized tmpfs of its own, as in native.
+        args.push('--dev', entry.target, '--remount-ro', entry.target);
+        args.push('--perms', '1777', '--size', String(entry.shmBytes), '--tmpfs', `${entry.target}/shm`);
         break;
       case 'symlink':
         args.push('--symlink', entry.linkText, entry.target);

@@ -75,6 +75,8 @@ export interface NativeExit {
   /** what wait4 saw for the first process (includes the spawning mm's peak: prefer the report) */
   wait4: { userCpuUs: number; systemCpuUs: number; maxRssKb: number };
   report: InitReport | null;
+  /** the child failed before execve (spawn does not wait for it: the failure comes with the exit) */
+  setupError: { step: string; errno: string; message: string } | null;
 }
 
 export interface NativeChild {
@@ -84,7 +86,7 @@ export interface NativeChild {
   fds: number[];
 }
 
-/** Thrown by spawn(): message "pivot_root: EPERM (Operation not permitted)". */
+/** Thrown by spawn() for failures in the parent (clone, uid maps); the child's own arrive as setupError. */
 export interface NativeSpawnError extends Error {
   code: 'ESANDBOXSPAWN';
   step: string;

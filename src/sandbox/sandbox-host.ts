@@ -1,7 +1,7 @@
 // The sandboxes of this host: probes each backend by really running a sandbox with the full
 // policy, selects one (ISOLATION=auto|native|bwrap|none), and builds policies and runs on it.
 // A backend that cannot enforce the whole policy is never used.
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
 import { attest, missingProtections, type Attestation } from './attestation.js';
@@ -25,6 +25,8 @@ export interface SandboxHostOptions {
   rootServerGid: number;
   /** the limits probes verify */
   limits: Limits;
+  /** probe every candidate even after one works (probe command, benchmarks); else stop at the first */
+  probeAll?: boolean;
 }
 
 export interface BackendProbe {
@@ -77,7 +79,11 @@ export class SandboxHost {
     const { addon, initPath } = loadNative();
     const identity = hostIdentity(options.rootServerUid, options.rootServerGid);
     mkdirSync(options.stateDir, { recursive: true, mode: STATE_DIR_MODE });
-    chmodSync(options.stateDir, STATE_DIR_MODE);
+    try {
+      chmodSync(options.stateDir, STATE_DIR_MODE);
+    } catch {
+      // a volume's root owned by someone else (emptyDir, bind mount): its mode is the operator's
+    }
     const etcDir = writeSandboxEtc(options.stateDir);
     const baseFilesystem = [...systemDirectories(), ...etcEntries(etcDir)];
     const probeDir = path.join(options.stateDir, 'probe-workspace');
@@ -120,6 +126,7 @@ export class SandboxHost {
     let chosen: Backend | undefined;
     let chosenProtections: Attestation | null = null;
     for (const candidate of candidates) {
+      if (chosen && !options.probeAll) break;
       const { probe: result, backend } = await candidate();
       probes.push(result);
       if (result.available && backend) usable[backend.name] = backend;
@@ -169,11 +176,13 @@ export class SandboxHost {
 
   /** Makes a host directory the sandbox may write, owned by the uid sandboxes run as. */
   prepareWritableDir(dir: string, mode = PRIVATE_DIR_MODE): void {
-    if (existsSync(dir)) return;
-    // parents: traversable by the sandbox uid (which binds the dir as itself), not listable
-    mkdirSync(path.dirname(dir), { recursive: true, mode: STATE_DIR_MODE });
-    mkdirSync(dir, { mode });
-    if (this.identity.serverIsRoot) chownSync(dir, this.identity.uid, this.identity.gid);
+    if (!existsSync(dir)) {
+      // parents: traversable by the sandbox uid (which binds the dir as itself), not listable
+      mkdirSync(path.dirname(dir), { recursive: true, mode: STATE_DIR_MODE });
+      mkdirSync(dir, { mode });
+    }
+    // an existing dir too (the CLI's mkdtemp): a root-owned 0700 dir would fail the sandbox's chdir
+    if (this.identity.serverIsRoot && statSync(dir).uid !== this.identity.uid) chownSync(dir, this.identity.uid, this.identity.gid);
   }
 }
 

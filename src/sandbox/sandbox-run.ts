@@ -177,6 +177,10 @@ export class SandboxRun {
     const timer = setTimeout(() => this.kill('timeout'), options.timeoutMs);
     return Promise.all([sandbox.exit, ...streams]).then(([e]) => {
       clearTimeout(timer);
+      if (e.setupError) {
+        const { step, errno, message } = e.setupError;
+        throw new SandboxSpawnError(`${sandbox.backend} sandbox: ${message}`, sandbox.backend, step, errno);
+      }
       const wallMs = performance.now() - began;
       const report = e.report;
       const killedBy = this.killedBy ?? limitThatStopped(report, e);
@@ -248,7 +252,20 @@ function limitThatStopped(report: InitReport | null, exit: NativeExit): KilledBy
   const signal = report?.end === 'signaled' ? signalName(report.termSignal) : report ? null : exit.signal;
   if (signal === 'SIGXCPU') return 'cpu';
   if (signal === 'SIGXFSZ') return 'file_size';
+  // Code that ignores SIGXCPU runs on to RLIMIT_CPU's hard limit, where the kernel SIGKILLs it.
+  if (signal === 'SIGKILL' && report && usedCpuBudget(report)) return 'cpu';
   // RLIMIT_DATA makes allocations fail (MemoryError, ENOMEM) rather than kill: the runtime's own
   // error says so on stderr; without a delegated memory cgroup there is no kill to attribute.
   return null;
+}
+
+/**
+ * The tree used a good part of the CPU seconds attested inside (the soft RLIMIT_CPU, listed first).
+ * Only half is asked: rusage reads below the clock RLIMIT_CPU is checked against (2.64 s reported
+ * for a process SIGKILLed at a 3 s limit, on a VM), and a SIGKILL with that much CPU spent and no
+ * kill requested by us is the hard limit's.
+ */
+function usedCpuBudget(report: InitReport): boolean {
+  const softSeconds = report.attested.rlimits[0] ?? -1;
+  return softSeconds > 0 && report.userCpuUs + report.systemCpuUs >= (softSeconds * 1_000_000) / 2;
 }

@@ -85,3 +85,38 @@ export function killMarked(marker: string): void {
     }
   }
 }
+
+/**
+ * A process tree built to outlive its sandbox: SIGTERM/SIGHUP/SIGINT ignored, a double fork into a
+ * new session (an orphan no longer the command's child), argv[0]s carrying marker. 'stay': the
+ * command itself becomes `MARKER-main sleep`; 'leave': the command exits 0 as soon as the orphan
+ * runs (printing "orphan running"), leaving it behind.
+ */
+export function escapingTreeArgv(marker: string, mode: 'stay' | 'leave'): string[] {
+  const script = `
+import os, signal, sys, time
+marker, mode = sys.argv[1], sys.argv[2]
+for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    signal.signal(s, signal.SIG_IGN)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv('/bin/sleep', [marker + '-orphan', '3600'])
+    os._exit(0)
+os.wait()
+def orphan_running():
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            if open('/proc/%s/cmdline' % pid, 'rb').read().startswith((marker + '-orphan').encode()):
+                return True
+        except OSError:
+            pass
+    return False
+while not orphan_running():
+    time.sleep(0.01)
+print('orphan running', flush=True)
+if mode == 'stay':
+    os.execv('/bin/sleep', [marker + '-main', '3600'])
+`;
+  return ['/usr/bin/python3', '-c', script, marker, mode];
+}

@@ -4,7 +4,7 @@
 //
 // Note: `node --test dist/test/` treats every .js file under test/ as a test file, so this module
 // must do nothing when imported on its own.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../../src/sandbox/backend.js';
@@ -90,6 +90,7 @@ export class SandboxFixture {
         rootServerUid: ROOT_SERVER_SANDBOX_UID,
         rootServerGid: ROOT_SERVER_SANDBOX_GID,
         limits: { ...TEST_LIMITS, ...options.limits },
+        probeAll: true,
       });
       return new SandboxFixture(host, root);
     } catch (error) {
@@ -102,13 +103,20 @@ export class SandboxFixture {
     return path.join(this.root, 'state');
   }
 
-  /** Why a backend cannot be tested here, or null when it can. */
+  /**
+   * The skip reason for a backend's tests: only bwrap may be missing (a host without bubblewrap),
+   * loudly. A native backend that fails its probe is a defect: its tests run and fail, each
+   * with the probe's reason.
+   */
   unavailable(backend: TestBackend): string | null {
-    if (this.host.usable[backend]) return null;
-    const probe = this.host.probes.find((p) => p.backend === backend);
-    const why = `${backend} backend is NOT USABLE on this host (${probe?.reason ?? 'not probed'}): its sandbox tests are SKIPPED`;
+    if (this.host.usable[backend] || backend === 'native') return null;
+    const why = `${backend} backend is NOT USABLE on this host (${this.probeFailure(backend)}): its sandbox tests are SKIPPED`;
     process.stderr.write(`\n!!!!! ${why}\n\n`);
     return why;
+  }
+
+  private probeFailure(backend: TestBackend): string {
+    return this.host.probes.find((p) => p.backend === backend)?.reason ?? 'not probed';
   }
 
   /** A new host dir the sandbox may write (owned by the sandbox's host uid). */
@@ -118,16 +126,16 @@ export class SandboxFixture {
     return dir;
   }
 
-  /** A new dir for files the sandbox only reads (binaries, scripts): world-readable. */
+  /** A new dir for files the sandbox only reads (binaries, scripts): the server's, world-readable. */
   readOnlyDir(): string {
     const dir = path.join(this.root, `files-${++this.workspaceCount}`);
-    this.host.prepareWritableDir(dir, 0o755);
+    mkdirSync(dir, { mode: 0o755 });
     return dir;
   }
 
   start(backend: TestBackend, spec: RunSpec): StartedRun {
     const chosen = this.host.usable[backend as BackendName];
-    if (!chosen) throw new Error(`${backend} backend is not usable here`);
+    if (!chosen) throw new Error(`the ${backend} backend failed its probe: ${this.probeFailure(backend)}`);
     const workspace = spec.workspace ?? this.workspace();
     const filesystem: FsEntry[] = [bind(workspace, '/workspace', { writable: true })!];
     if (spec.tmp ?? true) filesystem.push({ kind: 'tmpfs', target: '/tmp', sizeBytes: 64 * MiB, mode: 0o1777 });

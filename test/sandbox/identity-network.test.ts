@@ -11,6 +11,13 @@ import { BACKENDS, bash, describeRun, EXPECTED_HOST_GID, EXPECTED_HOST_UID, pyth
 
 const fixture = await SandboxFixture.start();
 
+/**
+ * bwrap nests two user namespaces and creates the pid and ipc namespaces in the outer one,
+ * whose root is the sandbox's own host uid: the kernel's "euid is the namespace owner's root"
+ * checks on /proc/sys then pass for the sandboxed process, without any capability.
+ */
+const BWRAP_NAMESPACE_ROOT = "bwrap: the sandbox's euid is root of the user namespace owning its pid and ipc namespaces, so their sysctls (kernel.pid_max, kernel.shmmax, kernel.msgmax, ...) are writable from inside";
+
 /** Parses "Key:\tvalue" lines printed by the sandbox. */
 function statusFields(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -60,10 +67,31 @@ print('uid', os.getuid(), os.geteuid())
         });
         assert.equal(r.exitCode, 0, describeRun(r));
         assert.doesNotMatch(r.out, /ALLOWED/, r.out);
-        assert.match(r.out, /^setuid0 1$/m); // EPERM
-        assert.match(r.out, /^setgid0 1$/m);
+        // EPERM, or EINVAL: uid/gid 0 does not even exist in the sandbox's user namespace
+        assert.match(r.out, /^setuid0 (1|22)$/m);
+        assert.match(r.out, /^setgid0 (1|22)$/m);
         assert.match(r.out, /^setgroups 1$/m);
+        assert.match(r.out, /^uid_map 1$/m);
         assert.match(r.out, /^uid 1000 1000$/m);
+      });
+
+      it("cannot change its namespaces' kernel settings through /proc/sys", { todo: backend === 'bwrap' ? BWRAP_NAMESPACE_ROOT : false }, async () => {
+        const settings = ['kernel/pid_max', 'kernel/hostname', 'kernel/shmmax', 'kernel/msgmax', 'net/ipv4/ping_group_range', 'net/ipv4/ip_forward', 'net/core/somaxconn'];
+        const r = await fixture.run(backend, {
+          argv: python(`
+import sys
+for name in sys.argv[1:]:
+    path = '/proc/sys/' + name
+    try:
+        value = open(path).read()
+        with open(path, 'w') as f: f.write(value)
+        print(name, 'WRITABLE')
+    except OSError as e:
+        print(name, 'refused', e.errno)
+`, ...settings),
+        });
+        assert.equal(r.exitCode, 0, describeRun(r));
+        for (const name of settings) assert.match(r.out, new RegExp(`^${name} refused (13|1|30)$`, 'm'), r.out);
       });
 
       it('has its own user, mount, pid, network, ipc, uts and cgroup namespaces, and hostname "sandbox"', async () => {
@@ -149,11 +177,39 @@ except OSError as e:
           // the control: the host itself does reach the server, so the port was really open
           await new Promise<void>((resolve, reject) => {
             const client = net.connect(port, '127.0.0.1', () => client.end());
+            client.resume(); // read to the end, or 'close' never comes
             client.on('close', () => resolve());
             client.on('error', reject);
           });
           await pollFor(() => (connections === 1 ? true : undefined), 2000);
           assert.equal(connections, 1);
+        } finally {
+          server.close();
+        }
+      });
+
+      it("cannot connect to the host's abstract unix sockets (they belong to the network namespace)", async () => {
+        let connections = 0;
+        const name = `sandbox-test-${process.pid}-${backend}`;
+        const server = net.createServer((socket) => {
+          connections++;
+          socket.end();
+        });
+        await new Promise<void>((resolve) => server.listen({ path: `\0${name}` }, resolve));
+        try {
+          const r = await fixture.run(backend, {
+            argv: python(`
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect('\\0' + sys.argv[1]); print('CONNECTED')
+except OSError as e:
+    print('refused', e.errno)
+`, name),
+          });
+          assert.equal(r.exitCode, 0, describeRun(r));
+          assert.match(r.out, /^refused 111$/m, r.out); // ECONNREFUSED: no such socket in its namespace
+          assert.equal(connections, 0);
         } finally {
           server.close();
         }

@@ -10,6 +10,12 @@ import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS } from '.
 
 const yes = (value: string | undefined) => value === 'true' || value === '1';
 
+function codePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: number): Hono {
   const app = new Hono();
 
@@ -21,7 +27,9 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
       return problem(c, 400, 'Executor.MalformedJSON', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json');
     }
     if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {
-      const length = (body as { code: string }).code.length;
+      const code = (body as { code: string }).code;
+      // characters as the control plane (Python) counts them: code points, not UTF-16 units
+      const length = code.length > MAX_CODE_CHARACTERS ? codePoints(code) : code.length;
       if (length > MAX_CODE_CHARACTERS) {
         return problem(c, 400, 'Executor.CodeTooLarge', `code has ${length} characters; at most ${MAX_CODE_CHARACTERS} are accepted: move data into files or the event`);
       }

@@ -1,0 +1,114 @@
+// `bench --compare A.json B.json`: every figure of two runs side by side as B/A, flagging the ones
+// that got worse by more than the threshold (for CI: a regression means exit code 1).
+import type { BenchRun } from './run.js';
+import { fmt } from './report-markdown.js';
+
+type Direction = 'lower' | 'higher' | 'count';
+
+export interface Figure {
+  key: string;
+  value: number;
+  /** which way is better; 'count': any increase (errors) is a regression */
+  better: Direction;
+}
+
+export interface ComparedFigure {
+  key: string;
+  a: number | null;
+  b: number | null;
+  ratio: number | null;
+  verdict: 'regression' | 'improvement' | 'same' | 'only in A' | 'only in B';
+}
+
+export interface Comparison {
+  threshold: number;
+  machines_differ: boolean;
+  figures: ComparedFigure[];
+  regressions: number;
+}
+
+const LATENCY = ['p50', 'p90', 'p99', 'mean'] as const;
+
+/** The figures of a run worth comparing, flattened to dotted keys. */
+export function figures(run: BenchRun): Figure[] {
+  const out: Figure[] = [];
+  const add = (key: string, value: number | null | undefined, better: Direction) => {
+    if (typeof value === 'number' && Number.isFinite(value)) out.push({ key, value, better });
+  };
+  if (run.spawn) {
+    for (const [variant, s] of Object.entries(run.spawn.variants)) {
+      for (const p of LATENCY) add(`spawn.${variant}.${p}`, s[p], 'lower');
+      add(`spawn.${variant}.spawns_per_second`, s.spawns_per_second, 'higher');
+    }
+    for (const [ratio, value] of Object.entries(run.spawn.ratios)) add(`spawn.ratio.${ratio}`, value, 'lower');
+    for (const [level, c] of Object.entries(run.spawn.concurrency)) {
+      for (const p of LATENCY) add(`spawn.concurrency_${level}.${p}`, c.latency[p], 'lower');
+      add(`spawn.concurrency_${level}.spawns_per_second`, c.spawns_per_second, 'higher');
+    }
+  }
+  if (run.http) {
+    for (const cell of run.http.cells) {
+      const prefix = `http.${cell.workload}.c${cell.concurrency}`;
+      for (const p of LATENCY) add(`${prefix}.${p}`, cell.latency?.[p], 'lower');
+      add(`${prefix}.throughput_rps`, cell.throughput_rps, 'higher');
+      add(`${prefix}.errors`, cell.errors.total, 'count');
+      add(`${prefix}.server_cpu_ms_per_execution`, cell.server?.cpu_ms_per_execution, 'lower');
+    }
+  }
+  if (run.cost) {
+    add('cost.rss_idle_start_mb', run.cost.rss_idle_start_mb, 'lower');
+    add('cost.rss_idle_warm_mb', run.cost.rss_idle_warm_mb, 'lower');
+    for (const load of run.cost.loads) {
+      add(`cost.${load.workload}.cpu_ms_per_execution`, load.cpu_ms_per_execution, 'lower');
+      add(`cost.${load.workload}.rss_peak_mb`, load.rss_peak_mb, 'lower');
+      add(`cost.${load.workload}.throughput_rps`, load.throughput_rps, 'higher');
+    }
+    add('cost.in_flight_kb_per_execution', run.cost.in_flight.overhead_kb_per_execution, 'lower');
+  }
+  return out;
+}
+
+function verdict(a: Figure, b: Figure, threshold: number): ComparedFigure['verdict'] {
+  if (a.better === 'count') return b.value > a.value ? 'regression' : b.value < a.value ? 'improvement' : 'same';
+  if (a.value === 0) return b.value === 0 ? 'same' : a.better === 'lower' ? 'regression' : 'improvement';
+  const ratio = b.value / a.value;
+  const worse = a.better === 'lower' ? ratio > 1 + threshold : ratio < 1 - threshold;
+  const better = a.better === 'lower' ? ratio < 1 - threshold : ratio > 1 + threshold;
+  return worse ? 'regression' : better ? 'improvement' : 'same';
+}
+
+/** only: a regular expression selecting the figures to compare (e.g. 'p50|throughput'). */
+export function compareRuns(a: BenchRun, b: BenchRun, threshold: number, only?: RegExp): Comparison {
+  const select = (f: Figure) => !only || only.test(f.key);
+  const fa = new Map(figures(a).filter(select).map((f) => [f.key, f]));
+  const fb = new Map(figures(b).filter(select).map((f) => [f.key, f]));
+  const compared: ComparedFigure[] = [];
+  for (const [key, x] of fa) {
+    const y = fb.get(key);
+    if (!y) {
+      compared.push({ key, a: x.value, b: null, ratio: null, verdict: 'only in A' });
+      continue;
+    }
+    compared.push({ key, a: x.value, b: y.value, ratio: x.value === 0 ? null : Math.round((y.value / x.value) * 1000) / 1000, verdict: verdict(x, y, threshold) });
+  }
+  for (const [key, y] of fb) if (!fa.has(key)) compared.push({ key, a: null, b: y.value, ratio: null, verdict: 'only in B' });
+  return {
+    threshold,
+    machines_differ: a.machine.cpu_model !== b.machine.cpu_model || a.machine.cpus !== b.machine.cpus,
+    figures: compared,
+    regressions: compared.filter((c) => c.verdict === 'regression').length,
+  };
+}
+
+export function comparisonText(c: Comparison, nameA: string, nameB: string): string {
+  const width = Math.max(6, ...c.figures.map((f) => f.key.length));
+  const lines = [`A = ${nameA}`, `B = ${nameB}`, `threshold ${c.threshold * 100}%: a figure that got worse by more is a regression`, ''];
+  if (c.machines_differ) lines.push('warning: the runs come from different machines; absolute figures do not compare', '');
+  lines.push(`${'figure'.padEnd(width)}  ${'A'.padStart(9)}  ${'B'.padStart(9)}  ${'B/A'.padStart(7)}  verdict`);
+  for (const f of c.figures) {
+    const mark = f.verdict === 'regression' ? 'REGRESSION' : f.verdict === 'same' ? '' : f.verdict;
+    lines.push(`${f.key.padEnd(width)}  ${fmt(f.a).padStart(9)}  ${fmt(f.b).padStart(9)}  ${(f.ratio === null ? 'n/a' : f.ratio.toFixed(3)).padStart(7)}  ${mark}`);
+  }
+  lines.push('', `${c.regressions} regression${c.regressions === 1 ? '' : 's'} among ${c.figures.length} figures`, '');
+  return lines.join('\n');
+}

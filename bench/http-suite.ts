@@ -1,0 +1,156 @@
+// End-to-end latency through POST /execute: every workload at every concurrency level, against a
+// server we start ourselves (a child process) or any executor speaking the same contract
+// (--target), in ?wait=true mode or in callback mode with our own receiver.
+import { randomBytes } from 'node:crypto';
+import { CallbackReceiver } from './callback-receiver.js';
+import { HttpClient } from './http-client.js';
+import { interpreterStartup, type StartupReference } from './interpreter-startup.js';
+import { runCell, type CellResult, type Target } from './load.js';
+import { startServerChild, type ServerChild } from './server-child.js';
+import type { Workload } from './workloads.js';
+
+export interface HttpSuiteOptions {
+  /** an executor's base URL; undefined: start one */
+  target?: string;
+  mode: 'wait' | 'callback';
+  /** sent as Authorization: Bearer to --target */
+  token?: string;
+  /** where our callback receiver listens (a remote target must be able to reach it) */
+  receiverHost: string;
+  receiverPort: number;
+  /** measured requests per workload and concurrency level */
+  iterations: number;
+  concurrency: number[];
+  workloads: Workload[];
+  timeoutSeconds: number;
+  progress: (line: string) => void;
+}
+
+export interface TargetInfo {
+  version: string | null;
+  backend: string | null;
+  max_concurrent_executions: number | null;
+  mode: string | null;
+}
+
+export interface HttpSuiteResult {
+  target: string;
+  mode: 'wait' | 'callback';
+  iterations_per_cell: number;
+  warmup_per_cell: string;
+  concurrency: number[];
+  server: TargetInfo | null;
+  /** the environment of the executor we started (null for --target) */
+  server_env: Record<string, string> | null;
+  callback_duplicates: number | null;
+  /** interpreter start-up outside any sandbox, on this machine (null for --target) */
+  startup_reference: StartupReference | null;
+  cells: CellResult[];
+}
+
+export const runIdentifier = () => `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+/** An executor to send executions to: ours (started and stopped here) or the given URL. */
+export interface Session {
+  target: Target;
+  child: ServerChild | null;
+  receiver: CallbackReceiver | null;
+  info: TargetInfo | null;
+  close(): Promise<void>;
+}
+
+export async function openSession(options: {
+  target?: string;
+  mode: 'wait' | 'callback';
+  token?: string;
+  receiverHost: string;
+  receiverPort: number;
+  maxConcurrent: number;
+  timeoutSeconds: number;
+}): Promise<Session> {
+  const receiver = options.mode === 'callback' ? await CallbackReceiver.listen(options.receiverHost, options.receiverPort) : null;
+  let child: ServerChild | null = null;
+  try {
+    if (!options.target) {
+      const callbackHost = options.receiverHost === '0.0.0.0' ? '127.0.0.1' : options.receiverHost;
+      child = await startServerChild({
+        maxConcurrent: options.maxConcurrent,
+        controlPlaneUrl: receiver ? `http://${callbackHost}:${receiver.port}` : undefined,
+      });
+    }
+    const url = new URL(options.target ?? child!.url);
+    const client = new HttpClient(url, options.token ? { authorization: `Bearer ${options.token}` } : {});
+    const info = await targetInfo(client);
+    return {
+      target: { client, mode: options.mode, receiver: receiver ?? undefined, serverPid: child?.pid, runId: runIdentifier(), timeoutSeconds: options.timeoutSeconds },
+      child,
+      receiver,
+      info,
+      async close() {
+        client.close();
+        await child?.stop();
+        await receiver?.close();
+      },
+    };
+  } catch (error) {
+    await child?.stop();
+    await receiver?.close();
+    throw error;
+  }
+}
+
+/** GET /info when the executor has it (ours does; another implementation may not). */
+async function targetInfo(client: HttpClient): Promise<TargetInfo | null> {
+  try {
+    const info = (await client.getJson('/info')) as {
+      version?: string;
+      isolation?: { backend?: string };
+      limits?: { max_concurrent_executions?: number };
+      mode?: string;
+    };
+    return {
+      version: info.version ?? null,
+      backend: info.isolation?.backend ?? null,
+      max_concurrent_executions: info.limits?.max_concurrent_executions ?? null,
+      mode: info.mode ?? null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteResult> {
+  const maxLevel = Math.max(...options.concurrency);
+  options.progress(`http: ${options.target ? `target ${options.target}` : 'starting an executor'} (${options.mode} mode)`);
+  const session = await openSession({ ...options, maxConcurrent: Math.max(64, maxLevel) });
+  const cells: CellResult[] = [];
+  let reference: StartupReference | null = null;
+  try {
+    if (!options.target) {
+      options.progress('http: interpreter start-up outside the sandbox (reference)');
+      reference = await interpreterStartup(Math.min(20, Math.max(3, options.iterations)));
+    }
+    if (session.info?.max_concurrent_executions && session.info.max_concurrent_executions < maxLevel) {
+      options.progress(`http: warning: the target admits ${session.info.max_concurrent_executions} executions at once, expect 503s at concurrency ${maxLevel}`);
+    }
+    for (const workload of options.workloads) {
+      for (const level of options.concurrency) {
+        cells.push(await runCell(session.target, workload, level, Math.max(options.iterations, level), options.progress));
+      }
+    }
+  } finally {
+    await session.close();
+  }
+  return {
+    target: options.target ?? 'self',
+    mode: options.mode,
+    iterations_per_cell: options.iterations,
+    warmup_per_cell: 'one execution per worker (= the concurrency level)',
+    concurrency: options.concurrency,
+    server: session.info,
+    server_env: session.child?.env ?? null,
+    callback_duplicates: session.receiver?.duplicates ?? null,
+    startup_reference: reference,
+    cells,
+  };
+}

@@ -1,0 +1,109 @@
+// The Markdown tables of a run: what the CLI prints and docs/benchmarks.md quotes.
+import type { BenchRun } from './run.js';
+import type { Summary } from './stats.js';
+
+export function fmt(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function table(header: string[], rows: (string | number)[][], rightAligned = header.map((_, i) => i > 0)): string {
+  const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;
+  const rule = `|${header.map((_, i) => (rightAligned[i] ? ' ---: ' : ' --- ')).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+const pct = (s: Summary | null) => (s ? [fmt(s.p50), fmt(s.p90), fmt(s.p99), fmt(s.mean)] : ['n/a', 'n/a', 'n/a', 'n/a']);
+
+export function machineLine(run: BenchRun): string {
+  const m = run.machine;
+  const v = run.versions;
+  const commit = v.git_commit ? `${v.git_commit.slice(0, 10)}${v.git_dirty ? ' (uncommitted changes)' : ''}` : 'unknown commit';
+  return (
+    `${m.cpu_model}, ${m.cpus} CPUs, ${m.memory_gib} GiB RAM, ${m.os ?? 'unknown OS'}${m.container ? ` (${m.container} container)` : ''}, ` +
+    `kernel ${m.kernel}, uid ${m.uid ?? '?'}, load average at start ${m.load_average.join(' / ')}; ` +
+    `Node ${v.node}, Python ${v.python ?? 'n/a'}, bwrap ${v.bwrap ?? 'n/a'}; sandbox-executor ${v.sandbox_executor} at ${commit}`
+  );
+}
+
+function spawnSection(run: BenchRun): string[] {
+  const s = run.spawn;
+  if (!s) return [];
+  const out = [`### Spawn latency of ${s.true_path}`, '', `${s.iterations} measured spawns per variant after ${s.warmup} warm-up, variants interleaved; latency = spawn call to exit seen on the event loop.`, ''];
+  out.push(
+    table(
+      ['variant', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'stddev ms', 'spawns/s'],
+      Object.entries(s.variants).map(([name, v]) => [name, ...pct(v), fmt(v.stddev), fmt(v.spawns_per_second)]),
+      [false, true, true, true, true, true, true],
+    ),
+  );
+  out.push('', `Ratios of p50 (same run): **native/bwrap ${fmt(s.ratios.native_over_bwrap)}**, **native-1GiB-heap/native ${fmt(s.ratios.native_1gib_over_native)}**, native/plain ${fmt(s.ratios.native_over_plain)}.`, '');
+  if (Object.keys(s.concurrency).length > 0) {
+    out.push(
+      table(
+        ['native at concurrency', 'spawns', 'spawns/s', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms'],
+        Object.entries(s.concurrency).map(([level, c]) => [level, c.latency.n, fmt(c.spawns_per_second), ...pct(c.latency)]),
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
+function httpSection(run: BenchRun): string[] {
+  const h = run.http;
+  if (!h) return [];
+  const endpoint = h.mode === 'wait' ? 'POST /execute?wait=true' : 'POST /execute, result by callback';
+  const against = h.target === 'self' ? `an executor started for the run (backend ${h.server?.backend ?? '?'}, MAX_CONCURRENT_EXECUTIONS=${h.server?.max_concurrent_executions ?? '?'})` : `${h.target}${h.server?.backend ? ` (backend ${h.server.backend})` : ''}`;
+  const out = [`### HTTP: ${endpoint}`, '', `Against ${against}. ${h.iterations_per_cell} measured requests per row (at least one per worker) after ${h.warmup_per_cell}; one session per worker. Latency = request sent to full result received. Phases are the server's medians; server CPU is the executor process's own CPU per execution (sandboxes excluded).`, ''];
+  const hasServer = h.cells.some((c) => c.server);
+  const header = ['workload', 'conc.', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'req/s', 'errors (503)', 'queue', 'prepare', 'spawn', 'run', 'scan', 'build'];
+  if (hasServer) header.push('server CPU ms/exec');
+  const rows = h.cells.map((c) => {
+    const p = c.phases_p50;
+    const row = [
+      c.workload,
+      c.concurrency,
+      ...pct(c.latency),
+      fmt(c.throughput_rps),
+      `${c.errors.total} (${c.errors.rejected_503})`,
+      ...(p ? [p.queue_ms, p.prepare_ms, p.spawn_ms, p.run_ms, p.artifact_scan_ms, p.result_build_ms].map(fmt) : ['n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']),
+    ];
+    if (hasServer) row.push(fmt(c.server?.cpu_ms_per_execution));
+    return row;
+  });
+  out.push(table(header, rows, header.map((_, i) => i !== 0)), '');
+  const ref = h.startup_reference;
+  if (ref) out.push(`Interpreter start-up and exit outside any sandbox on this machine (${ref.iterations} runs, p50 / p99): python3 ${fmt(ref.python?.p50)} / ${fmt(ref.python?.p99)} ms, node ${fmt(ref.javascript?.p50)} / ${fmt(ref.javascript?.p99)} ms.`, '');
+  const failing = h.cells.filter((c) => c.errors.first);
+  for (const c of failing) out.push(`- ${c.workload} at ${c.concurrency}: first error: ${c.errors.first!.replace(/\s+/g, ' ').slice(0, 200)}`);
+  if (failing.length) out.push('');
+  return out;
+}
+
+function costSection(run: BenchRun): string[] {
+  const c = run.cost;
+  if (!c) return [];
+  const rows: (string | number)[][] = [
+    ['server RSS idle, just started', `${fmt(c.rss_idle_start_mb)} MB`],
+    ['server RSS idle, after warm-up', `${fmt(c.rss_idle_warm_mb)} MB`],
+    ['server CPU while idle', `${fmt(c.cpu_ms_per_idle_second)} ms/s`],
+  ];
+  for (const l of c.loads) {
+    rows.push([`${l.workload} at concurrency ${l.concurrency}: server RSS peak / mean`, `${fmt(l.rss_peak_mb)} / ${fmt(l.rss_mean_mb)} MB`]);
+    rows.push([`${l.workload} at concurrency ${l.concurrency}: server CPU per execution`, `${fmt(l.cpu_ms_per_execution)} ms`]);
+    rows.push([`${l.workload} at concurrency ${l.concurrency}: throughput`, `${fmt(l.throughput_rps)} exec/s`]);
+  }
+  rows.push([`server memory per in-flight execution (${c.in_flight.executions} sleeping at once, RSS ${fmt(c.in_flight.rss_mb)} MB)`, `${fmt(c.in_flight.overhead_kb_per_execution)} KiB`]);
+  rows.push([`server RSS after ${c.executions_total} executions, settled`, `${fmt(c.rss_after_load_mb)} MB`]);
+  return ['### Cost of the executor process', '', `${c.iterations_per_load} measured executions per load; RSS from /proc/<pid>/status, CPU from /proc/<pid>/stat (utime+stime, sandboxes excluded).`, '', table(['figure', 'value'], rows), ''];
+}
+
+export function renderMarkdown(run: BenchRun): string {
+  const out = [`## Benchmark run ${run.started_at} (${run.suites.join(', ')}; ${fmt(run.duration_s)} s)`, '', `Machine: ${machineLine(run)}.`, ''];
+  out.push(...spawnSection(run), ...httpSection(run), ...costSection(run));
+  for (const [what, why] of Object.entries(run.skipped)) out.push(`- skipped ${what}: ${why}`);
+  return `${out.join('\n').trimEnd()}\n`;
+}

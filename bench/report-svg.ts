@@ -1,0 +1,127 @@
+// The chart of a run as a standalone SVG written by hand (no browser, no dependency): one panel
+// per backend comparison and per concurrency sweep, grouped bars of p50/p90/p99 on a log axis
+// (latencies span a millisecond to seconds).
+import type { BenchRun } from './run.js';
+import type { Summary } from './stats.js';
+
+interface Group {
+  label: string;
+  summary: Summary;
+}
+
+export interface Panel {
+  title: string;
+  xLabel: string;
+  groups: Group[];
+}
+
+const SERIES = [
+  { key: 'p50', color: '#4c78a8' },
+  { key: 'p90', color: '#f58518' },
+  { key: 'p99', color: '#e45756' },
+] as const;
+
+const PANEL_W = 470;
+const PANEL_H = 270;
+const MARGIN = { left: 58, right: 14, top: 34, bottom: 46 };
+const COLUMNS = 2;
+const HEADER_H = 64;
+
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+const num = (x: number) => (Math.round(x * 10) / 10).toString();
+
+function tickLabel(value: number): string {
+  return value >= 1000 ? `${value / 1000}s` : String(value);
+}
+
+function panelSvg(panel: Panel, x0: number, y0: number): string {
+  const plotW = PANEL_W - MARGIN.left - MARGIN.right;
+  const plotH = PANEL_H - MARGIN.top - MARGIN.bottom;
+  const left = x0 + MARGIN.left;
+  const top = y0 + MARGIN.top;
+  const bottom = top + plotH;
+  const out: string[] = ['<g>', `<text x="${num(x0 + PANEL_W / 2)}" y="${num(y0 + 18)}" text-anchor="middle" class="title">${escapeXml(panel.title)}</text>`];
+
+  const values = panel.groups.flatMap((g) => SERIES.map((s) => g.summary[s.key])).filter((v) => Number.isFinite(v) && v > 0);
+  if (values.length === 0) {
+    out.push(`<text x="${num(x0 + PANEL_W / 2)}" y="${num(top + plotH / 2)}" text-anchor="middle" class="axis">no data</text>`, '</g>');
+    return out.join('\n');
+  }
+  // at least half a decade under the smallest bar, so that it stays visible
+  const lo = Math.floor(Math.log10(Math.min(...values)) - 0.3);
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...values))));
+  const y = (v: number) => bottom - ((Math.log10(Math.max(v, 10 ** lo)) - lo) / (hi - lo)) * plotH;
+
+  // every decade labelled; 2x and 5x as fainter lines (labelled too when the axis is short)
+  for (let e = lo; e <= hi; e++) {
+    for (const m of [1, 2, 5]) {
+      const v = Number((m * 10 ** e).toPrecision(3));
+      if (v > 10 ** hi) break;
+      const ty = y(v);
+      out.push(`<line x1="${num(left)}" x2="${num(left + plotW)}" y1="${num(ty)}" y2="${num(ty)}" class="${m === 1 ? 'grid' : 'minor'}"/>`);
+      if (m === 1 || hi - lo <= 2) out.push(`<text x="${num(left - 6)}" y="${num(ty + 4)}" text-anchor="end" class="tick">${escapeXml(tickLabel(v))}</text>`);
+    }
+  }
+  out.push(`<line x1="${num(left)}" x2="${num(left)}" y1="${num(top)}" y2="${num(bottom)}" class="axis-line"/>`);
+  out.push(`<line x1="${num(left)}" x2="${num(left + plotW)}" y1="${num(bottom)}" y2="${num(bottom)}" class="axis-line"/>`);
+  out.push(`<text transform="translate(${num(x0 + 14)} ${num(top + plotH / 2)}) rotate(-90)" text-anchor="middle" class="axis">latency, ms (log scale)</text>`);
+  out.push(`<text x="${num(left + plotW / 2)}" y="${num(bottom + 36)}" text-anchor="middle" class="axis">${escapeXml(panel.xLabel)}</text>`);
+
+  const groupW = plotW / panel.groups.length;
+  const barW = Math.min(22, (groupW * 0.8) / SERIES.length);
+  panel.groups.forEach((group, gi) => {
+    const gx = left + gi * groupW + (groupW - barW * SERIES.length) / 2;
+    SERIES.forEach((series, si) => {
+      const v = group.summary[series.key];
+      if (!Number.isFinite(v)) return;
+      const by = y(v);
+      out.push(
+        `<rect x="${num(gx + si * barW)}" y="${num(by)}" width="${num(barW - 1)}" height="${num(Math.max(0.5, bottom - by))}" fill="${series.color}"><title>${escapeXml(`${group.label} ${series.key}: ${v} ms`)}</title></rect>`,
+      );
+    });
+    out.push(`<text x="${num(left + gi * groupW + groupW / 2)}" y="${num(bottom + 16)}" text-anchor="middle" class="tick">${escapeXml(group.label)}</text>`);
+  });
+  out.push('</g>');
+  return out.join('\n');
+}
+
+export function chartPanels(run: BenchRun): Panel[] {
+  const panels: Panel[] = [];
+  if (run.spawn) {
+    panels.push({ title: `Spawn of ${run.spawn.true_path} by backend`, xLabel: 'backend', groups: Object.entries(run.spawn.variants).map(([label, summary]) => ({ label, summary })) });
+    const levels = Object.entries(run.spawn.concurrency);
+    if (levels.length) panels.push({ title: 'Native spawn by concurrency', xLabel: 'concurrent spawns', groups: levels.map(([label, c]) => ({ label, summary: c.latency })) });
+  }
+  if (run.http) {
+    for (const workload of [...new Set(run.http.cells.map((c) => c.workload))]) {
+      const cells = run.http.cells.filter((c) => c.workload === workload && c.latency);
+      panels.push({ title: `HTTP ${workload} (${run.http.mode}) by concurrency`, xLabel: 'concurrent requests', groups: cells.map((c) => ({ label: String(c.concurrency), summary: c.latency! })) });
+    }
+  }
+  return panels;
+}
+
+export function renderSvg(run: BenchRun): string {
+  const panels = chartPanels(run);
+  const rows = Math.max(1, Math.ceil(panels.length / COLUMNS));
+  const width = PANEL_W * COLUMNS;
+  const height = HEADER_H + rows * PANEL_H;
+  const m = run.machine;
+  const subtitle = `${m.cpu_model}, ${m.cpus} CPUs, kernel ${m.kernel}, Node ${run.versions.node}, commit ${run.versions.git_commit?.slice(0, 10) ?? 'unknown'}`;
+  const legend = SERIES.map((s, i) => `<rect x="${width - 190 + i * 60}" y="38" width="12" height="12" fill="${s.color}"/><text x="${width - 174 + i * 60}" y="48" class="tick">${s.key}</text>`).join('');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+    '<style>.title{font-size:14px;font-weight:bold}.tick{font-size:11px;fill:#333}.axis{font-size:12px;fill:#333}.grid{stroke:#bbb;stroke-width:1}.minor{stroke:#e6e6e6;stroke-width:1}.axis-line{stroke:#333;stroke-width:1}</style>',
+    '<rect width="100%" height="100%" fill="#fff"/>',
+    `<text x="12" y="24" class="title">${escapeXml(`sandbox-executor latency percentiles, ${run.started_at}`)}</text>`,
+    `<text x="12" y="48" class="tick">${escapeXml(subtitle)}</text>`,
+    legend,
+    ...panels.map((panel, i) => panelSvg(panel, (i % COLUMNS) * PANEL_W, HEADER_H + Math.floor(i / COLUMNS) * PANEL_H)),
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,84 @@
+// Everything the executor tells the control plane, wired to the executions: results through
+// the durable outbox, heartbeats while executions run, and the container's ready/exited
+// events. It exists only when CONTROL_PLANE_URL is set: standalone mode sends nothing at all.
+import type { Config } from '../config.js';
+import type { ExecutionService, StartedEvent } from '../executions/execution-service.js';
+import type { Journal, JournalRow } from '../executions/journal.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { ControlPlaneClient } from './control-plane-client.js';
+import { Heartbeats } from './heartbeats.js';
+import { LifecycleEvents, type ContainerIdentity, type ExitReason } from './lifecycle-events.js';
+import { ResultOutbox } from './result-outbox.js';
+
+export interface ControlPlaneDeps {
+  /** CONTROL_PLANE_URL */
+  url: string;
+  config: Config;
+  journal: Journal;
+  service: ExecutionService;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * At a graceful stop, once no execution runs: time for the last results, then for `exited`.
+ * Together within the 10 s that deploy/ allows beyond SHUTDOWN_GRACE_SECONDS before SIGKILL.
+ */
+const FLUSH_TIMEOUT_MS = 5_000;
+const EXITED_TIMEOUT_MS = 3_000;
+
+export class ControlPlane {
+  private readonly outbox: ResultOutbox;
+  private readonly heartbeats: Heartbeats;
+  private readonly lifecycle: LifecycleEvents;
+  private readonly logger: Logger;
+  private identity: ContainerIdentity;
+  private readonly onStarted = (event: StartedEvent) => this.heartbeats.start(event.execution_id);
+  private readonly onFinished = (row: JournalRow) => {
+    this.heartbeats.stop(row.execution_id);
+    this.outbox.wake();
+  };
+
+  constructor(private readonly deps: ControlPlaneDeps) {
+    const { url, config, journal, metrics } = deps;
+    this.logger = deps.logger.child({ component: 'control-plane' });
+    const client = new ControlPlaneClient(url, config.internalApiToken, metrics);
+    this.outbox = new ResultOutbox(journal, client, this.logger);
+    this.heartbeats = new Heartbeats(client, this.logger);
+    this.lifecycle = new LifecycleEvents(client, this.logger);
+    this.identity = { containerId: config.containerId, podName: config.podName, port: config.port };
+  }
+
+  /** The server accepts connections on `port`: announce it and start delivering results. */
+  start(port: number): void {
+    this.identity = { ...this.identity, port };
+    this.deps.service.events.on('started', this.onStarted);
+    this.deps.service.events.on('finished', this.onFinished);
+    this.outbox.start();
+    this.lifecycle.announceReady(this.identity);
+  }
+
+  /**
+   * Graceful stop, once no execution runs any more: deliver what the control plane takes within
+   * a time bound, then announce the exit. What is left stays in the journal for the next start.
+   */
+  async stop(exit: { code: number; reason: ExitReason }): Promise<void> {
+    this.unsubscribe();
+    const waiting = await this.outbox.flush(FLUSH_TIMEOUT_MS);
+    if (waiting > 0) this.logger.warn({ results: waiting }, 'results not delivered before exit: they stay in the journal, the next start on this STATE_PATH sends them');
+    await this.lifecycle.announceExited(this.identity, exit, EXITED_TIMEOUT_MS);
+    await this.heartbeats.close();
+  }
+
+  /** Stops everything at once (tests, or a server closed without a graceful stop). */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await Promise.all([this.outbox.close(), this.heartbeats.close(), this.lifecycle.close()]);
+  }
+
+  private unsubscribe(): void {
+    this.deps.service.events.off('started', this.onStarted);
+    this.deps.service.events.off('finished', this.onFinished);
+  }
+}

@@ -1,0 +1,76 @@
+// `sandbox-executor bench all` end to end on a tiny iteration count: real sandboxes, a real
+// executor child process. Checks what it writes and prints, never how fast anything was.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { BenchRun } from '../../bench/run.js';
+import { assertWellFormedSvg } from './fixtures.js';
+
+const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
+
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('bench all, tiny', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  it('prints only the run JSON on stdout and writes JSON, Markdown and SVG', { timeout: 180_000 }, async () => {
+    const r = await cli(['all', '--json', '--iterations', '2', '--concurrency', '1,2', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim().split('\n').length, 1, 'one line of JSON, nothing else');
+    const run = JSON.parse(r.stdout) as BenchRun;
+    assert.deepEqual(run.suites, ['spawn', 'http', 'cost']);
+    assert.equal(run.machine.cpus, os.cpus().length);
+    assert.equal(run.versions.node, process.version);
+
+    assert.ok(run.spawn, 'spawn suite ran');
+    assert.equal(run.spawn.variants.plain?.n, 2);
+    assert.deepEqual(Object.keys(run.spawn.concurrency), run.spawn.variants.native ? ['1', '2'] : []);
+
+    assert.ok(run.http, 'http suite ran');
+    assert.equal(run.http.cells.length, 8, 'four workloads at two levels');
+    assert.ok(run.http.startup_reference?.python, 'python start-up measured as the reference');
+    for (const cell of run.http.cells) {
+      assert.equal(cell.errors.total, 0, `${cell.workload}@${cell.concurrency}: ${cell.errors.first}`);
+      assert.equal(cell.latency?.n, 2);
+      assert.ok(cell.phases_p50 && cell.phases_p50.run_ms >= 0, 'the server reports phases');
+      assert.ok(cell.server && cell.server.rss_peak_mb > 0, 'our own server: RSS sampled');
+    }
+
+    assert.ok(run.cost, 'cost suite ran');
+    assert.ok(run.cost.rss_idle_start_mb > 0 && run.cost.in_flight.rss_mb > 0);
+    assert.equal(run.cost.loads.length, 2);
+
+    // progress went to stderr, files to --out
+    assert.match(r.stderr, /\[bench\] suite http: start/);
+    const files = readdirSync(out);
+    for (const ext of ['json', 'md', 'svg']) assert.equal(files.filter((f) => f.endsWith(`.${ext}`)).length, 2, `a run file and latest.${ext}`);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8')), run);
+    assert.match(readFileSync(path.join(out, 'latest.md'), 'utf8'), /### HTTP: POST \/execute\?wait=true/);
+    assertWellFormedSvg(readFileSync(path.join(out, 'latest.svg'), 'utf8'));
+  });
+
+  it('prints the Markdown without --json, and rejects bad options with exit code 2', { timeout: 60_000 }, async () => {
+    const r = await cli(['spawn', '--iterations', '2', '--concurrency', '1', '--no-write']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^## Benchmark run/);
+    assert.match(r.stdout, /\| plain \|/);
+    for (const bad of [['bogus'], ['http', '--mode', 'carrier-pigeon'], ['http', '--target', 'ftp://x'], ['spawn', '--iterations', '0'], ['http', '--concurrency', '1,x']]) {
+      const b = await cli(bad);
+      assert.equal(b.status, 2, `${bad.join(' ')}: ${b.stderr}`);
+      assert.equal(b.stdout, '');
+    }
+  });
+});

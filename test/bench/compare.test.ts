@@ -1,0 +1,88 @@
+// `bench --compare`: ratios B/A, regressions beyond the threshold, exit code 1 for CI.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { compareRuns, comparisonText } from '../../bench/compare.js';
+import { syntheticRun } from './fixtures.js';
+
+const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
+
+describe('bench compare', () => {
+  it('finds nothing between a run and itself', () => {
+    const c = compareRuns(syntheticRun(), syntheticRun(), 0.1);
+    assert.equal(c.regressions, 0);
+    assert.ok(c.figures.length > 40);
+    assert.ok(c.figures.every((f) => f.verdict === 'same' && (f.ratio === null || f.ratio === 1)));
+  });
+
+  it('flags slower latencies and higher cost, not within-threshold noise', () => {
+    const slower = compareRuns(syntheticRun(), syntheticRun(1.5), 0.1);
+    const p50 = slower.figures.find((f) => f.key === 'http.shell-echo.c1.p50')!;
+    assert.equal(p50.ratio, 1.5);
+    assert.equal(p50.verdict, 'regression');
+    assert.equal(slower.figures.find((f) => f.key === 'spawn.native.spawns_per_second')!.verdict, 'regression', 'fewer spawns/s is worse');
+    assert.equal(slower.figures.find((f) => f.key === 'cost.shell-echo.cpu_ms_per_execution')!.verdict, 'regression');
+    assert.equal(compareRuns(syntheticRun(), syntheticRun(1.05), 0.1).regressions, 0);
+    assert.equal(compareRuns(syntheticRun(1.5), syntheticRun(), 0.1).regressions, 0, 'faster is an improvement');
+  });
+
+  it('counts any new error as a regression and filters with --only', () => {
+    const b = syntheticRun();
+    b.http!.cells[0]!.errors = { ...b.http!.cells[0]!.errors, rejected_503: 2, total: 2, first: 'HTTP 503' };
+    const c = compareRuns(syntheticRun(), b, 0.1);
+    assert.deepEqual(c.figures.filter((f) => f.verdict === 'regression').map((f) => f.key), ['http.shell-echo.c1.errors']);
+    const p50Only = compareRuns(syntheticRun(), syntheticRun(2), 0.1, /\.p50$/);
+    assert.ok(p50Only.figures.every((f) => f.key.endsWith('.p50')));
+    assert.match(comparisonText(p50Only, 'a.json', 'b.json'), /REGRESSION/);
+  });
+
+  it('lists figures present in one run only without failing', () => {
+    const b = syntheticRun();
+    b.cost = null;
+    const c = compareRuns(syntheticRun(), b, 0.1);
+    assert.equal(c.regressions, 0);
+    assert.ok(c.figures.some((f) => f.verdict === 'only in A' && f.key.startsWith('cost.')));
+  });
+
+  describe('on the command line', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-compare-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, content: unknown) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+      return file;
+    };
+    const a = write('a.json', syntheticRun());
+    const b = write('b.json', syntheticRun(1.5));
+    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'bench', ...args], { encoding: 'utf8' });
+
+    it('exits 1 on a regression and 0 without one', () => {
+      const worse = cli('--compare', a, b);
+      assert.equal(worse.status, 1, worse.stderr);
+      assert.match(worse.stdout, /REGRESSION/);
+      const same = cli('--compare', a, a, '--threshold', '0.2');
+      assert.equal(same.status, 0, same.stderr);
+      assert.match(same.stdout, /0 regressions/);
+    });
+
+    it('prints only JSON with --json', () => {
+      const r = cli('--compare', a, b, '--json');
+      assert.equal(r.status, 1);
+      const parsed = JSON.parse(r.stdout) as { regressions: number; threshold: number };
+      assert.ok(parsed.regressions > 0);
+      assert.equal(parsed.threshold, 0.1);
+    });
+
+    it('rejects a file that is not a run, and a bad threshold, with exit code 2', () => {
+      const r = cli('--compare', a, write('bad.json', '{"x":1}'));
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /not a benchmark run/);
+      assert.equal(cli('--compare', a, b, '--threshold', 'lots').status, 2);
+      assert.equal(cli('--compare', a).status, 2);
+      assert.equal(cli('nonsense').status, 2);
+    });
+  });
+});

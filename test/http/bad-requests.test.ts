@@ -1,0 +1,201 @@
+// Bad requests to POST /execute, each answered with a clear 4xx naming what is wrong, and none of
+// them leaving anything behind: no execution recorded (GET is 404), nothing admitted, no process
+// started (each request's code would start a marked process if it ever ran), no directory made.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { processesWithMarker, uniqueMarker } from '../helpers/processes.js';
+import { assertProblem, executionId, fieldsNamed, leaveBehind, MiB, sessionId, sleep, TestServer, type Reply } from '../helpers/http.js';
+
+let t: TestServer;
+const markers: string[] = [];
+
+/** A valid request whose code, if it ran, would leave a marked process behind. */
+function valid(overrides: Record<string, unknown> = {}): Record<string, unknown> & { execution_id: string } {
+  const marker = uniqueMarker('badreq');
+  markers.push(marker);
+  return { execution_id: executionId('bad'), session_id: sessionId('bad'), code: leaveBehind(marker, 30), language: 'shell', ...overrides };
+}
+
+async function post(payload: unknown, query = ''): Promise<Reply> {
+  return t.request('POST', `/execute${query}`, { json: payload });
+}
+
+/** Asserts nothing of the request was recorded or started. */
+async function assertNothingLeft(id: unknown): Promise<void> {
+  if (typeof id === 'string' && id.length > 0) {
+    const state = await t.state(id);
+    assert.equal(state.status, 404, `execution ${id} was recorded: ${state.text}`);
+  }
+  assert.equal(t.server.service.activeCount, 0, 'an execution was admitted');
+}
+
+/** POSTs, asserts a 422 that names `field`, and that nothing was left. */
+async function assert422(payload: Record<string, unknown>, field: string, query = ''): Promise<Reply> {
+  const reply = await post(payload, query);
+  assertProblem(reply, 422, 'Executor.ValidationError');
+  const named = fieldsNamed(reply);
+  assert.ok(named.some((f) => f === field || f.startsWith(`${field}.`)), `422 does not name ${field}: ${reply.text}`);
+  for (const d of reply.json.detail as { msg: unknown; type: unknown }[]) {
+    assert.equal(typeof d.msg, 'string');
+    assert.equal(typeof d.type, 'string');
+  }
+  assert.match(reply.json.message, new RegExp(field.replace(/\./g, '\\.')));
+  await assertNothingLeft(payload.execution_id);
+  return reply;
+}
+
+describe('bad requests', () => {
+  before(async () => {
+    t = await TestServer.start();
+  });
+  after(async () => {
+    // the very last check: none of the codes above ever ran
+    await sleep(200);
+    const ran = markers.flatMap((m) => processesWithMarker(m));
+    await t.stop();
+    assert.deepEqual(ran, [], 'code of a rejected request ran');
+  });
+
+  it('malformed JSON: 400', async () => {
+    for (const text of ['{"execution_id": "x", ', 'not json at all', '', '{"a":1}}']) {
+      const reply = await t.request('POST', '/execute', { body: text, headers: { 'content-type': 'application/json' } });
+      assertProblem(reply, 400, 'Executor.MalformedJSON');
+    }
+    assert.equal(t.server.service.activeCount, 0);
+  });
+
+  it('a body that is JSON but not an object: 422', async () => {
+    for (const payload of [[1, 2], 'text', 42, null]) {
+      const reply = await post(payload);
+      assertProblem(reply, 422, 'Executor.ValidationError');
+    }
+  });
+
+  it('each required field missing: 422 naming it', async () => {
+    for (const field of ['execution_id', 'session_id', 'code', 'language']) {
+      const payload = valid();
+      delete payload[field];
+      await assert422(payload, field);
+    }
+  });
+
+  it('wrong types: 422 naming the field', async () => {
+    await assert422(valid({ execution_id: 12345 }), 'execution_id');
+    await assert422(valid({ execution_id: '' }), 'execution_id');
+    await assert422(valid({ session_id: 7 }), 'session_id');
+    await assert422(valid({ code: ['echo', 'hi'] }), 'code');
+    await assert422(valid({ code: null }), 'code');
+    await assert422(valid({ language: 1 }), 'language');
+  });
+
+  it('an unknown language: 422 naming language', async () => {
+    for (const language of ['ruby', 'Python', 'bash', '']) {
+      const reply = await assert422(valid({ language }), 'language');
+      assert.match(reply.text, /python, javascript, shell/);
+    }
+  });
+
+  it('event not an object: 422 naming event', async () => {
+    for (const event of [[1], 'x', 5, true, null]) await assert422(valid({ event }), 'event');
+  });
+
+  it('timeout outside 1..3600 or not a whole number: 422 naming timeout', async () => {
+    for (const timeout of [0, 3601, -1, '10', 1.5, null, true]) await assert422(valid({ timeout }), 'timeout');
+  });
+
+  it('timeout 1 and 3600 are accepted', async () => {
+    for (const timeout of [1, 3600]) {
+      const reply = await post({ execution_id: executionId('tb'), session_id: sessionId(), code: 'true', language: 'shell', timeout });
+      assert.equal(reply.status, 200, reply.text);
+      await t.finished(reply.json.execution_id);
+    }
+  });
+
+  it('__timeout in the event outside 1..3600: 422 naming event.__timeout', async () => {
+    for (const __timeout of [0, 3601, 'soon', 2.5]) await assert422(valid({ event: { __timeout } }), 'event.__timeout');
+  });
+
+  it('env_vars with a non-string value, not an object, or a bad name: 422 naming env_vars', async () => {
+    for (const env_vars of [{ A: 1 }, { A: true }, { A: null }, { A: { nested: 'x' } }, ['A=1'], 'A=1', { '1BAD': 'x' }, { 'A=B': 'x' }, { A: 'nul\u0000inside' }]) {
+      await assert422(valid({ env_vars }), 'env_vars');
+    }
+  });
+
+  it('a hostile session_id: 422, and no directory made outside the workspace root', async () => {
+    const hostile = ['../x', '../../etc', 'a/b', '.', '..', '', 'x'.repeat(200), '/abs', '.hidden', 'a\u0000b', 'a\\b', 'sp ace', 'x/../../y'];
+    for (const session_id of hostile) await assert422(valid({ session_id }), 'session_id');
+    assert.ok(!existsSync(path.join(t.workspaceRoot, '..', 'x')), 'a directory was made beside the workspace root');
+    assert.deepEqual(readdirSync(t.workspaceRoot).filter((name) => !name.startsWith('sess_')), [], 'unexpected entries in the workspace root');
+  });
+
+  it('code of exactly 1,048,576 characters is accepted; one more is 400', async () => {
+    const fits = '#'.repeat(1_048_576 - 5) + '\ntrue';
+    assert.equal(fits.length, 1_048_576);
+    const ok = await post({ execution_id: executionId('bigcode'), session_id: sessionId(), code: fits, language: 'shell' }, '?wait=true');
+    assert.equal(ok.status, 200, ok.text.slice(0, 500));
+    assert.equal(ok.json.status, 'success', ok.text.slice(0, 1000));
+
+    const payload = valid();
+    payload.code = `${payload.code as string}\n${'#'.repeat(1_048_577)}`;
+    const reply = await post(payload);
+    assertProblem(reply, 400, 'Executor.CodeTooLarge');
+    assert.match(reply.json.message, /1048576/);
+    await assertNothingLeft(payload.execution_id);
+  });
+
+  it('counts code in characters as the control plane does (code points): 1,048,576 emoji are accepted', async () => {
+    const emoji = '😀'.repeat(1_048_576 - 6); // two UTF-16 units each
+    const fits = `#${emoji}\ntrue`;
+    assert.equal([...fits].length, 1_048_576);
+    const ok = await post({ execution_id: executionId('emoji'), session_id: sessionId(), code: fits, language: 'shell' }, '?wait=true');
+    assert.equal(ok.status, 200, ok.text.slice(0, 500));
+    assert.equal(ok.json.status, 'success', ok.text.slice(0, 1000));
+    const over = valid();
+    over.code = `${over.code as string}\n#${emoji}${'😀'.repeat(10)}`;
+    assertProblem(await post(over), 400, 'Executor.CodeTooLarge');
+    await assertNothingLeft(over.execution_id);
+  });
+
+  it('a body over 16 MiB: 413, with Content-Length and chunked', async () => {
+    const payload = valid({ event: { blob: 'x'.repeat(17 * MiB) } });
+    const reply = await post(payload);
+    assertProblem(reply, 413, 'Executor.BodyTooLarge');
+    await assertNothingLeft(payload.execution_id);
+
+    // no Content-Length: the limit holds while the body streams in
+    const chunked = valid({ event: { blob: 'y'.repeat(17 * MiB) } });
+    const text = JSON.stringify(chunked);
+    const stream = Readable.toWeb(Readable.from((function* () {
+      for (let i = 0; i < text.length; i += MiB) yield Buffer.from(text.slice(i, i + MiB));
+    })())) as ReadableStream;
+    const reply2 = await t.request('POST', '/execute', { body: stream, headers: { 'content-type': 'application/json' } });
+    assertProblem(reply2, 413, 'Executor.BodyTooLarge');
+    await assertNothingLeft(chunked.execution_id);
+    // the unread rest of the body makes the connection unusable: the server says so, and the
+    // client's next request (on a new connection) goes through
+    assert.equal(reply2.headers.get('connection'), 'close');
+    const next = await post({ execution_id: executionId('after413'), session_id: sessionId(), code: 'echo next', language: 'shell' }, '?wait=true');
+    assert.equal(next.status, 200, next.text);
+    assert.equal(next.json.stdout, 'next\n');
+  });
+
+  it('wait and stream modes validate the same way', async () => {
+    await assert422(valid({ language: 'cobol' }), 'language', '?wait=true');
+    await assert422(valid({ timeout: 0 }), 'timeout', '?stream=true');
+  });
+
+  it('unknown routes and methods: 404 JSON naming the route', async () => {
+    const reply = await t.request('GET', '/no/such/route');
+    assertProblem(reply, 404, 'Executor.NotFound');
+    assertProblem(await t.request('GET', '/execute'), 404);
+    assertProblem(await t.request('DELETE', '/executions/x'), 404);
+  });
+
+  it('the server still runs code normally after all of that', async () => {
+    const r = await t.run({ code: 'echo still fine', language: 'shell' });
+    assert.equal(r.stdout, 'still fine\n');
+  });
+});

@@ -1,0 +1,191 @@
+// Python user code (CONTRACT.md section 5): the module's top level runs, then handler(event), or
+// handler(event, context) when it takes two parameters, async handlers awaited; the return value
+// comes back on the private channel exactly (falsy values kept, NaN/Infinity as null, big
+// integers with every digit); each way of failing gives `failed` and a clear stderr line.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertSuccess, describeResult, TestServer, type Result } from '../helpers/http.js';
+
+let t: TestServer;
+const py = (code: string, fields: Record<string, unknown> = {}) => t.run({ code, language: 'python', ...fields });
+
+function assertFailed(r: Result, message: RegExp): void {
+  assert.equal(r.status, 'failed', describeResult(r));
+  assert.notEqual(r.exit_code, 0, describeResult(r));
+  assert.match(r.stderr, message, describeResult(r));
+  assert.equal(r.return_value, null, describeResult(r));
+}
+
+describe('python runtime', () => {
+  before(async () => {
+    t = await TestServer.start();
+  });
+  after(() => t.stop());
+
+  describe('handler conventions', () => {
+    it('runs the module top level first, then handler(event) with the event', async () => {
+      const r = await py(
+        'print("top level")\nCOUNT = 41\ndef handler(event):\n    print("in handler")\n    return {"got": event, "count": COUNT + 1}\n',
+        { event: { name: 'ada', nested: { list: [1, 2.5, 'x', null, true] } } },
+      );
+      assertSuccess(r);
+      assert.equal(r.stdout, 'top level\nin handler\n');
+      assert.deepEqual(r.return_value, { got: { name: 'ada', nested: { list: [1, 2.5, 'x', null, true] } }, count: 42 });
+    });
+
+    it('passes a context to a two-parameter handler (attribute and item access)', async () => {
+      const r = await py(
+        'def handler(event, context):\n    return [context.execution_id, context["session_id"], context.get("language"), context.get("nope", "dflt")]\n',
+      );
+      assertSuccess(r);
+      assert.deepEqual(r.return_value, [r.execution_id, r.session_id, 'python', 'dflt']);
+    });
+
+    it('calls a one-parameter handler with the event only (also a lambda)', async () => {
+      const r = await py('handler = lambda event: event["a"] + 1\n', { event: { a: 1 } });
+      assertSuccess(r);
+      assert.equal(r.return_value, 2);
+    });
+
+    it('awaits an async handler', async () => {
+      const r = await py(
+        'import asyncio\nasync def handler(event, context):\n    await asyncio.sleep(0.05)\n    return {"async": True, "id": context.execution_id}\n',
+      );
+      assertSuccess(r);
+      assert.deepEqual(r.return_value, { async: true, id: r.execution_id });
+    });
+
+    it('gets an event larger than the 128 KiB argv limit intact', async () => {
+      const blob = 'ü'.repeat(300_000);
+      const r = await py('def handler(event):\n    return [len(event["blob"]), event["blob"] == "ü" * 300000]\n', { event: { blob } });
+      assertSuccess(r);
+      assert.deepEqual(r.return_value, [300_000, true]);
+    });
+
+    it('sees the dependency directory first on PYTHONPATH and sys.path', async () => {
+      const r = await py('import os, sys\ndef handler(event):\n    return [os.environ["PYTHONPATH"].split(":")[0], "/opt/sandbox-venv" in sys.path]\n');
+      assertSuccess(r);
+      assert.deepEqual(r.return_value, ['/opt/sandbox-venv', true]);
+    });
+
+    it('imports modules from its workspace', async () => {
+      const session = `sess_pyimport_${Date.now()}`;
+      const write = await t.run({ session_id: session, language: 'shell', code: 'printf "VALUE = 7\\n" > helper_mod.py' });
+      assertSuccess(write);
+      const r = await t.run({ session_id: session, language: 'python', code: 'import helper_mod\ndef handler(event):\n    return helper_mod.VALUE\n' });
+      assertSuccess(r);
+      assert.equal(r.return_value, 7);
+    });
+  });
+
+  describe('return values', () => {
+    it('keeps every falsy return: 0, False, "", [], {}, None', async () => {
+      const cases: [string, unknown][] = [['0', 0], ['False', false], ['""', ''], ['[]', []], ['{}', {}], ['None', null], ['0.0', 0]];
+      await Promise.all(
+        cases.map(async ([literal, expected]) => {
+          const r = await py(`def handler(event):\n    return ${literal}\n`);
+          assertSuccess(r);
+          assert.deepEqual(r.return_value, expected, `return ${literal}`);
+          assert.match(r.raw, /"return_value":/);
+        }),
+      );
+    });
+
+    it('turns NaN and +-Infinity into null, at any depth', async () => {
+      const r = await py('def handler(event):\n    n = float("nan")\n    return {"a": n, "b": [float("inf"), -float("inf"), 1.5], "c": {"d": (n, 2)}}\n');
+      assertSuccess(r);
+      assert.deepEqual(r.return_value, { a: null, b: [null, null, 1.5], c: { d: [null, 2] } });
+    });
+
+    it('keeps integers beyond 2^53 exact (2**64, -(2**70), inside structures)', async () => {
+      const r = await py('def handler(event):\n    return {"big": 2**64, "neg": -(2**70), "list": [2**53 + 1]}\n');
+      assertSuccess(r);
+      assert.match(r.raw, /"big":\s*18446744073709551616\b/, r.raw.slice(0, 500));
+      assert.match(r.raw, /"neg":\s*-1180591620717411303424\b/);
+      assert.match(r.raw, /"list":\s*\[\s*9007199254740993\s*\]/);
+      // the same digits on GET
+      const state = await t.state(r.execution_id);
+      assert.match(state.text, /"big":\s*18446744073709551616\b/);
+      assert.match(t.server.journal.get(r.execution_id)!.callback!, /"big":\s*18446744073709551616\b/);
+    });
+
+    it('returns non-ASCII text unchanged', async () => {
+      const r = await py('def handler(event):\n    return "héllo wörld 😀 中文 \\u0000 \\n"\n');
+      assertSuccess(r);
+      assert.equal(r.return_value, 'héllo wörld 😀 中文 \u0000 \n');
+    });
+
+    it('cannot be forged by printing channel-like text on stdout or stderr', async () => {
+      const r = await py(
+        'import sys\nprint("return\\n666")\ndef handler(event):\n    print("return")\n    print(666)\n    sys.stderr.write("return\\n667\\n")\n    return "real"\n',
+      );
+      assertSuccess(r);
+      assert.equal(r.return_value, 'real');
+      assert.equal(r.stdout, 'return\n666\nreturn\n666\n');
+      assert.equal(r.stderr, 'return\n667\n');
+    });
+  });
+
+  describe('failures', () => {
+    it('a non-JSON-serializable return value', async () => {
+      const r = await py('def handler(event):\n    return {"s": {1, 2}}\n');
+      assertFailed(r, /sandbox-executor: the handler's return value is not JSON-serializable/);
+      const r2 = await py('def handler(event):\n    return object()\n');
+      assertFailed(r2, /sandbox-executor: the handler's return value is not JSON-serializable/);
+    });
+
+    it('no handler defined (and a handler that is not callable)', async () => {
+      const r = await py('x = 1\nprint("ran the module")\n');
+      assertFailed(r, /sandbox-executor: no handler found/);
+      assert.equal(r.stdout, 'ran the module\n');
+      assertFailed(await py('handler = 5\n'), /sandbox-executor: no handler found/);
+    });
+
+    it('a syntax error, with its line', async () => {
+      const r = await py('x = 1\n\ndef handler(event)\n    return 1\n');
+      assertFailed(r, /sandbox-executor: syntax error in user code: .*line 3/);
+    });
+
+    it('an exception in the handler: traceback of the user code on stderr', async () => {
+      const r = await py('def helper():\n    raise ValueError("boom 42")\n\ndef handler(event):\n    print("before")\n    helper()\n');
+      assertFailed(r, /Traceback \(most recent call last\)/);
+      assert.match(r.stderr, /line 2, in helper/);
+      assert.match(r.stderr, /ValueError: boom 42/);
+      assert.match(r.stderr, /sandbox-executor: ValueError: boom 42/);
+      assert.doesNotMatch(r.stderr, /bootstrap\.py/, 'the bootstrap frame is not shown');
+      assert.equal(r.stdout, 'before\n');
+    });
+
+    it('an exception at module level', async () => {
+      const r = await py('import json\nraise RuntimeError("at import")\ndef handler(event):\n    return 1\n');
+      assertFailed(r, /RuntimeError: at import/);
+    });
+
+    it('sys.exit() in the handler or at top level, whatever the code', async () => {
+      for (const [code, shown] of [
+        ['import sys\ndef handler(event):\n    sys.exit(0)\n', 'sys.exit(0)'],
+        ['import sys\ndef handler(event):\n    sys.exit()\n', 'sys.exit(None)'],
+        ['import sys\nsys.exit(3)\ndef handler(event):\n    return 1\n', 'sys.exit(3)'],
+        ['def handler(event):\n    exit(0)\n', 'sys.exit(0)'],
+      ] as const) {
+        const r = await py(code);
+        assertFailed(r, new RegExp(`sandbox-executor: ${shown.replace(/[()]/g, '\\$&')} was called in user code`));
+      }
+    });
+
+    it('os._exit(0) before returning: failed, not a silent success', async () => {
+      const r = await py('import os\ndef handler(event):\n    print("bye")\n    os._exit(0)\n');
+      assert.equal(r.status, 'failed', describeResult(r));
+      assert.notEqual(r.exit_code, 0);
+      assert.match(r.stderr, /exited before the handler returned/);
+      assert.equal(r.stdout, 'bye\n');
+    });
+
+    it('killed by a signal: failed with 128+signal as exit code', async () => {
+      const r = await py('import os, signal\ndef handler(event):\n    os.kill(os.getpid(), signal.SIGKILL)\n');
+      assert.equal(r.status, 'failed', describeResult(r));
+      assert.equal(r.exit_code, 137);
+      assert.match(r.stderr, /SIGKILL/);
+    });
+  });
+});
