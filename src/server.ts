@@ -63,7 +63,7 @@ export async function startServer(config: Config, logger = createLogger(config.l
 
   const journal = new Journal(config.stateDir);
   const metrics = createMetrics(() => journal.outboxStats());
-  const service = new ExecutionService({ config, host, runtimes: createRuntimes(), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
+  const service = new ExecutionService({ config, host, runtimes: createRuntimes(config.stateDir), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
   // before listening: an id submitted again must find its crashed result, not run anew
   const interrupted = service.recordInterrupted();
   if (interrupted.length > 0) logger.warn({ count: interrupted.length, execution_ids: interrupted.slice(0, 100) }, 'executions interrupted by an unclean stop recorded as crashed');

@@ -6,6 +6,7 @@ import { shellRuntime } from './shell.js';
 export type { Language, Runtime };
 export { LANGUAGES } from './runtime.js';
 
-export function createRuntimes(): Record<Language, Runtime> {
-  return { python: pythonRuntime(), javascript: javascriptRuntime(), shell: shellRuntime() };
+/** stagingDir: where bootstrap files are copied for binding (the state directory). */
+export function createRuntimes(stagingDir: string): Record<Language, Runtime> {
+  return { python: pythonRuntime(stagingDir), javascript: javascriptRuntime(stagingDir), shell: shellRuntime(stagingDir) };
 }

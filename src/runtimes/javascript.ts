@@ -4,10 +4,10 @@ import { bind, type FsEntry } from '../sandbox/policy.js';
 import { bootstrapFile, inputPaths, RUNTIME_DIR, type Runtime } from './runtime.js';
 
 /** The host's node; bound in when it lives outside /usr (e.g. /opt/node). */
-export function javascriptRuntime(nodeBinary = realpathSync(process.execPath)): Runtime {
+export function javascriptRuntime(stagingDir: string, nodeBinary = realpathSync(process.execPath)): Runtime {
   const bootstrap = `${RUNTIME_DIR}/bootstrap.cjs`;
   const input = inputPaths('main.js');
-  const binds: FsEntry[] = [bind(bootstrapFile('bootstrap.cjs'), bootstrap)!];
+  const binds: FsEntry[] = [bind(bootstrapFile('bootstrap.cjs', stagingDir), bootstrap)!];
   const installDir = path.dirname(path.dirname(nodeBinary));
   if (!nodeBinary.startsWith('/usr/')) binds.push(bind(installDir, installDir)!);
   return {

@@ -1,14 +1,14 @@
 import { bind } from '../sandbox/policy.js';
 import { bootstrapFile, DEPENDENCY_DIR, inputPaths, RUNTIME_DIR, type Runtime } from './runtime.js';
 
-export function pythonRuntime(interpreter = '/usr/bin/python3'): Runtime {
+export function pythonRuntime(stagingDir: string, interpreter = '/usr/bin/python3'): Runtime {
   const bootstrap = `${RUNTIME_DIR}/bootstrap.py`;
   const input = inputPaths('main.py');
   return {
     language: 'python',
     codeFileName: 'main.py',
     resultChannel: true,
-    binds: [bind(bootstrapFile('bootstrap.py'), bootstrap)!],
+    binds: [bind(bootstrapFile('bootstrap.py', stagingDir), bootstrap)!],
     command: () => ({
       // -s: no user site-packages; -B: no .pyc written into the read-only tree
       argv: [interpreter, '-s', '-B', bootstrap, input.code, input.event, input.context],

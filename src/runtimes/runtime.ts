@@ -1,6 +1,7 @@
 // A language runtime: how the code and event reach a real bootstrap file inside the sandbox, and
 // whether a return value comes back on the result channel (fd 3).
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { stageFile } from '../sandbox/system-files.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FsEntry } from '../sandbox/policy.js';
@@ -28,14 +29,17 @@ export interface Runtime {
   command(memoryMb: number): RuntimeCommand;
 }
 
-/** The bootstrap files ship as source files next to this module's source (src/runtimes/). */
-export function bootstrapFile(name: string): string {
+/**
+ * A bootstrap file, copied into `stagingDir` (the state directory). The sandbox binds it as the
+ * sandbox's own uid, which may not traverse the directories of the checkout or the image; the
+ * state directory is made traversable for it.
+ */
+export function bootstrapFile(name: string, stagingDir: string): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // compiled: dist/src/runtimes -> ../../../src/runtimes; from source: the same directory
-  for (const candidate of [path.resolve(here, '../../../src/runtimes', name), path.join(here, name)]) {
-    if (existsSync(candidate)) return realpathSync(candidate);
-  }
-  throw new Error(`runtime bootstrap ${name} is missing next to ${here}`);
+  const source = [path.resolve(here, '../../../src/runtimes', name), path.join(here, name)].find((f) => existsSync(f));
+  if (!source) throw new Error(`runtime bootstrap ${name} is missing next to ${here}`);
+  return stageFile(source, path.join(stagingDir, 'sandbox-runtime'), name, 0o644);
 }
 
 export function inputPaths(codeFileName: string) {

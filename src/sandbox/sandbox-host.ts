@@ -12,7 +12,7 @@ import { NativeBackend } from './native-backend.js';
 import { NoneBackend } from './none-backend.js';
 import { bind, etcEntries, SANDBOX_GID, SANDBOX_UID, systemDirectories, type FsEntry, type Limits, type Policy, type Command } from './policy.js';
 import { SandboxRun, SandboxSpawnError, type RunOptions } from './sandbox-run.js';
-import { writeSandboxEtc } from './system-files.js';
+import { stageFile, writeSandboxEtc } from './system-files.js';
 
 export type Isolation = 'auto' | BackendName;
 
@@ -106,7 +106,8 @@ export class SandboxHost {
       if (!bwrapPath) {
         return { probe: unavailable('bwrap', 'bwrap is not installed (apt-get install bubblewrap, or run scripts/setup.sh)') };
       }
-      return tryBackend(new BwrapBackend(bwrapPath, initPath, identity, addon.seccompProgram()));
+      // bwrap binds sandbox-init by path as the sandbox uid: the staged copy is reachable for it
+      return tryBackend(new BwrapBackend(bwrapPath, stageFile(initPath, options.stateDir, 'sandbox-init', 0o755), identity, addon.seccompProgram()));
     };
 
     const wanted = options.isolation;

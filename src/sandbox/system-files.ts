@@ -1,6 +1,6 @@
 // Files the sandbox's /etc is made of, generated once per start in the state directory (which
 // no sandbox sees as such: only these files are bound, read-only).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SANDBOX_GID, SANDBOX_UID } from './policy.js';
 
@@ -15,4 +15,19 @@ export function writeSandboxEtc(stateDir: string): string {
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o644 });
   return dir;
+}
+
+/**
+ * Copies a file the sandboxes bind (a bootstrap, sandbox-init) into the state directory, which
+ * the sandbox uid may traverse while the checkout or image directory may not be. Written beside
+ * and renamed over: a sandbox that has the previous copy bound keeps an intact file.
+ */
+export function stageFile(source: string, directory: string, name: string, mode: number): string {
+  mkdirSync(directory, { recursive: true, mode: 0o755 });
+  const target = path.join(directory, name);
+  const temporary = `${target}.${process.pid}.tmp`;
+  copyFileSync(source, temporary);
+  chmodSync(temporary, mode);
+  renameSync(temporary, target);
+  return target;
 }
