@@ -2,6 +2,7 @@ import type { ArtifactDetail } from './artifacts.js';
 import type { ExecutionState } from './journal.js';
 import type { RawJson } from './raw-json.js';
 import type { Attestation } from '../sandbox/attestation.js';
+import type { KilledBy } from '../sandbox/sandbox-run.js';
 import type { Language } from '../runtimes/runtime.js';
 
 export interface ExecutionRequest {
@@ -42,7 +43,7 @@ export interface ExecutionResult extends CallbackBody {
   session_id: string;
   language: Language;
   /** the limit that stopped the run, if any */
-  limit_exceeded: 'timeout' | 'cpu' | 'memory' | 'output' | 'file_size' | 'shutdown' | null;
+  limit_exceeded: KilledBy;
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   return_value_truncated: boolean;
