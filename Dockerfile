@@ -21,7 +21,7 @@ ARG NPM_SHA512=cedb312b1b7f92421a02cfb68b4194e88f8346651dacd6acc5364a25ef5309d4a
 FROM debian:bookworm-slim AS toolchain
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      build-essential cmake python3 libseccomp-dev ca-certificates curl \
+      build-essential cmake python3 libseccomp-dev musl-tools ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 
 # /opt/node keeps the official layout: the addon's build finds uv.h in <prefix>/include/node.

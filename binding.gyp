@@ -11,11 +11,17 @@
       "libraries": ["-lseccomp"]
     },
     {
+      # Built by native/init/build.sh, shared with CMakeLists.txt: it picks the libc (musl first).
       "target_name": "sandbox-init",
-      "type": "executable",
-      "sources": ["<!@(cat native/init.sources)"],
-      "cflags": ["-O2", "-Wall", "-Wextra"],
-      "ldflags": ["-static"]
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "build_sandbox_init",
+          "inputs": ["<!@(cat native/init.sources)", "native/init/init_report.h", "native/init/build.sh"],
+          "outputs": ["<(PRODUCT_DIR)/sandbox-init"],
+          "action": ["sh", "native/init/build.sh", "<(PRODUCT_DIR)/sandbox-init", "<!@(cat native/init.sources)"]
+        }
+      ]
     }
   ]
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CallbackReceiver } from './callback-receiver.js';
 import { HttpClient } from './http-client.js';
 import { interpreterStartup, type StartupReference } from './interpreter-startup.js';
-import { runCell, type CellResult, type Target } from './load.js';
+import { runCell, WARMUP_EXECUTIONS, type CellResult, type Target } from './load.js';
 import { startServerChild, type ServerChild } from './server-child.js';
 import type { Workload } from './workloads.js';
 
@@ -145,7 +145,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     target: options.target ?? 'self',
     mode: options.mode,
     iterations_per_cell: options.iterations,
-    warmup_per_cell: 'one execution per worker (= the concurrency level)',
+    warmup_per_cell: `at least ${WARMUP_EXECUTIONS} executions, in whole rounds of every worker`,
     concurrency: options.concurrency,
     server: session.info,
     server_env: session.child?.env ?? null,

@@ -104,6 +104,9 @@ function phaseMedians(reported: Record<string, number>[]): PhaseMedians | null {
   return medians;
 }
 
+/** Executions before a cell's measured ones (rounded up to whole rounds of all workers). */
+export const WARMUP_EXECUTIONS = 20;
+
 export async function runCell(
   target: Target,
   workload: Workload,
@@ -116,8 +119,13 @@ export async function runCell(
   let sequence = 0;
   const nextId = () => `${target.runId}-${workload.name}-c${concurrency}-${sequence++}`;
 
-  // warm-up, not counted: one execution per worker opens its connection and warms its session
-  await Promise.all(Array.from({ length: concurrency }, (_, w) => executeOnce(target, workload, session(w), nextId())));
+  // warm-up, not counted: every worker opens its connection and warms its session, and at least
+  // WARMUP_EXECUTIONS run in all, so that the executor's code is compiled (a long-running server's
+  // steady state is what is measured, not its first requests after start)
+  const rounds = Math.max(1, Math.ceil(WARMUP_EXECUTIONS / concurrency));
+  for (let round = 0; round < rounds; round++) {
+    await Promise.all(Array.from({ length: concurrency }, (_, w) => executeOnce(target, workload, session(w), nextId())));
+  }
 
   const latencies: number[] = [];
   const phases: Record<string, number>[] = [];

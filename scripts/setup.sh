@@ -17,8 +17,9 @@ have g++ || missing+=(g++)
 have make || missing+=(make)
 have bash || missing+=(bash)
 [ -e /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
-# sandbox-init is linked statically: it runs inside sandboxes whatever their /lib holds
-[ -n "$(find /usr/lib /usr/lib64 -name libc.a -print -quit 2>/dev/null)" ] || missing+=(libc6-dev)
+# sandbox-init is linked statically (it runs inside sandboxes whatever their /lib holds), with
+# musl: its start-up is 0.3 ms faster than glibc's on a VM (see native/init/build.sh)
+have musl-gcc || missing+=(musl-tools)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

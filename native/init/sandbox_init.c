@@ -1,10 +1,15 @@
 /* sandbox-init: the first process of every sandbox, on both backends.
  *
  * Usage (built by the executor, never by hand):
- *   sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]   run CMD now
- *   sandbox-init REPORT_FD CONTROL_FD --wait              a warm sandbox: wait for the command
+ *   sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]           run CMD now
+ *   sandbox-init REPORT_FD CONTROL_FD --wait                     a warm sandbox: wait for the command
+ *   sandbox-init REPORT_FD CONTROL_FD --prime -- CMD [ARGS...]   a primed one: start CMD, hold it
  * In --wait mode the sandbox is fully built and idle until the executor writes the command on
  * CONTROL_FD (see read_command): creating the sandbox leaves the request's critical path.
+ * In --prime mode CMD (a language runtime) starts at once and waits on fd PRIMED_GO_FD; a command
+ * frame without argv releases it: the frame's environment goes down that pipe, NUL-terminated
+ * entries until EOF, and the runtime's own start-up has left the critical path too. A frame with
+ * argv replaces it instead (the primed process is killed first).
  *
  * Why an init of our own:
  *  - the command runs as an ordinary process (not the namespace's pid 1, whose default signal
@@ -32,6 +37,9 @@
 #include <unistd.h>
 
 #include "init_report.h"
+
+/* Where a primed command finds its release pipe (the runtimes' bootstraps read this fd). */
+#define PRIMED_GO_FD 4
 
 static const char *const NAMESPACE_FILES[SANDBOX_NS_COUNT] = {
     "/proc/self/ns/user", "/proc/self/ns/mnt", "/proc/self/ns/pid",   "/proc/self/ns/net",
@@ -150,7 +158,6 @@ static int read_command(int control_fd, struct command *out) {
     if (list == 0) out->argv = items;
     else out->envp = items;
   }
-  if (out->argv[0] == NULL) fail("empty command");
   return 1;
 }
 
@@ -162,7 +169,9 @@ static void kill_everything_else(pid_t command) {
   else kill(-command, SIGKILL);
 }
 
-static pid_t start_command(char **argv, char **envp, const sigset_t *original_mask, int *exec_errno) {
+/* Forks the command; *exec_pipe then reads as EOF once it has executed, or gives its errno.
+ * go_fd >= 0: the command's release pipe, which it gets as PRIMED_GO_FD. */
+static pid_t start_command(char **argv, char **envp, const sigset_t *original_mask, int go_fd, int *exec_pipe) {
   int errpipe[2];
   if (pipe2(errpipe, O_CLOEXEC) != 0) fail("pipe2");
   pid_t pid = fork();
@@ -170,25 +179,81 @@ static pid_t start_command(char **argv, char **envp, const sigset_t *original_ma
   if (pid == 0) {
     setpgid(0, 0); /* its own process group: what ISOLATION=none can kill (see kill_everything_else) */
     sigprocmask(SIG_SETMASK, original_mask, NULL);
+    if (go_fd >= 0 && (go_fd == PRIMED_GO_FD ? fcntl(go_fd, F_SETFD, 0) : dup2(go_fd, PRIMED_GO_FD)) < 0) _exit(127);
     execve(argv[0], argv, envp);
     int err = errno;
     (void)!write(errpipe[1], &err, sizeof err);
     _exit(127);
   }
   close(errpipe[1]);
+  *exec_pipe = errpipe[0];
+  return pid;
+}
+
+/* 0 once the command has executed, else execve's errno. */
+static int exec_result(int exec_pipe) {
   int err = 0;
   ssize_t got;
-  do got = read(errpipe[0], &err, sizeof err);
+  do got = read(exec_pipe, &err, sizeof err);
   while (got < 0 && errno == EINTR);
-  close(errpipe[0]);
-  *exec_errno = got == (ssize_t)sizeof err ? err : 0;
-  return pid;
+  close(exec_pipe);
+  return got == (ssize_t)sizeof err ? err : 0;
+}
+
+/* Waits for the command frame on control_fd; 0 if the primed process ended first. */
+static int await_frame(int control_fd, int sigfd, pid_t primed) {
+  for (;;) {
+    struct pollfd watch[2] = {{.fd = control_fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    if (poll(watch, 2, -1) < 0 && errno != EINTR) fail("poll");
+    if (watch[0].revents) return 1;
+    if (watch[1].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      (void)!read(sigfd, &info, sizeof info);
+      if (waitpid(primed, NULL, WNOHANG | __WALL) == primed) return 0;
+    }
+  }
+}
+
+/* A warm sandbox that was never used: nothing of it may stay (the primed process and anything it
+ * started), and the report says so. */
+static void end_unused(pid_t primed, struct sandbox_report *report, int report_fd) {
+  if (primed > 0) {
+    kill_everything_else(primed);
+    while (wait4(-1, NULL, __WALL, NULL) > 0 || errno == EINTR) {
+    }
+  }
+  report->end = SANDBOX_END_KILLED;
+  attest(report);
+  if (write(report_fd, report, sizeof *report) != (ssize_t)sizeof *report) fail("write report");
+  _exit(0);
+}
+
+/* Releases the primed process: its CPU limit lowered to the command's, the frame's environment
+ * written down its pipe (one write, far below the pipe's capacity), then EOF. */
+static void release_primed(pid_t primed, int go_write, char **envp) {
+  struct rlimit cpu;
+  if (getrlimit(RLIMIT_CPU, &cpu) != 0 || prlimit(primed, RLIMIT_CPU, &cpu, NULL) != 0) fail("prlimit(RLIMIT_CPU)");
+  size_t length = 0;
+  for (char **entry = envp; *entry != NULL; entry++) length += strlen(*entry) + 1;
+  char *buffer = malloc(length + 1);
+  if (buffer == NULL) fail("malloc");
+  size_t at = 0;
+  for (char **entry = envp; *entry != NULL; entry++) {
+    size_t size = strlen(*entry) + 1;
+    memcpy(buffer + at, *entry, size);
+    at += size;
+  }
+  /* EPIPE (the runtime died) is not ours to report: its exit status says what happened */
+  if (length > 0) (void)!write(go_write, buffer, length);
+  close(go_write);
+  free(buffer);
 }
 
 int main(int argc, char **argv) {
   int warm = argc == 4 && strcmp(argv[3], "--wait") == 0;
-  if (!warm && (argc < 5 || strcmp(argv[3], "--") != 0)) {
-    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD (-- CMD [ARGS...] | --wait)\n");
+  int prime = argc >= 6 && strcmp(argv[3], "--prime") == 0 && strcmp(argv[4], "--") == 0;
+  if (!warm && !prime && (argc < 5 || strcmp(argv[3], "--") != 0)) {
+    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
     return 125;
   }
   int report_fd = parse_fd(argv[1]);
@@ -200,30 +265,59 @@ int main(int argc, char **argv) {
   /* Orphans of the command are reparented to us (this matters under bwrap, where we are pid 2). */
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("prctl(PR_SET_CHILD_SUBREAPER)");
 
-  sigset_t handled, original_mask;
+  /* SIGPIPE blocked: a primed runtime that died makes the release write fail with EPIPE, not kill
+   * us. Commands get the original mask back (start_command). */
+  sigset_t handled, blocked, original_mask;
   sigemptyset(&handled);
   sigaddset(&handled, SIGCHLD);
-  if (sigprocmask(SIG_BLOCK, &handled, &original_mask) != 0) fail("sigprocmask");
+  blocked = handled;
+  sigaddset(&blocked, SIGPIPE);
+  if (sigprocmask(SIG_BLOCK, &blocked, &original_mask) != 0) fail("sigprocmask");
   int sigfd = signalfd(-1, &handled, SFD_CLOEXEC);
   if (sigfd < 0) fail("signalfd");
 
   struct sandbox_report report;
   memset(&report, 0, sizeof report);
   report.magic = SANDBOX_REPORT_MAGIC;
-  struct command command_line = {argv + 4, environ};
-  if (warm && !read_command(control_fd, &command_line)) {
-    report.end = SANDBOX_END_KILLED; /* discarded before it was used */
-    attest(&report);
-    if (write(report_fd, &report, sizeof report) != (ssize_t)sizeof report) fail("write report");
-    return 0;
+  struct command command_line = {argv + (prime ? 5 : 4), environ};
+  int exec_pipe = -1;
+  pid_t command = 0;
+  if (prime) {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0) fail("pipe2");
+    command = start_command(command_line.argv, command_line.envp, &original_mask, go[0], &exec_pipe);
+    close(go[0]);
+    if (exec_result(exec_pipe) != 0 || !await_frame(control_fd, sigfd, command) || !read_command(control_fd, &command_line)) {
+      end_unused(command, &report, report_fd); /* failed to start, died, or discarded */
+    }
+    if (command_line.argv[0] == NULL) {
+      release_primed(command, go[1], command_line.envp);
+    } else {
+      /* another command than the primed one: it runs instead */
+      close(go[1]);
+      kill(command, SIGKILL);
+      while (waitpid(command, NULL, __WALL) < 0 && errno == EINTR) {
+      }
+      command = 0;
+    }
+  } else if (warm && !read_command(control_fd, &command_line)) {
+    end_unused(0, &report, report_fd); /* discarded before it was used */
   }
+  exec_pipe = -1;
+  if (command == 0) {
+    if (command_line.argv[0] == NULL) fail("empty command");
+    command = start_command(command_line.argv, command_line.envp, &original_mask, -1, &exec_pipe);
+  }
+  /* while the command starts: its credentials, filter and limits are ours, unchanged by fork */
   attest(&report);
   int64_t own_read = 0, own_write = 0;
   read_io(io_fd, &own_read, &own_write);
-
-  pid_t command = start_command(command_line.argv, command_line.envp, &original_mask, &report.exec_errno);
+  report.exec_errno = exec_pipe >= 0 ? exec_result(exec_pipe) : 0;
   int command_done = 0, kill_requested = 0, remaining_killed = 0;
   if (report.exec_errno != 0) report.end = SANDBOX_END_EXEC_FAILED;
+  /* The command's fds (stdin, stdout, stderr, the result channel) are its own from here on: our
+   * copies would hold its pipes open until we exit, and the executor reads them to EOF. */
+  for (int fd = 0; fd < report_fd; fd++) close(fd);
 
   for (;;) {
     int status;

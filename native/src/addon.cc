@@ -1,6 +1,6 @@
 // The addon's whole surface (typed in src/sandbox/native.d.ts):
-//   spawn(plan, onExit) -> { id, pid, fds }    signal(id, signo)    killTree(id)    sendCommand(id, buf)
-//   seccompProgram() -> Buffer                 seccompDenied() -> string[]
+//   spawn(plan, onExit, background?) -> { id, fds }    signal(id, signo)    killTree(id)    sendCommand(id, buf)
+//   readOutputs(fds, onChunk)                  seccompProgram() -> Buffer    seccompDenied() -> string[]
 #include <fcntl.h>
 #include <napi.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "exit_watch.h"
+#include "output_reader.h"
 #include "plan_from_js.h"
 #include "seccomp_policy.h"
 #include "spawn.h"
@@ -42,8 +43,11 @@ int init_exec_fd(Napi::Env env, const std::string& path) {
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
-    throw Napi::TypeError::New(env, "spawn(plan, onExit) expects an object and a function");
+    throw Napi::TypeError::New(env, "spawn(plan, onExit, background?) expects an object and a function");
   }
+  // background: clone on the spawner thread (spawner.h); a failure to launch then arrives as the
+  // exit's setupError instead of being thrown here
+  bool background = info.Length() > 2 && info[2].ToBoolean().Value();
   Napi::Object js_plan = info[0].As<Napi::Object>();
   SpawnPlan plan = plan_from_js(js_plan);
   int init_fd = plan.sandboxed ? init_exec_fd(env, js_plan.Get("initPath").ToString().Utf8Value()) : -1;
@@ -55,14 +59,14 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   SpawnedChild child;
   try {
-    child = spawn_child(plan, init_fd, program);
+    child = background ? prepare_child(plan, init_fd, program) : spawn_child(plan, init_fd, program);
   } catch (const SpawnError& e) {
     throw spawn_error(env, e);
   }
-  ExitWatch* watch = ExitWatch::start(env, child, info[1].As<Napi::Function>());
+  Napi::Function on_exit = info[1].As<Napi::Function>();
+  ExitWatch* watch = background ? ExitWatch::start_in_background(env, child, on_exit) : ExitWatch::start(env, child, on_exit);
   Napi::Object out = Napi::Object::New(env);
   out.Set("id", watch->id());
-  out.Set("pid", child.pid);
   Napi::Array fds = Napi::Array::New(env, child.parent_fds.size());
   for (uint32_t i = 0; i < child.parent_fds.size(); i++) fds.Set(i, child.parent_fds[i]);
   out.Set("fds", fds);
@@ -92,6 +96,22 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), watch != nullptr && watch->send_command(data.Data(), data.Length()));
 }
 
+Napi::Value ReadOutputs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "readOutputs(fds, onChunk) expects an array of fds and a function");
+  }
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<int> fds;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value fd = list.Get(i);
+    if (!fd.IsNumber()) throw Napi::TypeError::New(env, "readOutputs: fds must be numbers (-1 for none)");
+    fds.push_back(fd.As<Napi::Number>().Int32Value());
+  }
+  OutputReader::start(env, fds, info[1].As<Napi::Function>());
+  return env.Undefined();
+}
+
 Napi::Value SeccompProgram(const Napi::CallbackInfo& info) {
   const SeccompPolicy& policy = seccomp_policy();
   if (!policy.error.empty()) throw Napi::Error::New(info.Env(), "seccomp filter: " + policy.error);
@@ -115,6 +135,7 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
   exports.Set("killTree", Napi::Function::New(env, KillTree, "killTree"));
   exports.Set("sendCommand", Napi::Function::New(env, SendCommand, "sendCommand"));
+  exports.Set("readOutputs", Napi::Function::New(env, ReadOutputs, "readOutputs"));
   exports.Set("seccompProgram", Napi::Function::New(env, SeccompProgram, "seccompProgram"));
   exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
   return exports;

@@ -1,5 +1,6 @@
 #include "exit_watch.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 #include <unordered_map>
 
-#include "../init/init_report.h"
+#include "spawner.h"
 
 namespace sandbox {
 namespace {
@@ -22,10 +23,7 @@ std::unordered_map<uint32_t, ExitWatch*>& live_children() {
 
 double microseconds(const timeval& tv) { return (double)tv.tv_sec * 1e6 + (double)tv.tv_usec; }
 
-Napi::Value report_to_js(Napi::Env env, int report_fd) {
-  sandbox_report report;
-  ssize_t got = report_fd >= 0 ? read(report_fd, &report, sizeof report) : -1;
-  if (got != (ssize_t)sizeof report || report.magic != SANDBOX_REPORT_MAGIC) return env.Null();
+Napi::Object report_to_js(Napi::Env env, const sandbox_report& report) {
   Napi::Object out = Napi::Object::New(env);
   static const char* const ends[] = {"", "exited", "signaled", "exec_failed", "killed"};
   out.Set("end", report.end >= 1 && report.end <= 4 ? ends[report.end] : "unknown");
@@ -67,16 +65,68 @@ ExitWatch::ExitWatch(Napi::Env env, const SpawnedChild& child, Napi::Function on
 }
 
 ExitWatch* ExitWatch::start(Napi::Env env, const SpawnedChild& child, Napi::Function on_exit) {
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
   auto* watch = new ExitWatch(env, child, on_exit);
-  if (watch->child_.report_fd >= 0) fcntl(watch->child_.report_fd, F_SETFL, O_NONBLOCK);
-  if (watch->child_.control_fd >= 0) fcntl(watch->child_.control_fd, F_SETFL, O_NONBLOCK);
-  uv_poll_init(loop, &watch->poll_, child.pidfd);
-  watch->poll_.data = watch;
-  uv_poll_start(&watch->poll_, UV_READABLE, on_readable);
   live_children()[watch->id_] = watch;
+  watch->launched();
   return watch;
+}
+
+ExitWatch* ExitWatch::start_in_background(Napi::Env env, const SpawnedChild& child, Napi::Function on_exit) {
+  auto* watch = new ExitWatch(env, child, on_exit);
+  if (watch->child_.control_fd >= 0) fcntl(watch->child_.control_fd, F_SETFL, O_NONBLOCK);
+  live_children()[watch->id_] = watch;
+  launch_in_background(env, watch);
+  return watch;
+}
+
+void ExitWatch::launched() {
+  launched_ = true;
+  begin_polling();
+  if (pending_signal_ != 0) signal(pending_signal_);
+}
+
+void ExitWatch::begin_polling() {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env_, &loop);
+  if (child_.control_fd >= 0) fcntl(child_.control_fd, F_SETFL, O_NONBLOCK);
+  uv_poll_init(loop, &exit_poll_, child_.pidfd);
+  exit_poll_.data = this;
+  uv_poll_start(&exit_poll_, UV_READABLE, on_exit_readable);
+  open_handles_ = 1;
+  if (child_.report_fd >= 0) {
+    fcntl(child_.report_fd, F_SETFL, O_NONBLOCK);
+    uv_poll_init(loop, &report_poll_, child_.report_fd);
+    report_poll_.data = this;
+    uv_poll_start(&report_poll_, UV_READABLE, on_report_readable);
+    watching_report_ = true;
+    open_handles_ = 2;
+  }
+}
+
+// Nothing was started: the exit says why, as a setup error, and the watch ends here.
+void ExitWatch::launch_failed(const SpawnError& error) {
+  live_children().erase(id_);
+  Napi::HandleScope scope(env_);
+  Napi::Object result = Napi::Object::New(env_);
+  result.Set("exitCode", env_.Null());
+  result.Set("signal", env_.Null());
+  Napi::Object waited = Napi::Object::New(env_);
+  waited.Set("userCpuUs", 0.0);
+  waited.Set("systemCpuUs", 0.0);
+  waited.Set("maxRssKb", 0.0);
+  result.Set("wait4", waited);
+  result.Set("report", env_.Null());
+  const char* name = strerrorname_np(error.error);
+  Napi::Object setup = Napi::Object::New(env_);
+  setup.Set("step", error.step);
+  setup.Set("errno", name ? name : "E" + std::to_string(error.error));
+  setup.Set("message", error.step + ": " + (name ? name : "errno " + std::to_string(error.error)) + " (" + strerror(error.error) + ")");
+  result.Set("setupError", setup);
+  deliver(result);
+  for (int fd : {child_.report_fd, child_.control_fd, child_.error_fd}) {
+    if (fd >= 0) close(fd);
+  }
+  delete this;
 }
 
 ExitWatch* ExitWatch::find(uint32_t id) {
@@ -84,15 +134,21 @@ ExitWatch* ExitWatch::find(uint32_t id) {
   return it == live_children().end() ? nullptr : it->second;
 }
 
-bool ExitWatch::signal(int signal_number) const {
+bool ExitWatch::signal(int signal_number) {
+  if (!launched_) {
+    pending_signal_ = signal_number;
+    return true;
+  }
   return syscall(SYS_pidfd_send_signal, child_.pidfd, signal_number, nullptr, 0) == 0;
 }
 
 bool ExitWatch::kill_tree() {
-  if (child_.control_fd < 0) return signal(SIGKILL);
+  if (child_.report_fd < 0) return signal(SIGKILL);  // no sandbox-init
+  if (child_.control_fd < 0) return true;            // already asked
   // sandbox-init kills every process of the sandbox, reaps them and reports exact usage.
-  char kill_all = 'k';
-  return write(child_.control_fd, &kill_all, 1) == 1;
+  close(child_.control_fd);
+  child_.control_fd = -1;
+  return true;
 }
 
 bool ExitWatch::send_command(const uint8_t* data, size_t length) {
@@ -102,13 +158,52 @@ bool ExitWatch::send_command(const uint8_t* data, size_t length) {
   return write(child_.control_fd, data, length) == (ssize_t)length;
 }
 
-void ExitWatch::on_readable(uv_poll_t* handle, int, int) { static_cast<ExitWatch*>(handle->data)->reap(); }
+void ExitWatch::on_exit_readable(uv_poll_t* handle, int, int) { static_cast<ExitWatch*>(handle->data)->reap(); }
+
+void ExitWatch::on_report_readable(uv_poll_t* handle, int, int) {
+  auto* self = static_cast<ExitWatch*>(handle->data);
+  self->read_report();
+  if (!self->have_report_) return;
+  Napi::HandleScope scope(self->env_);
+  Napi::Object result = Napi::Object::New(self->env_);
+  // init exits 0 right after its report; the command's own end is in the report
+  result.Set("exitCode", 0);
+  result.Set("signal", self->env_.Null());
+  Napi::Object waited = Napi::Object::New(self->env_);
+  waited.Set("userCpuUs", 0.0);
+  waited.Set("systemCpuUs", 0.0);
+  waited.Set("maxRssKb", 0.0);
+  result.Set("wait4", waited);
+  result.Set("report", report_to_js(self->env_, self->report_));
+  result.Set("setupError", self->env_.Null());
+  self->deliver(result);
+}
+
+// The report is written with one write() of less than PIPE_BUF bytes, so it arrives whole; EOF or
+// anything else means there will be none (init died first) and the exit tells the rest.
+void ExitWatch::read_report() {
+  if (!watching_report_) return;
+  ssize_t got;
+  do got = read(child_.report_fd, &report_, sizeof report_);
+  while (got < 0 && errno == EINTR);
+  if (got < 0 && errno == EAGAIN) return;  // spurious wake-up
+  have_report_ = got == (ssize_t)sizeof report_ && report_.magic == SANDBOX_REPORT_MAGIC;
+  watching_report_ = false;
+  uv_poll_stop(&report_poll_);
+}
 
 void ExitWatch::reap() {
   int status = 0;
   struct rusage usage {};
   pid_t reaped = wait4(child_.pid, &status, WNOHANG | __WALL, &usage);
   if (reaped == 0) return;  // not yet (spurious wake-up)
+  uv_poll_stop(&exit_poll_);
+  live_children().erase(id_);
+  if (delivered_) {
+    close_handles();
+    return;
+  }
+  read_report();  // a report written just before the exit, not yet seen
 
   Napi::HandleScope scope(env_);
   Napi::Object result = Napi::Object::New(env_);
@@ -127,7 +222,7 @@ void ExitWatch::reap() {
   waited.Set("systemCpuUs", microseconds(usage.ru_stime));
   waited.Set("maxRssKb", (double)usage.ru_maxrss);
   result.Set("wait4", waited);
-  result.Set("report", report_to_js(env_, child_.report_fd));
+  result.Set("report", have_report_ ? Napi::Value(report_to_js(env_, report_)) : env_.Null());
   SpawnError failure;
   if (setup_failure(child_, &failure)) {
     Napi::Object setup = Napi::Object::New(env_);
@@ -139,11 +234,15 @@ void ExitWatch::reap() {
   } else {
     result.Set("setupError", env_.Null());
   }
+  deliver(result);
+  close_handles();
+}
 
-  live_children().erase(id_);
-  uv_poll_stop(&poll_);
-  for (int fd : {child_.report_fd, child_.control_fd, child_.error_fd}) {
-    if (fd >= 0) close(fd);
+void ExitWatch::deliver(Napi::Object result) {
+  delivered_ = true;
+  if (watching_report_) {
+    watching_report_ = false;
+    uv_poll_stop(&report_poll_);
   }
   Napi::FunctionReference callback = std::move(on_exit_);
   try {
@@ -151,12 +250,20 @@ void ExitWatch::reap() {
   } catch (const Napi::Error&) {
     // Node has already routed the exception to 'uncaughtException'.
   }
-  // The pidfd stays open until the poll handle is closed: libuv still refers to it.
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), [](uv_handle_t* handle) {
+}
+
+// After the reap: the fds stay open until libuv has closed the handles polling them.
+void ExitWatch::close_handles() {
+  auto on_closed = [](uv_handle_t* handle) {
     auto* self = static_cast<ExitWatch*>(handle->data);
-    close(self->child_.pidfd);
+    if (--self->open_handles_ > 0) return;
+    for (int fd : {self->child_.report_fd, self->child_.control_fd, self->child_.error_fd, self->child_.pidfd}) {
+      if (fd >= 0) close(fd);
+    }
     delete self;
-  });
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&exit_poll_), on_closed);
+  if (child_.report_fd >= 0) uv_close(reinterpret_cast<uv_handle_t*>(&report_poll_), on_closed);
 }
 
 }  // namespace sandbox

@@ -92,6 +92,47 @@ std::string under(const char* staging, const std::string& path, const Napi::Env&
   return staging + path;
 }
 
+std::vector<MountOp> convert_mounts(const Napi::Array& list) {
+  Napi::Env env = list.Env();
+  std::vector<MountOp> out;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsObject()) bad(env, "mounts[]", "must be objects");
+    Napi::Object m = item.As<Napi::Object>();
+    MountOp op;
+    op.kind = mount_kind(env, get_string(m, "kind"));
+    op.target = under("/newroot", get_string(m, "target"), env, "mounts[].target");
+    std::string source = get_string(m, "source", false);
+    if (op.kind == MountOp::Kind::Bind) op.source = under("/oldroot", source, env, "mounts[].source");
+    else op.source = source;  // symlink text, kept as given
+    op.data = get_string(m, "data", false);
+    Napi::Value read_only = m.Get("readOnly");
+    op.read_only = read_only.IsBoolean() ? read_only.As<Napi::Boolean>().Value() : true;
+    if (m.Has("flags")) op.flags = mount_flags(env, get_strings(m, "flags"));
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+// Converted once per JS array and kept on it (napi_wrap): the executor renders a policy's mount
+// list once and passes that same frozen array for each of its sandboxes, and converting its ~60
+// steps costs more than the rest of the plan.
+std::vector<MountOp> mounts_from_js(const Napi::Array& list) {
+  napi_env env = list.Env();
+  void* kept = nullptr;
+  if (napi_unwrap(env, list, &kept) == napi_ok && kept != nullptr) return *static_cast<std::vector<MountOp>*>(kept);
+  std::vector<MountOp> mounts = convert_mounts(list);
+  bool frozen = false;
+  Napi::Value is_frozen = list.Env().Global().Get("Object").As<Napi::Object>().Get("isFrozen");
+  if (is_frozen.IsFunction()) frozen = is_frozen.As<Napi::Function>().Call({list}).ToBoolean().Value();
+  if (frozen) {  // an array that may still change is converted every time
+    auto* copy = new std::vector<MountOp>(mounts);
+    auto release = [](napi_env, void* data, void*) { delete static_cast<std::vector<MountOp>*>(data); };
+    if (napi_wrap(env, list, copy, release, nullptr, nullptr) != napi_ok) delete copy;
+  }
+  return mounts;
+}
+
 }  // namespace
 
 SpawnPlan plan_from_js(const Napi::Object& o) {
@@ -118,23 +159,7 @@ SpawnPlan plan_from_js(const Napi::Object& o) {
 
   Napi::Value mounts = o.Get("mounts");
   if (!mounts.IsArray()) bad(env, "mounts", "must be an array");
-  Napi::Array list = mounts.As<Napi::Array>();
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value item = list.Get(i);
-    if (!item.IsObject()) bad(env, "mounts[]", "must be objects");
-    Napi::Object m = item.As<Napi::Object>();
-    MountOp op;
-    op.kind = mount_kind(env, get_string(m, "kind"));
-    op.target = under("/newroot", get_string(m, "target"), env, "mounts[].target");
-    std::string source = get_string(m, "source", false);
-    if (op.kind == MountOp::Kind::Bind) op.source = under("/oldroot", source, env, "mounts[].source");
-    else op.source = source;  // symlink text, kept as given
-    op.data = get_string(m, "data", false);
-    Napi::Value read_only = m.Get("readOnly");
-    op.read_only = read_only.IsBoolean() ? read_only.As<Napi::Boolean>().Value() : true;
-    if (m.Has("flags")) op.flags = mount_flags(env, get_strings(m, "flags"));
-    plan.mounts.push_back(std::move(op));
-  }
+  plan.mounts = mounts_from_js(mounts.As<Napi::Array>());
 
   Napi::Value rlimits = o.Get("rlimits");
   if (!rlimits.IsArray()) bad(env, "rlimits", "must be an array");

@@ -90,6 +90,30 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
+// Child stacks are kept for the next children instead of unmapped: munmap in a process with
+// many threads (Node's) shoots down TLB entries on every CPU that runs one of them, and a reused
+// stack's pages are already resident. Taken and returned on the loop thread.
+std::vector<void*>& spare_stacks() {
+  static std::vector<void*> stacks;
+  return stacks;
+}
+constexpr size_t kMaxSpareStacks = 32;
+
+void* take_stack() {
+  std::vector<void*>& spare = spare_stacks();
+  if (!spare.empty()) {
+    void* stack = spare.back();
+    spare.pop_back();
+    return stack;
+  }
+  return mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+}
+
+void give_back_stack(void* stack) {
+  if (spare_stacks().size() < kMaxSpareStacks) spare_stacks().push_back(stack);
+  else munmap(stack, kChildStackSize);
+}
+
 void reap_failed(pid_t pid) {
   kill(pid, SIGKILL);
   while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
@@ -106,8 +130,13 @@ struct PreparedChild {
   std::string pid_max_text;
   ChildContext ctx{};
   void* stack = MAP_FAILED;
+  // Until the launch: the child's ends of its pipes (it gets copies at clone) and the release pipe.
+  std::vector<int> child_side_fds;
+  int sync_write_fd = -1;
   ~PreparedChild() {
-    if (stack != MAP_FAILED) munmap(stack, kChildStackSize);
+    if (stack != MAP_FAILED) give_back_stack(stack);  // the child has exec'd or exited
+    for (int fd : child_side_fds) close(fd);
+    if (sync_write_fd >= 0) close(sync_write_fd);
   }
 };
 
@@ -128,7 +157,7 @@ bool setup_failure(const SpawnedChild& child, SpawnError* failure) {
   return true;
 }
 
-SpawnedChild spawn_child(const SpawnPlan& source_plan, int init_exec_fd, const sock_fprog* seccomp_program) {
+SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const sock_fprog* seccomp_program) {
   FdSet owned;
   SpawnedChild result;
   std::shared_ptr<PreparedChild> prepared(new PreparedChild{}, PreparedChildDeleter{});
@@ -232,51 +261,84 @@ SpawnedChild spawn_child(const SpawnPlan& source_plan, int init_exec_fd, const s
   ctx.clone_flags = flags;
 
   // A stack per child: several may be in their setup at once, and none is waited for.
-  prepared->stack = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  prepared->stack = take_stack();
   if (prepared->stack == MAP_FAILED) throw SpawnError{"mmap(child stack)", errno};
 
+  fcntl(errors.read, F_SETFL, O_NONBLOCK);
+  result.error_fd = errors.read;
+  for (int fd : child_ends) prepared->child_side_fds.push_back(fd);
+  for (int fd : {errors.write, sync.read}) {
+    if (fd >= 0) prepared->child_side_fds.push_back(fd);
+  }
+  prepared->sync_write_fd = sync.write;
+  result.prepared = std::move(prepared);
+  owned.fds.clear();  // every fd now belongs to result or to its PreparedChild
+  return result;
+}
+
+void launch_child(SpawnedChild& child) {
+  PreparedChild& prepared = *child.prepared;
   // No Node signal handler may run in the child before it resets them: block all around clone.
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  pid_t pid = clone(child_main, static_cast<char*>(prepared->stack) + kChildStackSize, flags, &ctx, &pidfd);
+  pid_t pid = clone(child_main, static_cast<char*>(prepared.stack) + kChildStackSize, prepared.ctx.clone_flags,
+                    &prepared.ctx, &pidfd);
   int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) throw SpawnError{"clone", clone_errno};
-  owned.add(pidfd);
+  for (int fd : prepared.child_side_fds) close(fd);
+  prepared.child_side_fds.clear();
+  int sync_write = prepared.sync_write_fd;
+  prepared.sync_write_fd = -1;
+  if (pid < 0) {
+    if (sync_write >= 0) close(sync_write);
+    throw SpawnError{"clone", clone_errno};
+  }
 
-  for (int fd : child_ends) owned.close_one(fd);
-  owned.close_one(errors.write);
-  owned.close_one(sync.read);
-
-  if (plan.sandboxed) {
+  if (prepared.plan.sandboxed) {
     try {
-      write_id_maps(pid, plan);
+      write_id_maps(pid, prepared.plan);
     } catch (...) {
+      close(sync_write);
       reap_failed(pid);
+      close(pidfd);
       throw;
     }
     char go = 1;
-    if (write(sync.write, &go, 1) != 1) {
-      int err = errno;
+    ssize_t wrote = write(sync_write, &go, 1);
+    int err = errno;
+    close(sync_write);
+    if (wrote != 1) {
       reap_failed(pid);
+      close(pidfd);
       throw SpawnError{"release child", err};
     }
-    owned.close_one(sync.write);
   }
+  child.pid = pid;
+  child.pidfd = pidfd;
+}
 
-  fcntl(errors.read, F_SETFL, O_NONBLOCK);
-  result.pid = pid;
-  result.pidfd = pidfd;
-  result.error_fd = errors.read;
-  result.prepared = std::move(prepared);
-  owned.release(pidfd);
-  owned.release(errors.read);
-  for (int fd : result.parent_fds) owned.release(fd);
-  owned.release(result.report_fd);
-  owned.release(result.control_fd);
-  return result;
+void close_parent_side(SpawnedChild& child) {
+  for (int fd : child.parent_fds) {
+    if (fd >= 0) close(fd);
+  }
+  for (int fd : {child.report_fd, child.control_fd, child.error_fd}) {
+    if (fd >= 0) close(fd);
+  }
+  child.parent_fds.clear();
+  child.report_fd = child.control_fd = child.error_fd = -1;
+}
+
+SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program) {
+  SpawnedChild child = prepare_child(plan, init_exec_fd, seccomp_program);
+  try {
+    launch_child(child);
+  } catch (...) {
+    close_parent_side(child);
+    throw;
+  }
+  return child;
 }
 
 }  // namespace sandbox

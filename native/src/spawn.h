@@ -41,6 +41,12 @@ struct SpawnedChild {
 // server's heap. Throws SpawnError for failures in the parent.
 SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program);
 
+// spawn_child in two halves, for launching on another thread (spawner.h):
+//   prepare_child: pipes, the child's context and stack (fds and pid unknown until launched);
+//   launch_child: clone, uid/gid maps, release; sets pid and pidfd, throws SpawnError.
+SpawnedChild prepare_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program);
+void launch_child(SpawnedChild& child);
+
 // After the child exited: the step and errno it failed with before execve, if it did.
 bool setup_failure(const SpawnedChild& child, SpawnError* failure);
 

@@ -2,7 +2,7 @@
 // comparing lstat snapshots before and after (symlinks are never followed nor reported, hidden
 // names are skipped), bounded in entries and time, and scanned after the process has ended.
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -23,6 +23,13 @@ export interface ScanLimits {
   maxMillis: number;
 }
 
+/**
+ * Workspaces are mostly small: their first entries are read synchronously, which is cheaper
+ * than a thread-pool round trip (each wakes a pool thread: tens of microseconds of the loop's
+ * time on a VM); past this many, the rest goes through the pool so a big tree never blocks.
+ */
+const SYNCHRONOUS_ENTRIES = 256;
+
 export async function snapshot(root: string, limits: ScanLimits): Promise<Snapshot> {
   const files = new Map<string, string>();
   const deadline = Date.now() + limits.maxMillis;
@@ -30,16 +37,17 @@ export async function snapshot(root: string, limits: ScanLimits): Promise<Snapsh
   const pending = [''];
   while (pending.length > 0) {
     const relativeDir = pending.pop()!;
+    const synchronous = entries < SYNCHRONOUS_ENTRIES;
     let names: string[];
     try {
-      names = (await readdir(path.join(root, relativeDir))).filter((name) => !name.startsWith('.'));
+      const dir = path.join(root, relativeDir);
+      names = (synchronous ? readdirSync(dir) : await readdir(dir)).filter((name) => !name.startsWith('.'));
     } catch {
       continue; // removed meanwhile, or unreadable
     }
     entries += names.length;
     if (entries > limits.maxEntries || Date.now() > deadline) return { files, complete: false };
-    // one directory's entries at once: a thread-pool round trip per directory, not per file
-    const stats = await Promise.all(names.map((name) => lstat(path.join(root, relativeDir, name), { bigint: true }).catch(() => null)));
+    const stats = synchronous && names.length <= SYNCHRONOUS_ENTRIES ? names.map((name) => lstatOrNull(path.join(root, relativeDir, name))) : await lstatAll(root, relativeDir, names);
     names.forEach((name, i) => {
       const st = stats[i];
       const relative = relativeDir ? `${relativeDir}/${name}` : name;
@@ -50,6 +58,19 @@ export async function snapshot(root: string, limits: ScanLimits): Promise<Snapsh
     });
   }
   return { files, complete: true };
+}
+
+function lstatOrNull(file: string): BigIntStats | null {
+  try {
+    return lstatSync(file, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+/** One directory's entries at once: a thread-pool round trip per directory, not per file. */
+function lstatAll(root: string, relativeDir: string, names: string[]): Promise<(BigIntStats | null)[]> {
+  return Promise.all(names.map((name) => lstat(path.join(root, relativeDir, name), { bigint: true }).catch(() => null)));
 }
 
 /** Paths present after and new or changed since before, sorted; at most `max`. */

@@ -2,26 +2,26 @@
 // the session's workspace and the execution's input files, run in a sandbox with the wall
 // timeout, capture bounded output, scan artifacts, build the result and commit it to the journal
 // (before anybody is told about it). State machine: pending -> running -> success|failed|timeout|crashed.
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { DEPENDENCY_DIR, INPUT_DIR, type Language, type Runtime } from '../runtimes/runtime.js';
+import { DEPENDENCY_DIR, INPUT_DIR, primedRuntimeCanTake, type Language, type Runtime, type RuntimeCommand } from '../runtimes/runtime.js';
 import { limitsFromConfig } from '../sandbox/limits.js';
 import { WarmSandbox } from '../sandbox/warm-sandbox.js';
-import type { Limits } from '../sandbox/policy.js';
+import type { Limits, Policy } from '../sandbox/policy.js';
+import { InputDirectories } from './input-directories.js';
 import { WarmPool, type WarmEntry } from './warm-pool.js';
 import { bind, type FsEntry } from '../sandbox/policy.js';
 import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
 import { changedFiles, describe, snapshot, type Snapshot } from './artifacts.js';
 import { boundedUtf8 } from './bounded-text.js';
-import type { CallbackBody, ExecutionRequest, ExecutionResult, FinishedStatus } from './execution-types.js';
+import type { CallbackBody, ExecutionRequest, ExecutionResult, FinishedStatus, SandboxStart } from './execution-types.js';
 import type { Journal, JournalRow } from './journal.js';
 import { RawJson, stringifyWithRaw } from './raw-json.js';
 import { sessionPaths } from './session-paths.js';
@@ -63,6 +63,8 @@ const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000 };
 /** Sessions that keep warm sandboxes at once (least recently used ones lose theirs). */
 const WARM_POOL_SESSIONS = 8;
 const MAX_TIMEOUT_SECONDS = 3600;
+/** Warm sandbox policies kept for reuse (sessions x input directories). */
+const MAX_WARM_POLICIES = 512;
 
 interface Active {
   request: ExecutionRequest;
@@ -81,10 +83,15 @@ export class ExecutionService {
   private killReason: 'shutdown' | null = null;
 
   private readonly pool: WarmPool;
+  private readonly inputs: InputDirectories;
+  private readonly warmPolicies = new Map<string, Policy>();
 
   constructor(private readonly deps: ExecutionServiceDeps) {
     this.events.setMaxListeners(0);
-    this.pool = new WarmPool(deps.config.warmSandboxesPerSession, WARM_POOL_SESSIONS, (sessionId) => this.createWarm(sessionId), deps.logger);
+    const inputRoot = path.join(deps.config.stateDir, 'executions');
+    mkdirSync(inputRoot, { recursive: true, mode: 0o755 });
+    this.inputs = new InputDirectories(realpathSync.native(inputRoot));
+    this.pool = new WarmPool(deps.config.warmSandboxesPerSession, WARM_POOL_SESSIONS, (sessionId, language) => this.createWarm(sessionId, language), deps.logger);
   }
 
   get activeCount(): number {
@@ -190,29 +197,24 @@ export class ExecutionService {
 
     const runtime = runtimes[request.language];
     const paths = sessionPaths(config.workspaceRoot, config.stateDir, request.session_id);
-    const warm = this.pool.take(request.session_id);
+    const warm = this.pool.take(request.session_id, request.language);
     const inputDir = warm?.inputDir ?? this.prepareSession(request.session_id);
     try {
-      writeFileSync(path.join(inputDir, runtime.codeFileName), request.code, { mode: 0o644 });
-      writeFileSync(path.join(inputDir, 'event.json'), JSON.stringify(request.event), { mode: 0o644 });
       const context = { execution_id: request.execution_id, session_id: request.session_id, language: request.language, timeout_seconds: request.timeout };
-      writeFileSync(path.join(inputDir, 'context.json'), JSON.stringify(context), { mode: 0o644 });
+      this.inputs.write(inputDir, {
+        [runtime.codeFileName]: request.code,
+        'event.json': JSON.stringify(request.event),
+        ...(runtime.readsContext ? { 'context.json': JSON.stringify(context) } : {}),
+      });
 
       const before = await snapshot(paths.workspace, ARTIFACT_SCAN);
       const limits = limitsFromConfig(config, request.timeout);
       const policy = warm?.warm.policy ?? this.policyFor(request.session_id, inputDir, limits);
       const command = runtime.command(config.limits.memoryMb);
-      const env = {
-        PATH: '/usr/local/bin:/usr/bin:/bin',
-        HOME: '/workspace',
-        TMPDIR: '/tmp',
-        LANG: 'C.UTF-8',
-        LC_ALL: 'C.UTF-8',
-        ...command.env,
-        ...request.env_vars,
-      };
+      const env = { ...runtimeEnvironment(command), ...request.env_vars };
       const prepared = performance.now();
       let result: RunResult;
+      let start: SandboxStart = 'cold';
       try {
         const sandboxCommand = { argv: command.argv, env, cwd: '/workspace' };
         // one decoder per stream: a character split between two reads of the pipe is streamed whole
@@ -228,11 +230,15 @@ export class ExecutionService {
           maxResultBytes: MAX_RETURN_VALUE_BYTES + 64,
           onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => emitOutput(stream, decoders[stream].write(chunk)),
         };
-        // a warm sandbox when one waits (and can take this command), else one created now
-        const run = warm?.warm.run(sandboxCommand, runOptions, limits.cpuSeconds) ?? host.run(policy, sandboxCommand, runOptions);
+        // a warm sandbox when one waits (its primed runtime when it is this language's and the
+        // request sets nothing the runtime reads at start-up), else a sandbox created now
+        const primed = warm?.language === request.language && primedRuntimeCanTake(request.env_vars);
+        const warmRun = primed ? warm.warm.release(request.env_vars, runOptions, limits.cpuSeconds) : warm?.warm.run(sandboxCommand, runOptions, limits.cpuSeconds);
+        start = warmRun ? (primed ? 'primed' : 'warm') : 'cold';
+        const run = warmRun ?? host.run(policy, sandboxCommand, runOptions);
         // top the pool up while this command runs: the clone then overlaps the user's code instead
         // of delaying the next request
-        this.pool.refill(request.session_id);
+        this.pool.refill(request.session_id, request.language);
         this.active.get(request.execution_id)!.run = run;
         if (this.killReason) run.kill(this.killReason);
         if (host.backend.name === 'none') log.warn('ISOLATION=none: this execution runs WITHOUT any sandbox');
@@ -258,6 +264,7 @@ export class ExecutionService {
         run_ms: ms(result.wallMs),
         artifact_scan_ms: ms(built - scanStarted),
         result_build_ms: 0,
+        start,
       };
       const full = this.buildResult(request, result, artifacts, artifactDetails, before, after, startedAt, phases);
       full.phases.result_build_ms = ms(performance.now() - built);
@@ -267,9 +274,13 @@ export class ExecutionService {
       );
       return this.commit(request, full);
     } finally {
-      // after the result has gone out: removing the input files is not on the request's path
-      setImmediate(() => (warm ? warm.release() : rmSync(inputDir, { recursive: true, force: true })));
-      this.pool.refill(request.session_id);
+      // after the result has gone out: emptying the input directory is not on the request's path
+      setImmediate(() => {
+        warm?.warm.discard(); // when it could not take the command after all
+        if (warm) warm.release();
+        else this.inputs.giveBack(inputDir);
+      });
+      this.pool.refill(request.session_id, request.language);
     }
   }
 
@@ -279,9 +290,7 @@ export class ExecutionService {
     const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId);
     host.prepareWritableDir(paths.workspace);
     host.prepareWritableDir(paths.tmp);
-    const inputDir = path.join(config.stateDir, 'executions', randomUUID());
-    mkdirSync(inputDir, { recursive: true, mode: 0o755 });
-    return inputDir;
+    return this.inputs.take();
   }
 
   /** One view for every execution of a session, cold or warm: every runtime's files are bound. */
@@ -300,14 +309,33 @@ export class ExecutionService {
     );
   }
 
-  private createWarm(sessionId: string): WarmEntry {
-    const { config, host } = this.deps;
-    const inputDir = this.prepareSession(sessionId);
-    const release = () => rmSync(inputDir, { recursive: true, force: true });
-    try {
+  /**
+   * A warm sandbox's policy: the same object for the same session, input directory (they are
+   * reused) and dependency set, so that its mount plan is rendered and converted once.
+   */
+  private warmPolicyFor(sessionId: string, inputDir: string) {
+    const { config } = this.deps;
+    const dependencies = existsSync(config.dependencyDir) ? realpathSync.native(config.dependencyDir) : '';
+    const key = `${sessionId}\n${inputDir}\n${dependencies}`;
+    let policy = this.warmPolicies.get(key);
+    if (!policy) {
       // the longest a request may ask for: each command lowers it to its own timeout
-      const policy = this.policyFor(sessionId, inputDir, limitsFromConfig(config, MAX_TIMEOUT_SECONDS));
-      return { warm: WarmSandbox.create(host.backend, policy), inputDir, release };
+      policy = this.policyFor(sessionId, inputDir, limitsFromConfig(config, MAX_TIMEOUT_SECONDS));
+      if (this.warmPolicies.size >= MAX_WARM_POLICIES) this.warmPolicies.delete(this.warmPolicies.keys().next().value!);
+      this.warmPolicies.set(key, policy);
+    }
+    return policy;
+  }
+
+  private createWarm(sessionId: string, language: Language): WarmEntry {
+    const { config, host, runtimes } = this.deps;
+    const inputDir = this.prepareSession(sessionId);
+    const release = () => this.inputs.giveBack(inputDir);
+    try {
+      const policy = this.warmPolicyFor(sessionId, inputDir);
+      const command = runtimes[language].command(config.limits.memoryMb, true);
+      const primed = { argv: command.argv, env: runtimeEnvironment(command), cwd: '/workspace' };
+      return { warm: WarmSandbox.create(host.backend, policy, primed), language, inputDir, release };
     } catch (error) {
       release();
       throw error;
@@ -461,7 +489,7 @@ function crashedResult(
     artifacts_complete: true,
     started_at: startedAt,
     finished_at: iso(),
-    phases: { queue_ms: queueMs, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0 },
+    phases: { queue_ms: queueMs, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0, start: 'cold' },
   };
 }
 
@@ -487,6 +515,11 @@ function readChannel(run: RunResult): Channel {
   } catch {
     return { kind: 'none' }; // not what our bootstrap writes: the code wrote to the channel itself
   }
+}
+
+/** What every execution's environment starts from; the request's env_vars go on top. */
+function runtimeEnvironment(command: RuntimeCommand): Record<string, string> {
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/workspace', TMPDIR: '/tmp', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...command.env };
 }
 
 function dependencyBind(dependencyDir: string): FsEntry[] {

@@ -58,5 +58,12 @@ export interface ExecutionResult extends CallbackBody {
     run_ms: number;
     artifact_scan_ms: number;
     result_build_ms: number;
+    /**
+     * how the sandbox was had: "primed" (a warm sandbox whose runtime was already started),
+     * "warm" (a warm sandbox, the runtime started for this execution), "cold" (created for it)
+     */
+    start: SandboxStart;
   };
 }
+
+export type SandboxStart = 'primed' | 'warm' | 'cold';

@@ -1,11 +1,15 @@
 // Warm sandboxes per session, so that an execution finds its sandbox already built. Each entry
 // was made for one session (its workspace and /tmp are bound) with an input directory of its own.
-// Refilled after each execution, off the request path; bounded in sessions and entries.
+// Refilled after each execution, off the request path; bounded in sessions and entries. Entries
+// are primed with the runtime of the language the session used last (sessions mostly keep to one).
 import type { Logger } from '../logger.js';
+import type { Language } from '../runtimes/runtime.js';
 import type { WarmSandbox } from '../sandbox/warm-sandbox.js';
 
 export interface WarmEntry {
   warm: WarmSandbox;
+  /** the language whose runtime is primed in it, if any */
+  language: Language | null;
   /** host directory bound at /run/execution: the execution writes its code and event here */
   inputDir: string;
   /** removes what the entry holds on the host (its input directory) */
@@ -20,23 +24,27 @@ export class WarmPool {
   constructor(
     private readonly perSession: number,
     private readonly maxSessions: number,
-    private readonly create: (sessionId: string) => WarmEntry,
+    private readonly create: (sessionId: string, language: Language) => WarmEntry,
     private readonly logger: Logger,
   ) {}
 
-  /** A ready sandbox for the session, if one is waiting. */
-  take(sessionId: string): WarmEntry | undefined {
+  /** A ready sandbox for the session, one primed for `language` first, if one is waiting. */
+  take(sessionId: string, language: Language): WarmEntry | undefined {
     const entries = this.sessions.get(sessionId);
-    while (entries && entries.length > 0) {
-      const entry = entries.shift()!;
-      if (entry.warm.usable) return entry;
+    if (!entries) return undefined;
+    for (const entry of entries.filter((e) => !e.warm.usable)) {
+      entries.splice(entries.indexOf(entry), 1);
       this.drop(entry);
     }
-    return undefined;
+    const index = Math.max(0, entries.findIndex((e) => e.language === language));
+    return entries.splice(index, 1)[0];
   }
 
-  /** Tops the session's entries up, after the current event-loop turn. */
-  refill(sessionId: string): void {
+  /**
+   * Tops the session's entries up, after the current event-loop turn, primed for `language`;
+   * entries primed for another language are replaced (the session has moved on).
+   */
+  refill(sessionId: string, language: Language): void {
     if (this.closed || this.perSession === 0 || this.filling.has(sessionId)) return;
     this.filling.add(sessionId);
     setImmediate(() => {
@@ -46,8 +54,12 @@ export class WarmPool {
       this.sessions.delete(sessionId); // re-inserted last: the map's order is least recently used first
       this.sessions.set(sessionId, entries);
       this.evictBeyondLimit();
+      for (const stale of entries.filter((e) => e.language !== language)) {
+        entries.splice(entries.indexOf(stale), 1);
+        this.drop(stale);
+      }
       try {
-        while (entries.length < this.perSession) entries.push(this.create(sessionId));
+        while (entries.length < this.perSession) entries.push(this.create(sessionId, language));
       } catch (error) {
         this.logger.warn({ session_id: sessionId, err: (error as Error).message }, 'could not prepare a warm sandbox');
       }

@@ -5,7 +5,9 @@
 // what the code printed. (Node cannot dup a descriptor, and reopening /proc/self/fd/3 is refused
 // for a pipe the executor created, so fd 3 stays where it is.)
 // Channel format: "return\n" + JSON, or "error\n" + a one-line message.
-// Usage: node bootstrap.cjs CODE_FILE EVENT_FILE CONTEXT_FILE
+// Usage: node bootstrap.cjs [--primed] CODE_FILE EVENT_FILE CONTEXT_FILE
+// --primed: started before the execution was known (a warm sandbox's runtime); wait on fd 4 for
+// the execution's environment, NUL-terminated NAME=value entries until EOF, before the input.
 const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
@@ -48,8 +50,28 @@ function serialize(value) {
   return json.split(`"${escaped}`).join('').split(`${escaped}"`).join('');
 }
 
+function awaitRelease(releaseFd = 4) {
+  const chunks = [];
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    const got = fs.readSync(releaseFd, buffer, 0, buffer.length, null);
+    if (got === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, got)));
+  }
+  fs.closeSync(releaseFd);
+  for (const entry of Buffer.concat(chunks).toString('utf8').split('\0')) {
+    const separator = entry.indexOf('=');
+    if (separator > 0) process.env[entry.slice(0, separator)] = entry.slice(separator + 1);
+  }
+}
+
 async function main() {
-  const [codeFile, eventFile, contextFile] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  if (args[0] === '--primed') {
+    args.shift();
+    awaitRelease();
+  }
+  const [codeFile, eventFile, contextFile] = args;
   const event = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
   const context = JSON.parse(fs.readFileSync(contextFile, 'utf8'));
   const source = fs.readFileSync(codeFile, 'utf8');

@@ -1,12 +1,33 @@
 """sandbox-executor's Python bootstrap: runs the user's module, then handler(event[, context]).
 
-Usage: python3 bootstrap.py CODE_FILE EVENT_FILE CONTEXT_FILE
+Usage: python3 bootstrap.py [--primed] CODE_FILE EVENT_FILE CONTEXT_FILE
+--primed: started before the execution was known (a warm sandbox's runtime); wait on fd 4 for the
+execution's environment, NUL-terminated NAME=value entries until EOF, before reading the input.
 The return value goes to fd 3, which is first moved to a private close-on-exec descriptor, so
 nothing the code prints can forge it and stdout stays exactly what the code wrote.
 Channel format: b"return\\n" + JSON, or b"error\\n" + a one-line message.
 """
 import os
 import sys
+
+
+def _await_release(release_fd=4):
+    chunks = []
+    while True:
+        chunk = os.read(release_fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(release_fd)
+    for entry in b"".join(chunks).split(b"\0"):
+        name, separator, value = entry.partition(b"=")
+        if separator:
+            os.environb[name] = value
+
+
+if sys.argv[1:2] == ["--primed"]:
+    del sys.argv[1]
+    _await_release()
 
 _channel = os.fdopen(os.dup(3), "w", encoding="utf-8")  # os.dup: not inheritable
 os.close(3)

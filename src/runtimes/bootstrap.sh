@@ -1,6 +1,14 @@
 # sandbox-executor's shell bootstrap: the event is in $EVENT_JSON (read from a file, so its size is
 # not bound by the kernel's argument limits), then the user's code runs in this same bash.
-# Usage: bash bootstrap.sh CODE_FILE EVENT_FILE
+# Usage: bash bootstrap.sh [--primed] CODE_FILE EVENT_FILE
+# --primed: started before the execution was known (a warm sandbox's runtime); wait on fd 4 for the
+# execution's environment, NUL-terminated NAME=value entries until EOF, before reading the input.
+if [[ $1 == --primed ]]; then
+  shift
+  while IFS= read -r -d '' __sandbox_entry; do export "$__sandbox_entry"; done <&4
+  exec 4<&-
+  unset __sandbox_entry
+fi
 __sandbox_code=$1
 EVENT_JSON=$(<"$2")
 # One environment string is at most 128 KiB (MAX_ARG_STRLEN): exporting a larger EVENT_JSON would

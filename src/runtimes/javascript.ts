@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
 import { bind, type FsEntry } from '../sandbox/policy.js';
-import { bootstrapFile, inputPaths, RUNTIME_DIR, type Runtime } from './runtime.js';
+import { bootstrapFile, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
 
 /** The host's node; bound in when it lives outside /usr (e.g. /opt/node). */
 export function javascriptRuntime(stagingDir: string, nodeBinary = realpathSync(process.execPath)): Runtime {
@@ -13,11 +13,12 @@ export function javascriptRuntime(stagingDir: string, nodeBinary = realpathSync(
   return {
     language: 'javascript',
     codeFileName: 'main.js',
+    readsContext: true,
     resultChannel: true,
     binds,
-    command: (memoryMb) => ({
+    command: (memoryMb, primed = false) => ({
       // V8 learns the memory limit, so it fails with a JS heap error instead of hitting RLIMIT_DATA
-      argv: [nodeBinary, `--max-old-space-size=${Math.max(16, Math.floor(memoryMb * 0.75))}`, bootstrap, input.code, input.event, input.context],
+      argv: [nodeBinary, `--max-old-space-size=${Math.max(16, Math.floor(memoryMb * 0.75))}`, bootstrap, ...(primed ? [PRIMED_FLAG] : []), input.code, input.event, input.context],
       env: { NODE_PATH: '/workspace/node_modules' },
     }),
   };

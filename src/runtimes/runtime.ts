@@ -24,10 +24,34 @@ export interface Runtime {
   /** file name of the code inside INPUT_DIR (also what tracebacks show) */
   codeFileName: string;
   resultChannel: boolean;
+  /** the bootstrap reads context.json (the handler's context argument) */
+  readsContext: boolean;
   /** read-only binds this runtime needs besides the standard ones (its bootstrap, its interpreter) */
   binds: FsEntry[];
-  command(memoryMb: number): RuntimeCommand;
+  /**
+   * primed: the bootstrap waits on PRIMED_RELEASE_FD for the execution's environment before it
+   * reads the input (a runtime started in a warm sandbox before its execution was known).
+   */
+  command(memoryMb: number, primed?: boolean): RuntimeCommand;
 }
+
+/** The fd on which a primed bootstrap waits (sandbox-init's PRIMED_GO_FD). */
+export const PRIMED_RELEASE_FD = 4;
+
+/**
+ * Environment variables an interpreter reads while it starts (module paths, hash seeds, locale,
+ * the loader, options): a primed runtime has started without them, so an execution that sets one
+ * of them gets a runtime started for it. Any other variable is applied when the runtime is released.
+ */
+const READ_AT_START_UP = /^(PYTHON|NODE_|UV_|LD_|LC_|MALLOC_|GLIBC_|BASH|LANG$|LANGUAGE$|TZ$|ENV$|SHELLOPTS$|POSIXLY_CORRECT$)/;
+/** what bash can export (an execve environment may carry any other name, a shell variable not) */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function primedRuntimeCanTake(envVars: Record<string, string>): boolean {
+  return Object.keys(envVars).every((name) => SHELL_NAME.test(name) && !READ_AT_START_UP.test(name));
+}
+
+export const PRIMED_FLAG = '--primed';
 
 /**
  * A bootstrap file, copied into `stagingDir` (the state directory). The sandbox binds it as the

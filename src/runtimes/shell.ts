@@ -1,5 +1,5 @@
 import { bind } from '../sandbox/policy.js';
-import { bootstrapFile, inputPaths, RUNTIME_DIR, type Runtime } from './runtime.js';
+import { bootstrapFile, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
 
 export function shellRuntime(stagingDir: string, bash = '/bin/bash'): Runtime {
   const bootstrap = `${RUNTIME_DIR}/bootstrap.sh`;
@@ -7,8 +7,9 @@ export function shellRuntime(stagingDir: string, bash = '/bin/bash'): Runtime {
   return {
     language: 'shell',
     codeFileName: 'main.sh',
+    readsContext: false,
     resultChannel: false,
     binds: [bind(bootstrapFile('bootstrap.sh', stagingDir), bootstrap)!],
-    command: () => ({ argv: [bash, bootstrap, input.code, input.event], env: {} }),
+    command: (_memoryMb, primed = false) => ({ argv: [bash, bootstrap, ...(primed ? [PRIMED_FLAG] : []), input.code, input.event], env: {} }),
   };
 }

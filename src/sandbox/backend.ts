@@ -20,16 +20,18 @@ export interface Backend {
   readonly processLimit: ProcessLimitMechanism;
   /**
    * fds: the command's fds 0..n-1 (the backend may append its own after them).
-   * command null: a warm sandbox, whose sandbox-init waits for the command on its control pipe.
+   * command null: a warm sandbox, whose sandbox-init waits for the command on its control pipe;
+   * command.primed: a warm sandbox whose runtime is started and held (see WarmSandbox).
    */
   render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn;
   /** the command as a warm sandbox's init must receive it (paths the backend translates) */
   adapt?(policy: Policy, command: Command): Command;
 }
 
-/** sandbox-init's arguments after its two fds: run the command now, or wait for it. */
+/** sandbox-init's arguments after its two fds: run the command now, wait for it, or prime it. */
 export function initTail(command: Command | null): string[] {
-  return command ? ['--', ...command.argv] : ['--wait'];
+  if (!command) return ['--wait'];
+  return [...(command.primed ? ['--prime'] : []), '--', ...command.argv];
 }
 
 export function envList(env: Record<string, string>): string[] {

@@ -65,6 +65,21 @@ export function renderMountSteps(filesystem: FsEntry[]): MountStep[] {
   return steps;
 }
 
+/**
+ * The policy's steps, rendered once per filesystem list and frozen: the addon converts a frozen
+ * list once and keeps the result on it (reused policies then cost nothing to render again).
+ */
+const renderedMounts = new WeakMap<FsEntry[], readonly MountStep[]>();
+
+function mountStepsOf(filesystem: FsEntry[]): MountStep[] {
+  let steps = renderedMounts.get(filesystem);
+  if (!steps) {
+    steps = Object.freeze(renderMountSteps(filesystem).map((step) => Object.freeze(step)));
+    renderedMounts.set(filesystem, steps);
+  }
+  return steps as MountStep[];
+}
+
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
 
@@ -87,7 +102,7 @@ export class NativeBackend implements Backend {
         env: envList(command?.env ?? {}),
         cwd: command?.cwd ?? '/',
         hostname: policy.hostname,
-        mounts: renderMountSteps(policy.filesystem),
+        mounts: mountStepsOf(policy.filesystem),
         rlimits: rlimitsFor(policy.limits, this.processLimit),
         maxProcesses: this.processLimit === 'pid_namespace_pid_max' ? policy.limits.maxProcesses : 0,
         insideUid: policy.uid,

@@ -30,6 +30,7 @@ export class NoneBackend implements Backend {
       argv: command.argv.map(path),
       env: Object.fromEntries(Object.entries(command.env).map(([k, v]) => [k, v.split(':').map(path).join(':')])),
       cwd: path(command.cwd),
+      primed: command.primed,
     };
   }
 

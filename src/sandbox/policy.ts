@@ -37,6 +37,8 @@ export interface Command {
   argv: string[];
   env: Record<string, string>;
   cwd: string;
+  /** a warm sandbox's runtime: started at once, held until released (sandbox-init --prime) */
+  primed?: boolean;
 }
 
 export const SANDBOX_UID = 1000;

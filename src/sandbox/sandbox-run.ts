@@ -2,7 +2,6 @@
 // the result channel (fd 3) that never blocks the child, a wall-clock kill of the whole tree, and
 // usage figures from sandbox-init's report. Shared by every backend.
 import { closeSync, writeSync } from 'node:fs';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Backend, BackendName } from './backend.js';
 import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeExit } from './native-addon.js';
@@ -97,8 +96,11 @@ export interface SpawnedSandbox {
 /** The fds every sandbox gets: stdin /dev/null, stdout, stderr, and the result channel on fd 3. */
 export const SANDBOX_FDS: FdKind[] = ['null', 'pipe-out', 'pipe-out', 'pipe-out'];
 
-/** Creates a sandbox; with command null it is warm: built, idle, waiting for its command. */
-export function spawnSandbox(backend: Backend, policy: Policy, command: Command | null): SpawnedSandbox {
+/**
+ * Creates a sandbox; with command null (or primed) it is warm: built, idle, waiting for its
+ * command. background: cloned off the event loop, for sandboxes nobody waits for yet.
+ */
+export function spawnSandbox(backend: Backend, policy: Policy, command: Command | null, background = false): SpawnedSandbox {
   const { addon } = loadNative();
   const { plan, inputs } = backend.render(policy, command, SANDBOX_FDS);
   const began = performance.now();
@@ -107,10 +109,14 @@ export function spawnSandbox(backend: Backend, policy: Policy, command: Command 
   const exit = new Promise<NativeExit>((resolve) => (resolveExit = resolve));
   let child;
   try {
-    child = addon.spawn(plan, (e) => {
-      exitValue = e;
-      resolveExit(e);
-    });
+    child = addon.spawn(
+      plan,
+      (e) => {
+        exitValue = e;
+        resolveExit(e);
+      },
+      background,
+    );
   } catch (error) {
     if (isNativeSpawnError(error)) throw new SandboxSpawnError(`${backend.name} sandbox: ${error.message}`, backend.name, error.step, error.errno);
     throw error;
@@ -156,23 +162,19 @@ export class SandboxRun {
     const stderr = new Capture(options.captureBytesPerStream);
     const result = options.resultChannel ? new Capture(options.maxResultBytes ?? 16 * 1024 * 1024) : null;
     let totalOutput = 0;
-    const streams: Promise<void>[] = [];
-    const read = (fd: number, sink: (chunk: Buffer) => void) => {
-      // A socket on the pipe: epoll on the event loop, never a thread-pool read per sandbox.
-      const socket = new net.Socket({ fd, readable: true, writable: false });
-      socket.on('data', sink);
-      streams.push(new Promise((resolve) => socket.once('close', () => resolve())));
-    };
     const output = (name: 'stdout' | 'stderr', capture: Capture) => (chunk: Buffer) => {
       capture.add(chunk);
       totalOutput += chunk.length;
       options.onOutput?.(name, chunk);
       if (totalOutput > options.maxTotalOutputBytes) this.kill('output');
     };
-    read(sandbox.fds[1]!, output('stdout', stdout));
-    read(sandbox.fds[2]!, output('stderr', stderr));
     // the result pipe is always there; a run that does not want it drains and ignores it
-    read(sandbox.fds[3]!, result ? (chunk) => result.add(chunk) : () => {});
+    const sinks = [output('stdout', stdout), output('stderr', stderr), result ? (chunk: Buffer) => result.add(chunk) : () => {}];
+    const ended: (() => void)[] = [];
+    const streams = sinks.map(() => new Promise<void>((resolve) => ended.push(resolve)));
+    // read on the event loop by the addon (epoll, never a thread-pool read per sandbox); it
+    // closes each pipe at its end
+    loadNative().addon.readOutputs(sandbox.fds.slice(1, 4), (index, chunk) => (chunk ? sinks[index]!(chunk) : ended[index]!()));
 
     const timer = setTimeout(() => this.kill('timeout'), options.timeoutMs);
     return Promise.all([sandbox.exit, ...streams]).then(([e]) => {

@@ -1,6 +1,11 @@
 // A warm sandbox: fully built (namespaces, root, limits, seccomp) with sandbox-init waiting on its
 // control pipe. Handing it a command costs one pipe write instead of a sandbox creation, which
 // takes the spawn off the request's critical path. Single use: one command, then it is gone.
+//
+// A primed one also has its language runtime started (interpreter loaded, bootstrap waiting on
+// its release pipe): releasing it with the execution's environment takes the interpreter's
+// start-up off the critical path too. It can still run any other command instead (sandbox-init
+// kills the primed runtime first).
 import { closeSync } from 'node:fs';
 import type { Backend } from './backend.js';
 import { loadNative } from './native-addon.js';
@@ -27,11 +32,15 @@ export class WarmSandbox {
     readonly backend: Backend,
     readonly policy: Policy,
     private readonly sandbox: SpawnedSandbox,
+    /** the runtime started in it, held until released */
+    readonly primed: Command | null,
   ) {}
 
   /** Throws SandboxSpawnError like any spawn. */
-  static create(backend: Backend, policy: Policy): WarmSandbox {
-    return new WarmSandbox(backend, policy, spawnSandbox(backend, policy, null));
+  static create(backend: Backend, policy: Policy, primed: Command | null = null): WarmSandbox {
+    const held = primed ? { ...primed, primed: true } : null;
+    // cloned on the addon's spawner thread: warm sandboxes are made while other sandboxes run
+    return new WarmSandbox(backend, policy, spawnSandbox(backend, policy, held, true), held);
   }
 
   get usable(): boolean {
@@ -41,7 +50,21 @@ export class WarmSandbox {
   /** Starts the command here, or returns undefined when this sandbox cannot take it. */
   run(command: Command, options: RunOptions, cpuSeconds: number): SandboxRun | undefined {
     if (!this.usable) return undefined;
-    const frame = encodeCommand(this.backend.adapt?.(this.policy, command) ?? command, cpuSeconds);
+    return this.send(encodeCommand(this.backend.adapt?.(this.policy, command) ?? command, cpuSeconds), command, options);
+  }
+
+  /**
+   * Lets the primed runtime go on with `extraEnv` added to the environment it started with;
+   * undefined when there is no primed runtime to release.
+   */
+  release(extraEnv: Record<string, string>, options: RunOptions, cpuSeconds: number): SandboxRun | undefined {
+    if (!this.usable || !this.primed) return undefined;
+    const releasing: Command = { argv: [], env: extraEnv, cwd: this.primed.cwd };
+    const frame = encodeCommand(this.backend.adapt?.(this.policy, releasing) ?? releasing, cpuSeconds);
+    return this.send(frame, { ...this.primed, env: { ...this.primed.env, ...extraEnv } }, options);
+  }
+
+  private send(frame: Buffer, command: Command, options: RunOptions): SandboxRun | undefined {
     if (frame.length > MAX_COMMAND_BYTES || !loadNative().addon.sendCommand(this.sandbox.childId, frame)) return undefined;
     this.used = true;
     return new SandboxRun(this.backend, this.policy, command, options, { ...this.sandbox, spawnMs: 0 });

@@ -75,6 +75,7 @@ export interface Result extends CallbackBody {
   artifacts_complete: boolean;
   started_at: string | null;
   finished_at: string;
+  phases: Record<string, number> & { start: 'primed' | 'warm' | 'cold' };
   /** the response body as received (big integers keep every digit here) */
   raw: string;
 }
