@@ -104,6 +104,7 @@ const EnvSchema = z.object({
   RESULT_RETENTION_HOURS: integer(24, 1, 24 * 365),
   DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
   WARM_SANDBOXES_PER_SESSION: integer(2, 0, 64),
+  WARM_SESSIONS: integer(32, 1, 4096),
 });
 
 export type Isolation = 'auto' | 'native' | 'bwrap' | 'none';
@@ -146,6 +147,8 @@ export interface Config {
   dependencyInstallTimeoutSeconds: number;
   /** sandboxes kept built and waiting per recently active session (0: create each on demand) */
   warmSandboxesPerSession: number;
+  /** sessions that keep warm sandboxes at once; the least recently active lose theirs */
+  warmSessions: number;
 }
 
 export class ConfigError extends Error {
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resultRetentionHours: e.RESULT_RETENTION_HOURS,
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
     warmSandboxesPerSession: e.WARM_SANDBOXES_PER_SESSION,
+    warmSessions: e.WARM_SESSIONS,
   };
 }
 

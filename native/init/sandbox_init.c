@@ -32,7 +32,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +202,14 @@ static int exec_result(int exec_pipe) {
   return got == (ssize_t)sizeof err ? err : 0;
 }
 
+/* Warm sandboxes are made at SCHED_BATCH (they inherit it from the executor's spawner thread):
+ * while they get ready they yield to running executions. Their execution runs at the normal
+ * policy. (A raw system call: musl's wrapper is deliberately ENOSYS.) */
+static void run_at_normal_policy(pid_t pid) {
+  struct sched_param normal = {0};
+  syscall(SYS_sched_setscheduler, pid, SCHED_OTHER, &normal);
+}
+
 /* Waits for the command frame on control_fd; 0 if the primed process ended first. */
 static int await_frame(int control_fd, int sigfd, pid_t primed) {
   for (;;) {
@@ -290,7 +300,18 @@ int main(int argc, char **argv) {
     if (exec_result(exec_pipe) != 0 || !await_frame(control_fd, sigfd, command) || !read_command(control_fd, &command_line)) {
       end_unused(command, &report, report_fd); /* failed to start, died, or discarded */
     }
+    run_at_normal_policy(0);
     if (command_line.argv[0] == NULL) {
+      if (waitpid(command, NULL, WNOHANG | __WALL) == command) {
+        /* it died while it waited (an OOM kill, say) and the frame came before we saw it: the
+         * execution gets a runtime started now rather than that death */
+        close(go[1]);
+        if (pipe2(go, O_CLOEXEC) != 0) fail("pipe2");
+        command = start_command(argv + 5, environ, &original_mask, go[0], &exec_pipe);
+        close(go[0]);
+        report.exec_errno = exec_result(exec_pipe);
+      }
+      run_at_normal_policy(command);
       release_primed(command, go[1], command_line.envp);
     } else {
       /* another command than the primed one: it runs instead */
@@ -300,8 +321,9 @@ int main(int argc, char **argv) {
       }
       command = 0;
     }
-  } else if (warm && !read_command(control_fd, &command_line)) {
-    end_unused(0, &report, report_fd); /* discarded before it was used */
+  } else if (warm) {
+    if (!read_command(control_fd, &command_line)) end_unused(0, &report, report_fd); /* discarded before it was used */
+    run_at_normal_policy(0);
   }
   exec_pipe = -1;
   if (command == 0) {
@@ -312,7 +334,7 @@ int main(int argc, char **argv) {
   attest(&report);
   int64_t own_read = 0, own_write = 0;
   read_io(io_fd, &own_read, &own_write);
-  report.exec_errno = exec_pipe >= 0 ? exec_result(exec_pipe) : 0;
+  if (exec_pipe >= 0) report.exec_errno = exec_result(exec_pipe);
   int command_done = 0, kill_requested = 0, remaining_killed = 0;
   if (report.exec_errno != 0) report.end = SANDBOX_END_EXEC_FAILED;
   /* The command's fds (stdin, stdout, stderr, the result channel) are its own from here on: our

@@ -95,7 +95,8 @@ int child_main(void* context) {
   int error_fd = ctx.error_write_fd;  // moves to ctx.error_fd_target once fds are arranged
   long r = reset_signal_dispositions();
 
-  // Die with the server: the parent thread is Node's main thread, alive as long as the process.
+  // Die with the server: the parent thread (Node's main thread, or the addon's spawner thread) is
+  // alive as long as the process.
   sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
   if (ctx.sync_read_fd >= 0) {
     step = (int)Step::WaitForParent;

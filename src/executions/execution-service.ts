@@ -60,8 +60,6 @@ export interface ExecutionServiceDeps {
 /** Return values larger than this (serialized) are replaced by null, with a notice on stderr. */
 export const MAX_RETURN_VALUE_BYTES = 1024 * 1024;
 const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000 };
-/** Sessions that keep warm sandboxes at once (least recently used ones lose theirs). */
-const WARM_POOL_SESSIONS = 8;
 const MAX_TIMEOUT_SECONDS = 3600;
 /** Warm sandbox policies kept for reuse (sessions x input directories). */
 const MAX_WARM_POLICIES = 512;
@@ -91,7 +89,7 @@ export class ExecutionService {
     const inputRoot = path.join(deps.config.stateDir, 'executions');
     mkdirSync(inputRoot, { recursive: true, mode: 0o755 });
     this.inputs = new InputDirectories(realpathSync.native(inputRoot));
-    this.pool = new WarmPool(deps.config.warmSandboxesPerSession, WARM_POOL_SESSIONS, (sessionId, language) => this.createWarm(sessionId, language), deps.logger);
+    this.pool = new WarmPool(deps.config.warmSandboxesPerSession, deps.config.warmSessions, (sessionId, language) => this.createWarm(sessionId, language), deps.logger);
   }
 
   get activeCount(): number {

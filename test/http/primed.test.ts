@@ -4,7 +4,7 @@
 // started for them instead. Nothing of one execution reaches the next one's sandbox, whatever
 // session that serves, and no primed runtime outlives the server.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, sessionId, TestServer, type Language } from '../helpers/http.js';
 import { pollFor } from '../helpers/processes.js';
@@ -55,6 +55,15 @@ describe('primed runtimes', () => {
       }
     });
   }
+
+  it('an execution runs at the normal scheduling policy (warm sandboxes get ready at SCHED_BATCH)', async () => {
+    const session = sessionId('policy');
+    for (let i = 0; i < 3; i++) {
+      const r = await t.run({ session_id: session, language: 'shell', code: 'chrt -p $$; chrt -p 1' });
+      assertSuccess(r);
+      assert.equal(r.stdout.match(/SCHED_OTHER/g)?.length, 2, `${r.phases.start}: ${r.stdout}`);
+    }
+  });
 
   it('a variable the interpreter reads at start-up gets a runtime started with it', async () => {
     const session = sessionId('startup-env');
@@ -113,6 +122,8 @@ describe('primed runtimes', () => {
         // already gone
       }
     }
+    // dead and reaped (a kill in the very instant of the release is that execution's own death)
+    assert.ok(await pollFor(() => (waiting.every((pid) => !existsSync(`/proc/${pid}`)) ? true : undefined), 5_000), 'killed runtimes still there');
     const r = await t.run({ session_id: session, language: 'python', code });
     assertSuccess(r);
     assert.equal(r.return_value, 7);
