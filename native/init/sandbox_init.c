@@ -202,9 +202,10 @@ static int exec_result(int exec_pipe) {
   return got == (ssize_t)sizeof err ? err : 0;
 }
 
-/* Warm sandboxes are made at SCHED_BATCH (they inherit it from the executor's spawner thread):
- * while they get ready they yield to running executions. Their execution runs at the normal
- * policy. (A raw system call: musl's wrapper is deliberately ENOSYS.) */
+/* Sandboxes made ahead (warm ones, and the namespaces of cold ones) are made at SCHED_BATCH, which
+ * they inherit from the executor's background threads: while they get ready they yield to
+ * running executions. The execution runs at the normal policy. (A raw system call: musl's
+ * wrapper is deliberately ENOSYS.) */
 static void run_at_normal_policy(pid_t pid) {
   struct sched_param normal = {0};
   syscall(SYS_sched_setscheduler, pid, SCHED_OTHER, &normal);
@@ -321,12 +322,12 @@ int main(int argc, char **argv) {
       }
       command = 0;
     }
-  } else if (warm) {
-    if (!read_command(control_fd, &command_line)) end_unused(0, &report, report_fd); /* discarded before it was used */
-    run_at_normal_policy(0);
+  } else if (warm && !read_command(control_fd, &command_line)) {
+    end_unused(0, &report, report_fd); /* discarded before it was used */
   }
   exec_pipe = -1;
   if (command == 0) {
+    run_at_normal_policy(0); /* the command inherits it */
     if (command_line.argv[0] == NULL) fail("empty command");
     command = start_command(command_line.argv, command_line.envp, &original_mask, -1, &exec_pipe);
   }
