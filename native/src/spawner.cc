@@ -1,12 +1,13 @@
 #include "spawner.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
+#include <cstdlib>
 #include <thread>
 
 #include "exit_watch.h"
@@ -20,27 +21,37 @@ struct Launched {
   SpawnError error;
 };
 
+// Requests and results travel as pointers through two pipes, not a mutex-guarded queue: the
+// spawner thread runs at SCHED_BATCH and may wait for a CPU at any moment, and the event loop
+// must never wait on a lock such a thread holds (it did, for milliseconds, under load).
 class Spawner {
  public:
   explicit Spawner(uv_loop_t* loop) {
-    uv_async_init(loop, &done_signal_, on_done);
-    done_signal_.data = this;
-    uv_unref(reinterpret_cast<uv_handle_t*>(&done_signal_));
+    if (pipe2(requests_, O_CLOEXEC) != 0 || pipe2(results_, O_CLOEXEC | O_NONBLOCK) != 0) {
+      perror("sandbox-executor: spawner pipes");
+      abort();
+    }
+    uv_poll_init(loop, &results_poll_, results_[0]);
+    results_poll_.data = this;
+    uv_poll_start(&results_poll_, UV_READABLE, on_results);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&results_poll_));
     std::thread([this] { run(); }).detach();
   }
 
   // On the loop thread.
   void enqueue(ExitWatch* watch) {
     // pending launches keep the loop alive, like the children they will become
-    if (outstanding_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(&done_signal_));
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(watch);
-    }
-    wake_.notify_one();
+    if (outstanding_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(&results_poll_));
+    write_pointer(requests_[1], watch);
   }
 
  private:
+  static void write_pointer(int fd, const void* pointer) {
+    // a pointer is far below PIPE_BUF: written whole or not at all
+    while (write(fd, &pointer, sizeof pointer) < 0 && errno == EINTR) {
+    }
+  }
+
   void run() {
     // Node's signals are handled by its own threads; none may run here, nor reach the children
     // with Node's handlers before they reset them.
@@ -54,47 +65,34 @@ class Spawner {
     struct sched_param none {};
     sched_setscheduler(0, SCHED_BATCH, &none);
     for (;;) {
-      ExitWatch* watch;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [this] { return !queue_.empty(); });
-        watch = queue_.front();
-        queue_.pop_front();
-      }
-      Launched launched{watch, false, {}};
+      ExitWatch* watch = nullptr;
+      ssize_t got = read(requests_[0], &watch, sizeof watch);
+      if (got != (ssize_t)sizeof watch) continue;  // EINTR
+      auto* launched = new Launched{watch, false, {}};
       try {
         launch_child(watch->launching_child());
       } catch (const SpawnError& error) {
-        launched.failed = true;
-        launched.error = error;
+        launched->failed = true;
+        launched->error = error;
       }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        done_.push_back(launched);
-      }
-      uv_async_send(&done_signal_);
+      write_pointer(results_[1], launched);
     }
   }
 
-  static void on_done(uv_async_t* handle) {
+  static void on_results(uv_poll_t* handle, int, int) {
     auto* self = static_cast<Spawner*>(handle->data);
-    std::deque<Launched> done;
-    {
-      std::lock_guard<std::mutex> lock(self->mutex_);
-      done.swap(self->done_);
-    }
-    for (const Launched& launched : done) {
-      if (--self->outstanding_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(&self->done_signal_));
-      if (launched.failed) launched.watch->launch_failed(launched.error);
-      else launched.watch->launched();
+    Launched* launched = nullptr;
+    while (read(self->results_[0], &launched, sizeof launched) == (ssize_t)sizeof launched) {
+      if (--self->outstanding_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(&self->results_poll_));
+      if (launched->failed) launched->watch->launch_failed(launched->error);
+      else launched->watch->launched();
+      delete launched;
     }
   }
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<ExitWatch*> queue_;
-  std::deque<Launched> done_;
-  uv_async_t done_signal_;
+  int requests_[2];
+  int results_[2];
+  uv_poll_t results_poll_;
   int outstanding_ = 0;  // loop thread only
 };
 
