@@ -68,6 +68,8 @@ interface Active {
   request: ExecutionRequest;
   run?: SandboxRun;
   done: Promise<string>;
+  /** set when it starts running: the journal learns it with the result (one write less per execution) */
+  startedAt?: string;
 }
 
 const iso = () => new Date().toISOString();
@@ -149,7 +151,10 @@ export class ExecutionService {
   }
 
   state(executionId: string): JournalRow | undefined {
-    return this.deps.journal.get(executionId);
+    const row = this.deps.journal.get(executionId);
+    const startedAt = this.active.get(executionId)?.startedAt;
+    // running is not written to the journal: after a crash, pending and running both end as crashed
+    return row && row.state === 'pending' && startedAt ? { ...row, state: 'running', started_at: startedAt } : row;
   }
 
   /** Stop admitting (graceful shutdown); running executions go on. */
@@ -189,7 +194,7 @@ export class ExecutionService {
     const log = this.deps.logger.child({ execution_id: request.execution_id, session_id: request.session_id });
     const startedAt = iso();
     const started = performance.now();
-    journal.markRunning(request.execution_id, startedAt);
+    this.active.get(request.execution_id)!.startedAt = startedAt;
     this.events.emit('started', { execution_id: request.execution_id, session_id: request.session_id } satisfies StartedEvent);
     log.info({ language: request.language, code_bytes: Buffer.byteLength(request.code), timeout_s: request.timeout }, 'execution started');
 
@@ -443,6 +448,7 @@ export class ExecutionService {
     journal.finish({
       execution_id: request.execution_id,
       state: result.status,
+      started_at: result.started_at,
       finished_at: result.finished_at,
       result: resultText,
       callback: stringifyWithRaw(callbackBody(result)),

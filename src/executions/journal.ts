@@ -96,9 +96,8 @@ export class Journal {
          VALUES (@execution_id, @session_id, @language, 'pending', @timeout_seconds, @created_at, @updated_at)`,
       ),
       get: db.prepare('SELECT * FROM executions WHERE execution_id = ?'),
-      markRunning: db.prepare("UPDATE executions SET state = 'running', started_at = ?, updated_at = ? WHERE execution_id = ?"),
       finish: db.prepare(
-        `UPDATE executions SET state = @state, finished_at = @finished_at, result = @result, callback = @callback,
+        `UPDATE executions SET state = @state, started_at = COALESCE(@started_at, started_at), finished_at = @finished_at, result = @result, callback = @callback,
            delivery_state = @delivery_state, next_attempt_at = @next_attempt_at, updated_at = @updated_at
          WHERE execution_id = @execution_id`,
       ),
@@ -143,13 +142,10 @@ export class Journal {
     return this.statements.get.get(executionId) as JournalRow | undefined;
   }
 
-  markRunning(executionId: string, startedAt: string): void {
-    this.statements.markRunning.run(startedAt, Date.now(), executionId);
-  }
-
   finish(row: {
     execution_id: string;
     state: ExecutionState;
+    started_at: string | null;
     finished_at: string;
     result: string;
     callback: string;

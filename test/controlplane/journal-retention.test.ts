@@ -17,7 +17,7 @@ const silent = pino({ level: 'silent' });
 function addRow(journal: Journal, id: string, state: ExecutionState, delivery: DeliveryState, ageHours: number): void {
   journal.insertPending({ execution_id: id, session_id: 's', language: 'shell', timeout_seconds: 10, created_at: new Date().toISOString() });
   if (state !== 'pending') {
-    journal.finish({ execution_id: id, state, finished_at: new Date().toISOString(), result: '{}', callback: '{}', delivery_state: delivery });
+    journal.finish({ execution_id: id, state, started_at: null, finished_at: new Date().toISOString(), result: '{}', callback: '{}', delivery_state: delivery });
   }
   journal.db.prepare('UPDATE executions SET updated_at = ? WHERE execution_id = ?').run(Date.now() - ageHours * HOUR_MS, id);
 }
