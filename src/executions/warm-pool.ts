@@ -6,6 +6,9 @@ import type { Logger } from '../logger.js';
 import type { Language } from '../runtimes/runtime.js';
 import type { WarmSandbox } from '../sandbox/warm-sandbox.js';
 
+/** A session idle this long may lose its warm sandboxes to a new one when the pool is full. */
+const EVICTABLE_AFTER_MS = 10_000;
+
 export interface WarmEntry {
   warm: WarmSandbox;
   /** the language whose runtime is primed in it, if any */
@@ -19,6 +22,7 @@ export interface WarmEntry {
 export class WarmPool {
   private readonly sessions = new Map<string, WarmEntry[]>();
   private readonly filling = new Set<string>();
+  private readonly lastActive = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -50,9 +54,14 @@ export class WarmPool {
     setImmediate(() => {
       this.filling.delete(sessionId);
       if (this.closed) return;
+      // A session new to a full pool takes the place of the least recently active one only when
+      // that one has been idle a while: when more sessions are busy than the pool holds, sandboxes
+      // evicted before their use would cost a sandbox and a runtime start each, for nothing.
+      if (!this.sessions.has(sessionId) && this.sessions.size >= this.maxSessions && !this.oldestIsIdle()) return;
       const entries = this.sessions.get(sessionId) ?? [];
       this.sessions.delete(sessionId); // re-inserted last: the map's order is least recently used first
       this.sessions.set(sessionId, entries);
+      this.lastActive.set(sessionId, Date.now());
       this.evictBeyondLimit();
       for (const stale of entries.filter((e) => e.language !== language)) {
         entries.splice(entries.indexOf(stale), 1);
@@ -70,6 +79,7 @@ export class WarmPool {
   clear(): void {
     for (const entries of this.sessions.values()) entries.splice(0).forEach((e) => this.drop(e));
     this.sessions.clear();
+    this.lastActive.clear();
   }
 
   close(): void {
@@ -77,11 +87,17 @@ export class WarmPool {
     this.clear();
   }
 
+  private oldestIsIdle(): boolean {
+    const oldest = this.sessions.keys().next().value as string | undefined;
+    return oldest === undefined || Date.now() - (this.lastActive.get(oldest) ?? 0) >= EVICTABLE_AFTER_MS;
+  }
+
   private evictBeyondLimit(): void {
     while (this.sessions.size > this.maxSessions) {
       const [oldest, entries] = this.sessions.entries().next().value as [string, WarmEntry[]];
       entries.forEach((e) => this.drop(e));
       this.sessions.delete(oldest);
+      this.lastActive.delete(oldest);
     }
   }
 
