@@ -56,6 +56,32 @@ Napi::Object report_to_js(Napi::Env env, const sandbox_report& report) {
   return out;
 }
 
+// The exit object the JS callback receives (typed as NativeExit in src/sandbox/native-addon.ts).
+Napi::Object exit_object(Napi::Env env, Napi::Value exit_code, Napi::Value signal, const struct rusage& usage,
+                         Napi::Value report, Napi::Value setup_error) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("exitCode", exit_code);
+  result.Set("signal", signal);
+  Napi::Object waited = Napi::Object::New(env);
+  waited.Set("userCpuUs", microseconds(usage.ru_utime));
+  waited.Set("systemCpuUs", microseconds(usage.ru_stime));
+  waited.Set("maxRssKb", (double)usage.ru_maxrss);
+  result.Set("wait4", waited);
+  result.Set("report", report);
+  result.Set("setupError", setup_error);
+  return result;
+}
+
+Napi::Object setup_error_object(Napi::Env env, const SpawnError& error) {
+  const char* name = strerrorname_np(error.error);
+  std::string errno_name = name ? name : "E" + std::to_string(error.error);
+  Napi::Object setup = Napi::Object::New(env);
+  setup.Set("step", error.step);
+  setup.Set("errno", errno_name);
+  setup.Set("message", error.step + ": " + errno_name + " (" + strerror(error.error) + ")");
+  return setup;
+}
+
 }  // namespace
 
 ExitWatch::ExitWatch(Napi::Env env, const SpawnedChild& child, Napi::Function on_exit)
@@ -107,22 +133,7 @@ void ExitWatch::begin_polling() {
 void ExitWatch::launch_failed(const SpawnError& error) {
   live_children().erase(id_);
   Napi::HandleScope scope(env_);
-  Napi::Object result = Napi::Object::New(env_);
-  result.Set("exitCode", env_.Null());
-  result.Set("signal", env_.Null());
-  Napi::Object waited = Napi::Object::New(env_);
-  waited.Set("userCpuUs", 0.0);
-  waited.Set("systemCpuUs", 0.0);
-  waited.Set("maxRssKb", 0.0);
-  result.Set("wait4", waited);
-  result.Set("report", env_.Null());
-  const char* name = strerrorname_np(error.error);
-  Napi::Object setup = Napi::Object::New(env_);
-  setup.Set("step", error.step);
-  setup.Set("errno", name ? name : "E" + std::to_string(error.error));
-  setup.Set("message", error.step + ": " + (name ? name : "errno " + std::to_string(error.error)) + " (" + strerror(error.error) + ")");
-  result.Set("setupError", setup);
-  deliver(result);
+  deliver(exit_object(env_, env_.Null(), env_.Null(), {}, env_.Null(), setup_error_object(env_, error)));
   for (int fd : {child_.report_fd, child_.control_fd, child_.error_fd}) {
     if (fd >= 0) close(fd);
   }
@@ -164,19 +175,10 @@ void ExitWatch::on_report_readable(uv_poll_t* handle, int, int) {
   auto* self = static_cast<ExitWatch*>(handle->data);
   self->read_report();
   if (!self->have_report_) return;
-  Napi::HandleScope scope(self->env_);
-  Napi::Object result = Napi::Object::New(self->env_);
+  Napi::Env env = self->env_;
+  Napi::HandleScope scope(env);
   // init exits 0 right after its report; the command's own end is in the report
-  result.Set("exitCode", 0);
-  result.Set("signal", self->env_.Null());
-  Napi::Object waited = Napi::Object::New(self->env_);
-  waited.Set("userCpuUs", 0.0);
-  waited.Set("systemCpuUs", 0.0);
-  waited.Set("maxRssKb", 0.0);
-  result.Set("wait4", waited);
-  result.Set("report", report_to_js(self->env_, self->report_));
-  result.Set("setupError", self->env_.Null());
-  self->deliver(result);
+  self->deliver(exit_object(env, Napi::Number::New(env, 0), env.Null(), {}, report_to_js(env, self->report_), env.Null()));
 }
 
 // The report is written with one write() of less than PIPE_BUF bytes, so it arrives whole; EOF or
@@ -206,35 +208,17 @@ void ExitWatch::reap() {
   read_report();  // a report written just before the exit, not yet seen
 
   Napi::HandleScope scope(env_);
-  Napi::Object result = Napi::Object::New(env_);
+  Napi::Value exit_code = env_.Null(), signal = env_.Null();
   if (reaped > 0 && WIFEXITED(status)) {
-    result.Set("exitCode", WEXITSTATUS(status));
-    result.Set("signal", env_.Null());
+    exit_code = Napi::Number::New(env_, WEXITSTATUS(status));
   } else if (reaped > 0 && WIFSIGNALED(status)) {
-    result.Set("exitCode", env_.Null());
-    result.Set("signal", sigabbrev_np(WTERMSIG(status)) ? std::string("SIG") + sigabbrev_np(WTERMSIG(status)) : "SIGUNKNOWN");
-  } else {
-    result.Set("exitCode", env_.Null());
-    result.Set("signal", env_.Null());
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    signal = Napi::String::New(env_, abbrev ? std::string("SIG") + abbrev : "SIGUNKNOWN");
   }
-  Napi::Object waited = Napi::Object::New(env_);
-  waited.Set("userCpuUs", microseconds(usage.ru_utime));
-  waited.Set("systemCpuUs", microseconds(usage.ru_stime));
-  waited.Set("maxRssKb", (double)usage.ru_maxrss);
-  result.Set("wait4", waited);
-  result.Set("report", have_report_ ? Napi::Value(report_to_js(env_, report_)) : env_.Null());
+  Napi::Value report = have_report_ ? Napi::Value(report_to_js(env_, report_)) : env_.Null();
   SpawnError failure;
-  if (setup_failure(child_, &failure)) {
-    Napi::Object setup = Napi::Object::New(env_);
-    const char* name = strerrorname_np(failure.error);
-    setup.Set("step", failure.step);
-    setup.Set("errno", name ? name : "E" + std::to_string(failure.error));
-    setup.Set("message", failure.step + ": " + (name ? name : "errno " + std::to_string(failure.error)) + " (" + strerror(failure.error) + ")");
-    result.Set("setupError", setup);
-  } else {
-    result.Set("setupError", env_.Null());
-  }
-  deliver(result);
+  Napi::Value setup_error = setup_failure(child_, &failure) ? Napi::Value(setup_error_object(env_, failure)) : env_.Null();
+  deliver(exit_object(env_, exit_code, signal, usage, report, setup_error));
   close_handles();
 }
 

@@ -36,7 +36,11 @@ export class WarmSandbox {
     readonly primed: Command | null,
   ) {}
 
-  /** Throws SandboxSpawnError like any spawn. */
+  /**
+   * Throws SandboxSpawnError when its pipes cannot even be made; a failure to build it comes with
+   * its exit, after which it is no longer usable (and a command already handed to it fails with
+   * that SandboxSpawnError).
+   */
   static create(backend: Backend, policy: Policy, primed: Command | null = null): WarmSandbox {
     const held = primed ? { ...primed, primed: true } : null;
     // cloned on the addon's spawner thread: warm sandboxes are made while other sandboxes run
