@@ -322,12 +322,12 @@ int main(int argc, char **argv) {
       }
       command = 0;
     }
-  } else if (warm && !read_command(control_fd, &command_line)) {
-    end_unused(0, &report, report_fd); /* discarded before it was used */
+  } else {
+    if (warm && !read_command(control_fd, &command_line)) end_unused(0, &report, report_fd); /* discarded before use */
+    run_at_normal_policy(0); /* the command inherits it */
   }
   exec_pipe = -1;
   if (command == 0) {
-    run_at_normal_policy(0); /* the command inherits it */
     if (command_line.argv[0] == NULL) fail("empty command");
     command = start_command(command_line.argv, command_line.envp, &original_mask, -1, &exec_pipe);
   }

@@ -88,6 +88,9 @@ ExitWatch::ExitWatch(Napi::Env env, const SpawnedChild& child, Napi::Function on
     : env_(env), child_(child), on_exit_(Napi::Persistent(on_exit)), async_context_(env, "sandbox-exit") {
   static uint32_t next_id = 1;
   id_ = next_id++;
+  // send_command writes without blocking, from the moment the watch exists (a warm sandbox may
+  // get its command before its launch is done)
+  if (child_.control_fd >= 0) fcntl(child_.control_fd, F_SETFL, O_NONBLOCK);
 }
 
 ExitWatch* ExitWatch::start(Napi::Env env, const SpawnedChild& child, Napi::Function on_exit) {
@@ -99,7 +102,6 @@ ExitWatch* ExitWatch::start(Napi::Env env, const SpawnedChild& child, Napi::Func
 
 ExitWatch* ExitWatch::start_in_background(Napi::Env env, const SpawnedChild& child, Napi::Function on_exit) {
   auto* watch = new ExitWatch(env, child, on_exit);
-  if (watch->child_.control_fd >= 0) fcntl(watch->child_.control_fd, F_SETFL, O_NONBLOCK);
   live_children()[watch->id_] = watch;
   launch_in_background(env, watch);
   return watch;
@@ -114,7 +116,6 @@ void ExitWatch::launched() {
 void ExitWatch::begin_polling() {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env_, &loop);
-  if (child_.control_fd >= 0) fcntl(child_.control_fd, F_SETFL, O_NONBLOCK);
   uv_poll_init(loop, &exit_poll_, child_.pidfd);
   exit_poll_.data = this;
   uv_poll_start(&exit_poll_, UV_READABLE, on_exit_readable);

@@ -16,7 +16,7 @@ import { WarmSandbox } from '../sandbox/warm-sandbox.js';
 import type { Limits, Policy } from '../sandbox/policy.js';
 import { InputDirectories } from './input-directories.js';
 import { WarmPool, type WarmEntry } from './warm-pool.js';
-import { bind, type FsEntry } from '../sandbox/policy.js';
+import { bind } from '../sandbox/policy.js';
 import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
 import { changedFiles, describe, snapshot, type Snapshot } from './artifacts.js';
@@ -269,7 +269,7 @@ export class ExecutionService {
         result_build_ms: 0,
         start,
       };
-      const full = this.buildResult(request, result, artifacts, artifactDetails, before, after, startedAt, phases);
+      const full = this.buildResult(request, result, limits, artifacts, artifactDetails, before, after, startedAt, phases);
       full.phases.result_build_ms = ms(performance.now() - built);
       log.info(
         { status: full.status, exit_code: full.exit_code, duration_ms: full.metrics.duration_ms, stdout_bytes: result.stdout.totalBytes, stderr_bytes: result.stderr.totalBytes, artifacts: artifacts.length, limit: full.limit_exceeded },
@@ -297,7 +297,7 @@ export class ExecutionService {
   }
 
   /** One view for every execution of a session, cold or warm: every runtime's files are bound. */
-  private policyFor(sessionId: string, inputDir: string, limits: Limits) {
+  private policyFor(sessionId: string, inputDir: string, limits: Limits, dependencies = resolvedDependencyDir(this.deps.config.dependencyDir)) {
     const { config, host, runtimes } = this.deps;
     const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId);
     return host.policy(
@@ -306,7 +306,8 @@ export class ExecutionService {
         bind(paths.tmp, '/tmp', { writable: true })!,
         bind(inputDir, INPUT_DIR)!,
         ...Object.values(runtimes).flatMap((r) => r.binds),
-        ...dependencyBind(config.dependencyDir),
+        // resolved once per sandbox: a sync swapping the set (a symlink rename) never shows half of it
+        ...(dependencies ? [bind(dependencies, DEPENDENCY_DIR)!] : []),
       ],
       limits,
     );
@@ -318,12 +319,12 @@ export class ExecutionService {
    */
   private warmPolicyFor(sessionId: string, inputDir: string) {
     const { config } = this.deps;
-    const dependencies = existsSync(config.dependencyDir) ? realpathSync.native(config.dependencyDir) : '';
-    const key = `${sessionId}\n${inputDir}\n${dependencies}`;
+    const dependencies = resolvedDependencyDir(config.dependencyDir);
+    const key = `${sessionId}\n${inputDir}\n${dependencies ?? ''}`;
     let policy = this.warmPolicies.get(key);
     if (!policy) {
       // the longest a request may ask for: each command lowers it to its own timeout
-      policy = this.policyFor(sessionId, inputDir, limitsFromConfig(config, MAX_TIMEOUT_SECONDS));
+      policy = this.policyFor(sessionId, inputDir, limitsFromConfig(config, MAX_TIMEOUT_SECONDS), dependencies);
       if (this.warmPolicies.size >= MAX_WARM_POLICIES) this.warmPolicies.delete(this.warmPolicies.keys().next().value!);
       this.warmPolicies.set(key, policy);
     }
@@ -353,6 +354,7 @@ export class ExecutionService {
   private buildResult(
     request: ExecutionRequest,
     run: RunResult,
+    limits: Limits,
     artifacts: string[],
     artifactDetails: ExecutionResult['artifact_details'],
     before: Snapshot,
@@ -404,7 +406,6 @@ export class ExecutionService {
     const stderr = boundedUtf8(stderrHead, run.stderr.totalBytes + (stderrHead.length - run.stderr.head.length), limit);
     if (stdout.truncated) metrics.truncations.inc({ stream: 'stdout' });
     if (stderr.truncated) metrics.truncations.inc({ stream: 'stderr' });
-    const limits = limitsFromConfig(config, request.timeout);
     return {
       execution_id: request.execution_id,
       session_id: request.session_id,
@@ -526,10 +527,9 @@ function runtimeEnvironment(command: RuntimeCommand): Record<string, string> {
   return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/workspace', TMPDIR: '/tmp', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', ...command.env };
 }
 
-function dependencyBind(dependencyDir: string): FsEntry[] {
-  if (!existsSync(dependencyDir)) return [];
-  // resolved now: a sync swapping the directory (a symlink rename) never shows a half-installed set
-  return [bind(realpathSync(dependencyDir), DEPENDENCY_DIR)!];
+/** The dependency set's directory as it is now (the configured path is a symlink), if there is one. */
+function resolvedDependencyDir(dependencyDir: string): string | undefined {
+  return existsSync(dependencyDir) ? realpathSync.native(dependencyDir) : undefined;
 }
 
 function ms(value: number): number {

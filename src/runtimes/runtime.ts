@@ -29,14 +29,12 @@ export interface Runtime {
   /** read-only binds this runtime needs besides the standard ones (its bootstrap, its interpreter) */
   binds: FsEntry[];
   /**
-   * primed: the bootstrap waits on PRIMED_RELEASE_FD for the execution's environment before it
-   * reads the input (a runtime started in a warm sandbox before its execution was known).
+   * primed: the bootstrap waits on fd 4 (sandbox-init's PRIMED_GO_FD) for the execution's
+   * environment before it reads the input (a runtime started in a warm sandbox before its
+   * execution was known).
    */
   command(memoryMb: number, primed?: boolean): RuntimeCommand;
 }
-
-/** The fd on which a primed bootstrap waits (sandbox-init's PRIMED_GO_FD). */
-export const PRIMED_RELEASE_FD = 4;
 
 /**
  * Environment variables an interpreter reads while it starts (module paths, hash seeds, locale,
