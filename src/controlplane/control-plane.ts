@@ -2,8 +2,8 @@
 // the durable outbox, heartbeats while executions run, and the container's ready/exited
 // events. It exists only when CONTROL_PLANE_URL is set: standalone mode sends nothing at all.
 import type { Config } from '../config.js';
-import type { ExecutionService, StartedEvent } from '../executions/execution-service.js';
-import type { Journal, JournalRow } from '../executions/journal.js';
+import type { ExecutionEvent, ExecutionService } from '../executions/execution-service.js';
+import type { Journal } from '../executions/journal.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ControlPlaneClient } from './control-plane-client.js';
@@ -34,9 +34,9 @@ export class ControlPlane {
   private readonly lifecycle: LifecycleEvents;
   private readonly logger: Logger;
   private identity: ContainerIdentity;
-  private readonly onStarted = (event: StartedEvent) => this.heartbeats.start(event.execution_id);
-  private readonly onFinished = (row: JournalRow) => {
-    this.heartbeats.stop(row.execution_id);
+  private readonly onStarted = (event: ExecutionEvent) => this.heartbeats.start(event.execution_id);
+  private readonly onFinished = (finished: ExecutionEvent) => {
+    this.heartbeats.stop(finished.execution_id);
     this.outbox.wake();
   };
 

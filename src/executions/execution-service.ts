@@ -41,7 +41,8 @@ export interface OutputEvent {
   text: string;
 }
 
-export interface StartedEvent {
+/** An execution that started or finished (what it is now is in the journal). */
+export interface ExecutionEvent {
   execution_id: string;
   session_id: string;
 }
@@ -75,7 +76,7 @@ interface Active {
 const iso = () => new Date().toISOString();
 
 export class ExecutionService {
-  /** 'output:<id>' (OutputEvent), 'started' (StartedEvent) and 'finished' (JournalRow) */
+  /** 'output:<id>' (OutputEvent), 'started' and 'finished' (both ExecutionEvent) */
   readonly events = new EventEmitter();
   private readonly active = new Map<string, Active>();
   private accepting = true;
@@ -195,7 +196,7 @@ export class ExecutionService {
     const startedAt = iso();
     const started = performance.now();
     this.active.get(request.execution_id)!.startedAt = startedAt;
-    this.events.emit('started', { execution_id: request.execution_id, session_id: request.session_id } satisfies StartedEvent);
+    this.events.emit('started', { execution_id: request.execution_id, session_id: request.session_id } satisfies ExecutionEvent);
     log.info({ language: request.language, code_bytes: Buffer.byteLength(request.code), timeout_s: request.timeout }, 'execution started');
 
     const runtime = runtimes[request.language];
@@ -443,7 +444,7 @@ export class ExecutionService {
   }
 
   /** Journal first, then everybody else: a result nobody committed is never announced. */
-  private commit(request: Pick<ExecutionRequest, 'execution_id' | 'language'>, result: ExecutionResult): string {
+  private commit(request: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, result: ExecutionResult): string {
     const { journal, metrics } = this.deps;
     const resultText = stringifyWithRaw(result);
     journal.finish({
@@ -459,7 +460,8 @@ export class ExecutionService {
     metrics.duration.observe({ language: request.language }, result.metrics.duration_ms / 1000);
     this.active.delete(request.execution_id);
     metrics.active.set(this.active.size);
-    this.events.emit('finished', journal.get(request.execution_id));
+    // the journal holds the rest: listeners read it when they need it, not every execution
+    this.events.emit('finished', { execution_id: request.execution_id, session_id: request.session_id } satisfies ExecutionEvent);
     return resultText;
   }
 }
