@@ -1,6 +1,7 @@
 // The addon's whole surface (typed in src/sandbox/native.d.ts):
 //   spawn(plan, onExit, background?) -> { id, fds }    signal(id, signo)    killTree(id)    sendCommand(id, buf)
 //   readOutputs(fds, onChunk)                  seccompProgram() -> Buffer    seccompDenied() -> string[]
+//   takeNetwork(identity) -> handle | null     releaseNetwork(handle)
 #include <fcntl.h>
 #include <napi.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "exit_watch.h"
 #include "output_reader.h"
 #include "plan_from_js.h"
+#include "network_handle.h"
+#include "prepared_network.h"
 #include "seccomp_policy.h"
 #include "spawn.h"
 
@@ -57,9 +60,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (!policy.error.empty()) throw Napi::Error::New(env, "seccomp filter: " + policy.error);
     program = &policy.program;
   }
+  std::shared_ptr<PreparedNetwork> network;
+  if (plan.sandboxed && plan.new_network) {
+    SandboxIdentity identity{plan.inside_uid, plan.inside_gid, plan.outside_uid, plan.outside_gid, plan.deny_setgroups};
+    if (plan.network && plan.network->identity == identity) network = plan.network;
+    else if (plan.prepared_network) network = take_prepared_network(env, identity);
+  }
   SpawnedChild child;
   try {
-    child = background ? prepare_child(plan, init_fd, program) : spawn_child(plan, init_fd, program);
+    child = background ? prepare_child(plan, init_fd, program, std::move(network))
+                       : spawn_child(plan, init_fd, program, std::move(network));
   } catch (const SpawnError& e) {
     throw spawn_error(env, e);
   }
@@ -112,6 +122,27 @@ Napi::Value ReadOutputs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// takeNetwork({insideUid, insideGid, outsideUid, outsideGid, denySetgroups}) -> handle | null
+Napi::Value TakeNetwork(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "takeNetwork(identity) expects an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto id = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("takeNetwork: ") + key + " must be a number");
+    return v.As<Napi::Number>().Uint32Value();
+  };
+  SandboxIdentity identity{id("insideUid"), id("insideGid"), id("outsideUid"), id("outsideGid"),
+                           o.Get("denySetgroups").ToBoolean().Value()};
+  return network_handle(env, take_prepared_network(env, identity));
+}
+
+Napi::Value ReleaseNetwork(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "releaseNetwork(handle) expects a handle");
+  release_network_handle(info[0]);
+  return info.Env().Undefined();
+}
+
 Napi::Value SeccompProgram(const Napi::CallbackInfo& info) {
   const SeccompPolicy& policy = seccomp_policy();
   if (!policy.error.empty()) throw Napi::Error::New(info.Env(), "seccomp filter: " + policy.error);
@@ -136,6 +167,8 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("killTree", Napi::Function::New(env, KillTree, "killTree"));
   exports.Set("sendCommand", Napi::Function::New(env, SendCommand, "sendCommand"));
   exports.Set("readOutputs", Napi::Function::New(env, ReadOutputs, "readOutputs"));
+  exports.Set("takeNetwork", Napi::Function::New(env, TakeNetwork, "takeNetwork"));
+  exports.Set("releaseNetwork", Napi::Function::New(env, ReleaseNetwork, "releaseNetwork"));
   exports.Set("seccompProgram", Napi::Function::New(env, SeccompProgram, "seccompProgram"));
   exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
   return exports;

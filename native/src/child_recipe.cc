@@ -1,5 +1,5 @@
 // The child's recipe, in the order it runs. It reads like the threat model:
-//   wait for the uid/gid maps -> new session -> uid/gid -> fresh root (mounts, pivot_root) -> hostname ->
+//   wait for the uid/gid maps (or, in a prepared network, write our own) -> new session -> uid/gid -> fresh root (mounts, pivot_root) -> hostname ->
 //   loopback up -> process cap -> fds -> rlimits -> cwd -> drop capabilities -> no_new_privs + seccomp ->
 //   default signals -> execve.
 // Everything it reads was prepared by the parent (spawn.cc); see raw_syscall.h for why only raw
@@ -87,6 +87,26 @@ long write_small_file(const char* path, const char* text) {
   return r < 0 ? r : 0;
 }
 
+// Our memory is the server's until execve, and its dumpable flag (one per address space) was
+// cleared when a joining process changed uid, maybe another sandbox's, at any moment: our /proc
+// files then belong to root and cannot be opened. Set it and open again until the open succeeds.
+long write_own_proc_file(const char* path, const char* text) {
+  for (int attempt = 0;; attempt++) {
+    sys(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0);
+    long r = write_small_file(path, text);
+    if (r != -EACCES || attempt == 1000) return r;
+  }
+}
+
+// In a prepared network's user namespace we hold the sandbox's ids, and map them one to one into
+// our own (nested) user namespace.
+long write_own_id_maps(const ChildContext& ctx) {
+  long r;
+  if ((r = write_own_proc_file("/proc/self/setgroups", "deny")) < 0) return r;
+  if ((r = write_own_proc_file("/proc/self/uid_map", ctx.own_uid_map)) < 0) return r;
+  return write_own_proc_file("/proc/self/gid_map", ctx.own_gid_map);
+}
+
 }  // namespace
 
 int child_main(void* context) {
@@ -106,6 +126,7 @@ int child_main(void* context) {
     if (r != 1) report_and_exit(error_fd, step, r < 0 ? r : -ECHILD);  // the parent died or gave up
     sys(SYS_close, ctx.sync_read_fd);
   }
+  if (ctx.write_own_id_maps && (r = write_own_id_maps(ctx)) < 0) report_and_exit(error_fd, (int)Step::WriteOwnIdMaps, r);
 
   // No controlling terminal: TIOCSTI and job-control signals cannot reach the server's session.
   step = (int)Step::NewSession;

@@ -35,6 +35,8 @@ const char* step_name(int step) {
     case Step::Seccomp: return "seccomp";
     case Step::ResetSignals: return "rt_sigprocmask";
     case Step::Exec: return "execve";
+    case Step::JoinNetwork: return "join prepared network namespace";
+    case Step::WriteOwnIdMaps: return "write own uid/gid map";
   }
   return "unknown step";
 }

@@ -36,6 +36,8 @@ enum class Step : int {
   Seccomp,
   ResetSignals,
   Exec,
+  JoinNetwork,
+  WriteOwnIdMaps,
 };
 
 const char* step_name(int step);

@@ -1,5 +1,7 @@
 #include "plan_from_js.h"
 
+#include "network_handle.h"
+
 #include <sys/mount.h>
 #include <sys/resource.h>
 
@@ -140,6 +142,9 @@ SpawnPlan plan_from_js(const Napi::Object& o) {
   SpawnPlan plan;
   plan.sandboxed = get_bool(o, "sandboxed");
   plan.new_network = get_bool(o, "newNetwork");
+  plan.prepared_network = !o.Has("preparedNetwork") || o.Get("preparedNetwork").IsUndefined() || get_bool(o, "preparedNetwork");
+  Napi::Value network = o.Get("network");
+  if (!network.IsUndefined() && !network.IsNull()) plan.network = network_of_handle(network);
   plan.exec_path = get_string(o, "execPath");
   plan.argv = get_strings(o, "argv");
   if (plan.argv.empty()) bad(env, "argv", "must not be empty");

@@ -77,15 +77,19 @@ std::string build(SeccompPolicy& out) {
       return "deny clone with namespace flags";
   }
   out.denied.push_back("clone(namespace flags)");
-  // "bit set and the argument is not the read-only query 0xffffffff": libseccomp allows one
-  // comparison per argument, so the second half becomes "some other bit is clear", one rule each.
+  // personality(): a weakening bit set, unless the argument is the read-only query 0xffffffff.
+  // libseccomp compares an argument once per rule, so the query is told apart by bit 31 (no
+  // personality uses it): bit 31 clear and a weakening bit set is denied, one rule per bit; bit 31
+  // set is denied unless every other bit is set too, one rule per other bit. 35 rules, where one
+  // "some other bit clear" rule per weakening bit took 124 (and a quarter of the filter's load time).
+  constexpr unsigned long kTopBit = 1UL << 31;
   for (unsigned long bit : kWeakeningPersonality) {
-    for (int other = 0; other < 32; other++) {
-      unsigned long clear = 1UL << other;
-      if (clear == bit) continue;
-      rc = seccomp_rule_add(ctx, deny, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, bit | clear, bit));
-      if (rc != 0) return std::string("deny personality: ") + strerror(-rc);
-    }
+    rc = seccomp_rule_add(ctx, deny, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, bit | kTopBit, bit));
+    if (rc != 0) return std::string("deny personality: ") + strerror(-rc);
+  }
+  for (int other = 0; other < 31; other++) {
+    rc = seccomp_rule_add(ctx, deny, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, kTopBit | (1UL << other), kTopBit));
+    if (rc != 0) return std::string("deny personality: ") + strerror(-rc);
   }
   out.denied.push_back("personality(ASLR-weakening)");
   for (unsigned long request : {(unsigned long)TIOCSTI, (unsigned long)TIOCLINUX}) {

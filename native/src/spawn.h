@@ -9,6 +9,10 @@
 #include "spawn_plan.h"
 
 namespace sandbox {
+struct PreparedNetwork;
+}
+
+namespace sandbox {
 
 struct SpawnError {
   std::string step;  // "pivot_root", "uid_map", ...
@@ -39,12 +43,16 @@ struct SpawnedChild {
 // a sandbox is built. A setup failure is read from error_fd when the child is reaped (see
 // setup_failure). The Node process is never copied (CLONE_VM), so the cost does not grow with the
 // server's heap. Throws SpawnError for failures in the parent.
-SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program);
+// network: a prepared network namespace for the child to join (prepared_network.h), or nullptr to
+// create one with it.
+SpawnedChild spawn_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program,
+                         std::shared_ptr<PreparedNetwork> network);
 
 // spawn_child in two halves, for launching on another thread (spawner.h):
 //   prepare_child: pipes, the child's context and stack (fds and pid unknown until launched);
 //   launch_child: clone, uid/gid maps, release; sets pid and pidfd, throws SpawnError.
-SpawnedChild prepare_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program);
+SpawnedChild prepare_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program,
+                           std::shared_ptr<PreparedNetwork> network);
 void launch_child(SpawnedChild& child);
 
 // After the child exited: the step and errno it failed with before execve, if it did.

@@ -6,12 +6,16 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sched.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace sandbox {
+
+struct PreparedNetwork;
 
 // One step of building the sandbox's root filesystem. Paths are already absolute in the
 // child's staging view: sources under /oldroot (the host), targets under /newroot.
@@ -39,6 +43,10 @@ struct SpawnPlan {
   // explicitly configured unsandboxed mode), still with rlimits, a new session and parent-death kill.
   bool sandboxed = false;
   bool new_network = true;
+  // with new_network: join a network namespace made ahead (prepared_network.h) when one is ready
+  bool prepared_network = true;
+  // with new_network: join this one (a session's, network_handle.h) rather than one of the reserve
+  std::shared_ptr<PreparedNetwork> network;
   std::string exec_path;  // plain mode: what to execve; sandboxed mode: unused (init fd)
   std::vector<std::string> argv;
   std::vector<std::string> envp;
@@ -107,6 +115,19 @@ struct ChildContext {
   bool may_setgroups;
   bool apply_seccomp;
   const sock_fprog* seccomp_program;
+  void* sandbox_stack_top;
+  // Joining a prepared network (prepared_network.h): the namespaces' fds, the maps the child
+  // writes for itself, and what the joining process reports back.
+  int join_user_fd;
+  int join_net_fd;
+  bool write_own_id_maps;
+  char own_uid_map[32];
+  char own_gid_map[32];
+  cpu_set_t join_cpus;  // the spawning thread's CPUs, given back to the sandbox
+  int join_step;
+  int join_error;
+  pid_t joined_pid;
+  int joined_pidfd;
 };
 
 }  // namespace sandbox

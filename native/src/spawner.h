@@ -15,4 +15,8 @@ class ExitWatch;
 // thread, and their PR_SET_PDEATHSIG fires when that thread ends.
 void launch_in_background(Napi::Env env, ExitWatch* watch);
 
+// Runs job(arg) on the same thread, after the launches and jobs asked for before it (making
+// namespaces ahead, prepared_network.h). Any thread may ask.
+void run_in_background(Napi::Env env, void (*job)(void*), void* arg);
+
 }  // namespace sandbox

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { DEPENDENCY_DIR, INPUT_DIR, primedRuntimeCanTake, type Language, type Runtime, type RuntimeCommand } from '../runtimes/runtime.js';
 import { limitsFromConfig } from '../sandbox/limits.js';
 import { WarmSandbox } from '../sandbox/warm-sandbox.js';
+import { loadNative, type NetworkHandle } from '../sandbox/native-addon.js';
 import type { Limits, Policy } from '../sandbox/policy.js';
 import { InputDirectories } from './input-directories.js';
 import { WarmPool, type WarmEntry } from './warm-pool.js';
@@ -92,7 +93,15 @@ export class ExecutionService {
     const inputRoot = path.join(deps.config.stateDir, 'executions');
     mkdirSync(inputRoot, { recursive: true, mode: 0o755 });
     this.inputs = new InputDirectories(realpathSync.native(inputRoot));
-    this.pool = new WarmPool(deps.config.warmSandboxesPerSession, deps.config.warmSessions, (sessionId, language) => this.createWarm(sessionId, language), deps.logger);
+    const backend = deps.host.backend;
+    const sessionNetworks = backend.takeNetwork ? { take: () => backend.takeNetwork!(), release: (network: NetworkHandle) => loadNative().addon.releaseNetwork(network) } : undefined;
+    this.pool = new WarmPool(
+      deps.config.warmSandboxesPerSession,
+      deps.config.warmSessions,
+      (sessionId, language, network) => this.createWarm(sessionId, language, network),
+      deps.logger,
+      sessionNetworks,
+    );
   }
 
   get activeCount(): number {
@@ -332,7 +341,7 @@ export class ExecutionService {
     return policy;
   }
 
-  private createWarm(sessionId: string, language: Language): WarmEntry {
+  private createWarm(sessionId: string, language: Language, network: NetworkHandle | undefined): WarmEntry {
     const { config, host, runtimes } = this.deps;
     const inputDir = this.prepareSession(sessionId);
     const release = () => this.inputs.giveBack(inputDir);
@@ -340,7 +349,7 @@ export class ExecutionService {
       const policy = this.warmPolicyFor(sessionId, inputDir);
       const command = runtimes[language].command(config.limits.memoryMb, true);
       const primed = { argv: command.argv, env: runtimeEnvironment(command), cwd: '/workspace' };
-      return { warm: WarmSandbox.create(host.backend, policy, primed), language, inputDir, release };
+      return { warm: WarmSandbox.create(host.backend, policy, primed, network), language, inputDir, release };
     } catch (error) {
       release();
       throw error;

@@ -2,8 +2,12 @@
 // was made for one session (its workspace and /tmp are bound) with an input directory of its own.
 // Refilled after each execution, off the request path; bounded in sessions and entries. Entries
 // are primed with the runtime of the language the session used last (sessions mostly keep to one).
+// A session's sandboxes share one network namespace (loopback only), held here with the session:
+// its executions can already reach each other through the session's workspace, and a network
+// namespace made and torn down per execution cost ~1 ms of CPU.
 import type { Logger } from '../logger.js';
 import type { Language } from '../runtimes/runtime.js';
+import type { NetworkHandle } from '../sandbox/native-addon.js';
 import type { WarmSandbox } from '../sandbox/warm-sandbox.js';
 
 /** A session idle this long may lose its warm sandboxes to a new one when the pool is full. */
@@ -19,8 +23,15 @@ export interface WarmEntry {
   release: () => void;
 }
 
+/** Where a session's shared network comes from (the backend), and where it goes back. */
+export interface SessionNetworks {
+  take(): NetworkHandle | undefined;
+  release(network: NetworkHandle): void;
+}
+
 export class WarmPool {
   private readonly sessions = new Map<string, WarmEntry[]>();
+  private readonly networks = new Map<string, NetworkHandle>();
   private readonly filling = new Set<string>();
   private readonly lastActive = new Map<string, number>();
   private closed = false;
@@ -28,8 +39,9 @@ export class WarmPool {
   constructor(
     private readonly perSession: number,
     private readonly maxSessions: number,
-    private readonly create: (sessionId: string, language: Language) => WarmEntry,
+    private readonly create: (sessionId: string, language: Language, network: NetworkHandle | undefined) => WarmEntry,
     private readonly logger: Logger,
+    private readonly sessionNetworks?: SessionNetworks,
   ) {}
 
   /** A ready sandbox for the session, one primed for `language` first, if one is waiting. */
@@ -68,7 +80,7 @@ export class WarmPool {
         this.drop(stale);
       }
       try {
-        while (entries.length < this.perSession) entries.push(this.create(sessionId, language));
+        while (entries.length < this.perSession) entries.push(this.create(sessionId, language, this.networkOf(sessionId)));
       } catch (error) {
         this.logger.warn({ session_id: sessionId, err: (error as Error).message }, 'could not prepare a warm sandbox');
       }
@@ -80,6 +92,7 @@ export class WarmPool {
     for (const entries of this.sessions.values()) entries.splice(0).forEach((e) => this.drop(e));
     this.sessions.clear();
     this.lastActive.clear();
+    for (const sessionId of [...this.networks.keys()]) this.releaseNetwork(sessionId);
   }
 
   close(): void {
@@ -98,7 +111,25 @@ export class WarmPool {
       entries.forEach((e) => this.drop(e));
       this.sessions.delete(oldest);
       this.lastActive.delete(oldest);
+      this.releaseNetwork(oldest);
     }
+  }
+
+  /** The session's network, taken with its first warm sandbox that can have one. */
+  private networkOf(sessionId: string): NetworkHandle | undefined {
+    let network = this.networks.get(sessionId);
+    if (!network) {
+      network = this.sessionNetworks?.take();
+      if (network) this.networks.set(sessionId, network);
+    }
+    return network;
+  }
+
+  private releaseNetwork(sessionId: string): void {
+    const network = this.networks.get(sessionId);
+    if (!network) return;
+    this.networks.delete(sessionId);
+    this.sessionNetworks?.release(network); // its sandboxes still running keep it until they end
   }
 
   private drop(entry: WarmEntry): void {

@@ -1,12 +1,11 @@
 // The Hono application: middleware (body limit, auth, errors) and one route module per resource.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../logger.js';
 import { bearerAuth } from './auth.js';
+import { BodyTooLargeError, bodySizeLimit } from './body.js';
 import { problem } from './problem.js';
 
-/** Code is at most 1 Mi characters (up to 4 MiB of UTF-8), plus the event and env_vars. */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+export { MAX_BODY_BYTES } from './body.js';
 
 export interface AppOptions {
   apiToken: string | undefined;
@@ -16,21 +15,16 @@ export interface AppOptions {
 
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        // the rest of the body is never read: this connection cannot carry another request
-        c.header('Connection', 'close');
-        return problem(c, 413, 'Executor.BodyTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use('*', bodySizeLimit());
   if (options.apiToken) app.use('*', bearerAuth(options.apiToken, ['/health']));
   for (const routes of options.routes) app.route('/', routes);
   app.notFound((c) => problem(c, 404, 'Executor.NotFound', `no route ${c.req.method} ${c.req.path}: see GET /openapi.json`));
   app.onError((error, c) => {
+    if (error instanceof BodyTooLargeError) {
+      // the rest of the body is never read: this connection cannot carry another request
+      c.header('Connection', 'close');
+      return problem(c, 413, 'Executor.BodyTooLarge', error.message);
+    }
     options.logger.error({ err: { message: error.message, name: error.name }, path: c.req.path }, 'request failed');
     return problem(c, 500, 'Executor.InternalError', 'the executor failed to handle this request; it has been logged');
   });

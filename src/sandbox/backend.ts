@@ -1,7 +1,7 @@
 // What every backend is: a renderer of the one Policy into something the addon spawns. Spawning,
 // output, timeouts and exit handling are shared (sandbox-run.ts), so the backends differ only in
 // how the policy is enforced.
-import type { FdKind, NativeSpawnPlan } from './native-addon.js';
+import type { FdKind, NativeSpawnPlan, NetworkHandle } from './native-addon.js';
 import type { Command, Limits, Policy } from './policy.js';
 
 export type BackendName = 'native' | 'bwrap' | 'none';
@@ -22,8 +22,14 @@ export interface Backend {
    * fds: the command's fds 0..n-1 (the backend may append its own after them).
    * command null: a warm sandbox, whose sandbox-init waits for the command on its control pipe;
    * command.primed: a warm sandbox whose runtime is started and held (see WarmSandbox).
+   * network: a network namespace to join instead of a new one (takeNetwork), when the backend can.
    */
-  render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn;
+  render(policy: Policy, command: Command | null, fds: FdKind[], network?: NetworkHandle | null): RenderedSpawn;
+  /**
+   * A network namespace (loopback only) several sandboxes can join, for a session's sandboxes:
+   * undefined when the backend has none to give. Release it with releaseNetwork.
+   */
+  takeNetwork?(): NetworkHandle | undefined;
   /** the command as a warm sandbox's init must receive it (paths the backend translates) */
   adapt?(policy: Policy, command: Command): Command;
 }

@@ -23,6 +23,10 @@ export interface NativeSpawnPlan {
   /** namespaces + fresh root + sandbox-init, or a plain process (bwrap launcher, `none`) */
   sandboxed: boolean;
   newNetwork: boolean;
+  /** with newNetwork: join a network namespace the addon made ahead, when one is ready (default true) */
+  preparedNetwork?: boolean;
+  /** with newNetwork: join this one (a session's, shared by its sandboxes) */
+  network?: NetworkHandle | null;
   initPath: string;
   execPath: string;
   argv: string[];
@@ -92,6 +96,9 @@ export interface NativeSpawnError extends Error {
   errno: string;
 }
 
+/** A network namespace made ahead by the addon (loopback only), held until released. */
+export type NetworkHandle = { readonly __networkHandle: unique symbol };
+
 export interface NativeAddon {
   /**
    * background: clone on the addon's spawner thread instead of this one (0.6 ms off the event
@@ -106,6 +113,10 @@ export interface NativeAddon {
   readOutputs(fds: number[], onChunk: (index: number, chunk: Buffer | null) => void): void;
   seccompProgram(): Buffer;
   seccompDenied(): string[];
+  /** one of the addon's prepared networks for these ids, or null when none is ready */
+  takeNetwork(identity: { insideUid: number; insideGid: number; outsideUid: number; outsideGid: number; denySetgroups: boolean }): NetworkHandle | null;
+  /** the handle's network goes once the sandboxes that joined it have ended */
+  releaseNetwork(handle: NetworkHandle): void;
 }
 
 export function isNativeSpawnError(error: unknown): error is NativeSpawnError {

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
 import { envList, initTail, rlimitsFor } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
-import type { FdKind, MountStep } from './native-addon.js';
-import type { FsEntry, Policy, Command } from './policy.js';
+import { loadNative, type FdKind, type MountStep, type NetworkHandle } from './native-addon.js';
+import { SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from './policy.js';
 
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
 
@@ -87,15 +87,30 @@ export class NativeBackend implements Backend {
     private readonly initPath: string,
     private readonly identity: HostIdentity,
     readonly processLimit: ProcessLimitMechanism,
+    /** join network namespaces the addon makes ahead (off: each sandbox creates its own) */
+    private readonly preparedNetworks = true,
   ) {}
 
-  render(policy: Policy, command: Command | null, fds: FdKind[]): RenderedSpawn {
+  /** The same backend, each sandbox creating its network namespace as it starts (for comparison). */
+  withoutPreparedNetworks(): NativeBackend {
+    return new NativeBackend(this.initPath, this.identity, this.processLimit, false);
+  }
+
+  takeNetwork(): NetworkHandle | undefined {
+    if (!this.preparedNetworks) return undefined;
+    const { uid: outsideUid, gid: outsideGid, serverIsRoot } = this.identity;
+    return loadNative().addon.takeNetwork({ insideUid: SANDBOX_UID, insideGid: SANDBOX_GID, outsideUid, outsideGid, denySetgroups: !serverIsRoot }) ?? undefined;
+  }
+
+  render(policy: Policy, command: Command | null, fds: FdKind[], network?: NetworkHandle | null): RenderedSpawn {
     const reportFd = fds.length;
     return {
       inputs: new Map(),
       plan: {
         sandboxed: true,
         newNetwork: !policy.network,
+        preparedNetwork: this.preparedNetworks,
+        network: network ?? null,
         initPath: this.initPath,
         execPath: '',
         argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(command)],

@@ -4,7 +4,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Backend, BackendName } from './backend.js';
-import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeExit } from './native-addon.js';
+import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeExit, type NetworkHandle } from './native-addon.js';
 import type { Command, Policy } from './policy.js';
 
 export type KilledBy = 'timeout' | 'cpu' | 'memory' | 'output' | 'file_size' | 'shutdown' | null;
@@ -98,11 +98,12 @@ export const SANDBOX_FDS: FdKind[] = ['null', 'pipe-out', 'pipe-out', 'pipe-out'
 
 /**
  * Creates a sandbox; with command null (or primed) it is warm: built, idle, waiting for its
- * command. background: cloned off the event loop, for sandboxes nobody waits for yet.
+ * command. background: cloned off the event loop, for sandboxes nobody waits for yet. network: a
+ * network namespace to join (Backend.takeNetwork) instead of a new one.
  */
-export function spawnSandbox(backend: Backend, policy: Policy, command: Command | null, background = false): SpawnedSandbox {
+export function spawnSandbox(backend: Backend, policy: Policy, command: Command | null, background = false, network?: NetworkHandle): SpawnedSandbox {
   const { addon } = loadNative();
-  const { plan, inputs } = backend.render(policy, command, SANDBOX_FDS);
+  const { plan, inputs } = backend.render(policy, command, SANDBOX_FDS, network);
   const began = performance.now();
   let exitValue: NativeExit | undefined;
   let resolveExit: (exit: NativeExit) => void = () => {};

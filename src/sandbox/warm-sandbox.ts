@@ -8,7 +8,7 @@
 // kills the primed runtime first).
 import { closeSync } from 'node:fs';
 import type { Backend } from './backend.js';
-import { loadNative } from './native-addon.js';
+import { loadNative, type NetworkHandle } from './native-addon.js';
 import type { Command, Policy } from './policy.js';
 import { killSandbox, SandboxRun, spawnSandbox, type RunOptions, type SpawnedSandbox } from './sandbox-run.js';
 
@@ -41,10 +41,10 @@ export class WarmSandbox {
    * its exit, after which it is no longer usable (and a command already handed to it fails with
    * that SandboxSpawnError).
    */
-  static create(backend: Backend, policy: Policy, primed: Command | null = null): WarmSandbox {
+  static create(backend: Backend, policy: Policy, primed: Command | null = null, network?: NetworkHandle): WarmSandbox {
     const held = primed ? { ...primed, primed: true } : null;
     // cloned on the addon's spawner thread: warm sandboxes are made while other sandboxes run
-    return new WarmSandbox(backend, policy, spawnSandbox(backend, policy, held, true), held);
+    return new WarmSandbox(backend, policy, spawnSandbox(backend, policy, held, true, network), held);
   }
 
   get usable(): boolean {

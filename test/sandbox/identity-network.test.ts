@@ -2,7 +2,7 @@
 // without capabilities, no_new_privs and a seccomp filter, its own namespaces, a host uid that is
 // never 0, and a network namespace with nothing but a loopback that leads nowhere on the host.
 import assert from 'node:assert/strict';
-import { readlinkSync, statSync } from 'node:fs';
+import { existsSync, readlinkSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -230,6 +230,41 @@ except OSError as e:
         });
         assert.equal(r.exitCode, 0, describeRun(r));
         assert.match(r.out, /^got pong$/m, r.out);
+      });
+
+      it("does not share its loopback with another sandbox running at the same time (network namespaces made ahead are never reused)", async () => {
+        const port = 40000 + (process.pid % 20000);
+        // several pairs: the native backend's sandboxes join network namespaces it prepared ahead
+        for (let round = 0; round < 2; round++) {
+          const listener = fixture.start(backend, {
+            argv: python(`
+import socket, sys
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(('127.0.0.1', int(sys.argv[1]))); server.listen(); server.settimeout(1.5)
+open('/workspace/listening', 'w').close()
+try:
+    server.accept(); print('ACCEPTED')
+except socket.timeout:
+    print('nobody came')
+`, String(port)),
+          });
+          const listening = await pollFor(() => (existsSync(path.join(listener.workspace, 'listening')) ? true : undefined), 10_000);
+          assert.ok(listening, 'the listening sandbox never got to listen');
+          const client = await fixture.run(backend, {
+            argv: python(`
+import socket, sys
+s = socket.socket(); s.settimeout(1)
+try:
+    s.connect(('127.0.0.1', int(sys.argv[1]))); print('CONNECTED')
+except OSError as e:
+    print('refused', e.errno)
+`, String(port)),
+          });
+          const listened = await listener.run.result;
+          assert.equal(client.exitCode, 0, describeRun(client));
+          assert.match(client.out, /^refused 111$/m, client.out);
+          assert.match(listened.stdout.head.toString(), /^nobody came$/m);
+        }
       });
 
       it('cannot resolve or reach outside names: no route to any address', async () => {

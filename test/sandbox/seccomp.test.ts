@@ -122,12 +122,15 @@ static long t_personality_no_randomize(void) { return syscall(SYS_personality, 0
 static long t_personality_read_implies_exec(void) { return syscall(SYS_personality, 0x0400000L); }
 static long t_personality_compat_layout(void) { return syscall(SYS_personality, 0x0200000L); }
 static long t_personality_page_zero(void) { return syscall(SYS_personality, 0x0100000L); }
+/* bit 31 is how the filter tells the query apart: it must not smuggle a weakening bit through */
+static long t_personality_top_bit_no_randomize(void) { return syscall(SYS_personality, 0x80040000L); }
 static long t_iopl(void) { return syscall(SYS_iopl, 0L); }
 static long t_ioperm(void) { return syscall(SYS_ioperm, 0x10000L, 1L, 0L); }
 static long t_ioctl_tiocsti(void) { char c = 'x'; return syscall(SYS_ioctl, 0L, 0x5412L /* TIOCSTI */, &c); }
 /* allowed: must keep working under the filter */
 static long t_personality_query(void) { return syscall(SYS_personality, 0xffffffffL); }
 static long t_personality_linux(void) { return syscall(SYS_personality, 0L /* PER_LINUX */); }
+static long t_personality_linux32(void) { return syscall(SYS_personality, 0x0008L /* PER_LINUX32 */); }
 static long t_plain_fork(void) { return clone_flags(0); }
 static long t_getpid(void) { return syscall(SYS_getpid); }
 
@@ -153,8 +156,10 @@ static const struct { const char *name; long (*call)(void); } CALLS[] = {
   {"adjtimex", t_adjtimex}, {"personality(ADDR_NO_RANDOMIZE)", t_personality_no_randomize},
   {"personality(READ_IMPLIES_EXEC)", t_personality_read_implies_exec},
   {"personality(ADDR_COMPAT_LAYOUT)", t_personality_compat_layout}, {"personality(MMAP_PAGE_ZERO)", t_personality_page_zero},
+  {"personality(bit 31|ADDR_NO_RANDOMIZE)", t_personality_top_bit_no_randomize},
   {"iopl", t_iopl}, {"ioperm", t_ioperm}, {"ioctl(TIOCSTI)", t_ioctl_tiocsti},
   {"personality(query)", t_personality_query}, {"personality(PER_LINUX)", t_personality_linux},
+  {"personality(PER_LINUX32)", t_personality_linux32},
   {"clone(plain fork)", t_plain_fork}, {"getpid", t_getpid},
 };
 
@@ -228,12 +233,12 @@ const DENIED: Record<string, number> = Object.fromEntries(
     'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'reboot', 'swapon', 'swapoff', 'acct',
     'quotactl', 'open_by_handle_at', 'name_to_handle_at', 'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex',
     'personality(ADDR_NO_RANDOMIZE)', 'personality(READ_IMPLIES_EXEC)', 'personality(ADDR_COMPAT_LAYOUT)',
-    'personality(MMAP_PAGE_ZERO)', 'iopl', 'ioperm', 'ioctl(TIOCSTI)',
+    'personality(MMAP_PAGE_ZERO)', 'personality(bit 31|ADDR_NO_RANDOMIZE)', 'iopl', 'ioperm', 'ioctl(TIOCSTI)',
   ].map((name) => [name, EPERM]),
 );
 DENIED.clone3 = ENOSYS;
 
-const ALLOWED = ['personality(query)', 'personality(PER_LINUX)', 'clone(plain fork)', 'getpid'];
+const ALLOWED = ['personality(query)', 'personality(PER_LINUX)', 'personality(PER_LINUX32)', 'clone(plain fork)', 'getpid'];
 
 /**
  * Calls only the initial user namespace's root may make: without it the kernel answers EPERM before
@@ -337,7 +342,7 @@ describe('seccomp filter', () => {
         assert.deepEqual(wrong, []);
       });
 
-      it('still allows the personality query, PER_LINUX, a plain fork and getpid', async () => {
+      it('still allows the personality query, PER_LINUX, PER_LINUX32, a plain fork and getpid', async () => {
         const r = await inSandbox('table');
         const outcomes = parseTable(r.out);
         for (const name of ALLOWED) assert.ok((outcomes.get(name)?.rc ?? -1) >= 0, `${name}: ${show(outcomes.get(name))}`);

@@ -5,6 +5,7 @@ import { streamSSE } from 'hono/streaming';
 import { AdmissionError, type ExecutionService, type OutputEvent } from '../../executions/execution-service.js';
 import type { ExecutionRequest } from '../../executions/execution-types.js';
 import type { Language } from '../../runtimes/runtime.js';
+import { BodyTooLargeError, readBodyText } from '../body.js';
 import { problem, validationProblem } from '../problem.js';
 import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS } from '../schemas.js';
 
@@ -22,8 +23,9 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
   app.post('/execute', async (c) => {
     let body: unknown;
     try {
-      body = JSON.parse(await c.req.text());
-    } catch {
+      body = JSON.parse(await readBodyText(c));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw error;
       return problem(c, 400, 'Executor.MalformedJSON', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json');
     }
     if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {

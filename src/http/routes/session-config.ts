@@ -16,6 +16,7 @@ import type { ExecutionService } from '../../executions/execution-service.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { SessionConfigSyncRequestSchema } from '../schemas.js';
+import { BodyTooLargeError, readBodyText } from '../body.js';
 
 export interface SessionConfigDeps {
   config: Config;
@@ -43,8 +44,9 @@ export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
   app.post('/internal/session-config/sync', async (c) => {
     let body: unknown;
     try {
-      body = JSON.parse(await c.req.text());
-    } catch {
+      body = JSON.parse(await readBodyText(c));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw error;
       metrics.dependencySyncs.inc({ outcome: 'invalid_request' });
       return syncErrorResponse(c, new SyncError(400, 'Executor.ValidationError', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json', '', 'invalid_request'));
     }
