@@ -99,12 +99,16 @@ long write_own_proc_file(const char* path, const char* text) {
 }
 
 // In a prepared network's user namespace we hold the sandbox's ids, and map them one to one into
-// our own (nested) user namespace.
+// our own (nested) user namespace. When our host uid is not the server's (a root server), the
+// address space goes back to not dumpable afterwards, as the uid change had left it: until exec
+// it is the server's, and a dumpable one could be read through /proc/<pid>/mem by that uid.
 long write_own_id_maps(const ChildContext& ctx) {
   long r;
   if ((r = write_own_proc_file("/proc/self/setgroups", "deny")) < 0) return r;
   if ((r = write_own_proc_file("/proc/self/uid_map", ctx.own_uid_map)) < 0) return r;
-  return write_own_proc_file("/proc/self/gid_map", ctx.own_gid_map);
+  r = write_own_proc_file("/proc/self/gid_map", ctx.own_gid_map);
+  if (ctx.undumpable_after_maps) sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  return r;
 }
 
 }  // namespace

@@ -272,6 +272,7 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
     ctx.join_net_fd = network->net_fd;
     ctx.clone_flags = flags & ~CLONE_NEWNET;
     ctx.write_own_id_maps = true;
+    ctx.undumpable_after_maps = plan.outside_uid != geteuid();
     ctx.may_setgroups = false;
     ctx.sync_read_fd = -1;  // nothing to wait for
     snprintf(ctx.own_uid_map, sizeof ctx.own_uid_map, "%u %u 1\n", plan.inside_uid, plan.inside_uid);

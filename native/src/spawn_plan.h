@@ -121,6 +121,7 @@ struct ChildContext {
   int join_user_fd;
   int join_net_fd;
   bool write_own_id_maps;
+  bool undumpable_after_maps;  // our host uid is not the server's
   char own_uid_map[32];
   char own_gid_map[32];
   cpu_set_t join_cpus;  // the spawning thread's CPUs, given back to the sandbox
