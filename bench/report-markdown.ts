@@ -39,7 +39,8 @@ function spawnSection(run: BenchRun): string[] {
       [false, true, true, true, true, true, true],
     ),
   );
-  out.push('', `Ratios of p50 (same run): **native/bwrap ${fmt(s.ratios.native_over_bwrap)}**, **native-1GiB-heap/native ${fmt(s.ratios.native_1gib_over_native)}**, native/plain ${fmt(s.ratios.native_over_plain)}.`, '');
+  const ownNetns = s.ratios.native_own_netns_over_bwrap === undefined ? '' : `, native-own-netns/bwrap ${fmt(s.ratios.native_own_netns_over_bwrap)}`;
+  out.push('', `Ratios of p50 (same run): **native/bwrap ${fmt(s.ratios.native_over_bwrap)}**, **native-1GiB-heap/native ${fmt(s.ratios.native_1gib_over_native)}**, native/plain ${fmt(s.ratios.native_over_plain)}${ownNetns}.`, '');
   if (Object.keys(s.concurrency).length > 0) {
     out.push(
       table(

@@ -1,8 +1,11 @@
 // Spawn latency of /bin/true: native sandbox vs bwrap vs a plain (unsandboxed) spawn, interleaved
 // in one run (ABAB...) so machine drift cancels; then native again with 1 GiB of live JS heap, to
 // show the spawn does not copy the server. Latency = spawn call to exit observed on the loop.
+// "native" joins a network namespace the addon made ahead, as the service's sandboxes do;
+// "native-own-netns" creates its own in its clone, for comparison.
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../src/sandbox/backend.js';
+import { NativeBackend } from '../src/sandbox/native-backend.js';
 import { loadNative, type NativeSpawnPlan } from '../src/sandbox/native-addon.js';
 import type { Policy } from '../src/sandbox/policy.js';
 import type { SandboxHost } from '../src/sandbox/sandbox-host.js';
@@ -14,7 +17,13 @@ export interface SpawnBenchResult {
   warmup: number;
   true_path: string;
   variants: Record<string, Summary & { spawns_per_second: number }>;
-  ratios: { native_over_bwrap: number | null; native_1gib_over_native: number | null; native_over_plain: number | null };
+  ratios: {
+    native_over_bwrap: number | null;
+    native_1gib_over_native: number | null;
+    native_over_plain: number | null;
+    /** absent in runs before the variant existed */
+    native_own_netns_over_bwrap?: number | null;
+  };
   concurrency: Record<string, { spawns_per_second: number; latency: Summary }>;
   heap_used_mb_during_1gib: number | null;
 }
@@ -74,6 +83,8 @@ export async function benchSpawn(
   const policy = host.policy([]);
   const variants: { name: string; once: () => Promise<number> }[] = [];
   if (native) variants.push({ name: 'native', once: () => runOnce(native, policy) });
+  const ownNetwork = native instanceof NativeBackend ? native.withoutPreparedNetworks() : undefined;
+  if (ownNetwork) variants.push({ name: 'native-own-netns', once: () => runOnce(ownNetwork, policy) });
   if (bwrap) variants.push({ name: 'bwrap', once: () => runOnce(bwrap, policy) });
   variants.push({ name: 'plain', once: plainOnce });
 
@@ -128,6 +139,7 @@ export async function benchSpawn(
       native_over_bwrap: ratio(summaries.native, summaries.bwrap),
       native_1gib_over_native: ratio(summaries['native-1gib-heap'], summaries.native),
       native_over_plain: ratio(summaries.native, summaries.plain),
+      native_own_netns_over_bwrap: ratio(summaries['native-own-netns'], summaries.bwrap),
     },
     concurrency,
     heap_used_mb_during_1gib: heapUsedMb,

@@ -35,7 +35,6 @@ const char* step_name(int step) {
     case Step::Seccomp: return "seccomp";
     case Step::ResetSignals: return "rt_sigprocmask";
     case Step::Exec: return "execve";
-    case Step::JoinNetwork: return "join prepared network namespace";
     case Step::WriteOwnIdMaps: return "write own uid/gid map";
   }
   return "unknown step";

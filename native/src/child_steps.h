@@ -36,7 +36,6 @@ enum class Step : int {
   Seccomp,
   ResetSignals,
   Exec,
-  JoinNetwork,
   WriteOwnIdMaps,
 };
 

@@ -43,7 +43,8 @@ Pool& pool() {
 
 struct HelperContext {
   int go_fd;
-  int result;  // written by the helper: 0, or the negative errno of bringing lo up
+  int go_write_fd;  // the helper's copy must be closed so that the spawner giving up reads as EOF
+  int result;       // written by the helper: 0, or the negative errno of bringing lo up
 };
 
 // The helper, cloned into the new user and network namespaces (CLONE_VM: raw system calls only).
@@ -51,6 +52,7 @@ struct HelperContext {
 // CAP_NET_ADMIN and exits; the namespaces live on in the fds the spawner opened.
 int bring_up_network(void* arg) {
   auto* ctx = static_cast<HelperContext*>(arg);
+  sys(SYS_close, ctx->go_write_fd);
   char go = 0;
   long r = sys(SYS_read, ctx->go_fd, &go, 1);
   if (r != 1) {
@@ -77,7 +79,7 @@ PreparedNetwork* make_prepared_network(const SandboxIdentity& identity) {
   made->identity = identity;
   int go[2];
   if (stack == MAP_FAILED || pipe2(go, O_CLOEXEC) != 0) return made;
-  HelperContext ctx{go[0], -ECHILD};
+  HelperContext ctx{go[0], go[1], -ECHILD};
   // no exit signal: reaped below with __WALL, and Node's SIGCHLD handling never sees it
   pid_t pid = clone(bring_up_network, static_cast<char*>(stack) + kHelperStackSize, CLONE_VM | CLONE_NEWUSER | CLONE_NEWNET,
                     &ctx);

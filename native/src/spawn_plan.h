@@ -125,7 +125,6 @@ struct ChildContext {
   char own_uid_map[32];
   char own_gid_map[32];
   cpu_set_t join_cpus;  // the spawning thread's CPUs, given back to the sandbox
-  int join_step;
   int join_error;
   pid_t joined_pid;
   int joined_pidfd;

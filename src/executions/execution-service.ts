@@ -94,7 +94,9 @@ export class ExecutionService {
     mkdirSync(inputRoot, { recursive: true, mode: 0o755 });
     this.inputs = new InputDirectories(realpathSync.native(inputRoot));
     const backend = deps.host.backend;
-    const sessionNetworks = backend.takeNetwork ? { take: () => backend.takeNetwork!(), release: (network: NetworkHandle) => loadNative().addon.releaseNetwork(network) } : undefined;
+    const sessionNetworks = backend.takeNetwork
+      ? { take: () => backend.takeNetwork?.(), release: (network: NetworkHandle) => loadNative().addon.releaseNetwork(network) }
+      : undefined;
     this.pool = new WarmPool(
       deps.config.warmSandboxesPerSession,
       deps.config.warmSessions,
