@@ -20,8 +20,12 @@
 namespace sandbox {
 namespace {
 
-// Enough for a burst of cold sandboxes between two refills; each idle one holds a namespace.
-constexpr int kReserve = 4;
+// Refilled in batches, when it runs low: a network namespace being made delays another sandbox's
+// unmount of the host's tree (their RCU grace periods queue up: 35 µs became 150-400 µs,
+// measured), so a few grouped refills disturb fewer sandboxes than one after each take. Each
+// idle one holds a user and a network namespace (a few hundred KiB of kernel memory).
+constexpr int kReserve = 16;
+constexpr int kRefillBelow = 5;
 constexpr size_t kHelperStackSize = 64 * 1024;
 
 struct Pool {
@@ -168,7 +172,9 @@ std::shared_ptr<PreparedNetwork> take_prepared_network(Napi::Env env, const Sand
     p.ready.pop_back();
     if (candidate->identity == identity) taken = std::move(candidate);  // others were made for another identity
   }
-  while ((int)p.ready.size() + p.in_flight < kReserve) ask_for_more(env, identity);
+  if ((int)p.ready.size() + p.in_flight < kRefillBelow) {
+    while ((int)p.ready.size() + p.in_flight < kReserve) ask_for_more(env, identity);
+  }
   return taken;
 }
 

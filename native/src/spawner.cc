@@ -1,6 +1,7 @@
 #include "spawner.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <uv.h>
 
 #include <cstdlib>
+#include <deque>
 #include <thread>
 
 #include "exit_watch.h"
@@ -98,30 +100,40 @@ class Spawner {
     // execution back on the normal policy when its command comes.
     struct sched_param none {};
     sched_setscheduler(0, SCHED_BATCH, &none);
+    // Launches first (an execution may wait for one), jobs one at a time in between.
+    std::deque<Request*> jobs;
     for (;;) {
-      uint64_t count = 0;
-      if (read(wake_fd_, &count, sizeof count) != (ssize_t)sizeof count) continue;  // EINTR
+      struct pollfd wake = {wake_fd_, POLLIN, 0};
+      if (poll(&wake, 1, jobs.empty() ? -1 : 0) > 0) {
+        uint64_t count = 0;
+        (void)!read(wake_fd_, &count, sizeof count);
+      }
       for (Request* request = requests_.take_all(); request != nullptr;) {
         Request* next = request->next;
-        if (request->job != nullptr) {
-          request->job(request->arg);
-          delete request;
-          request = next;
-          continue;
-        }
-        auto* launched = new Launched{request->watch, false, {}, nullptr};
-        try {
-          launch_child(request->watch->launching_child());
-        } catch (const SpawnError& error) {
-          launched->failed = true;
-          launched->error = error;
-        }
-        results_.push(launched);
-        uv_async_send(&results_async_);
-        delete request;
+        if (request->job != nullptr) jobs.push_back(request);
+        else launch(request);
         request = next;
       }
+      if (!jobs.empty()) {
+        Request* job = jobs.front();
+        jobs.pop_front();
+        job->job(job->arg);
+        delete job;
+      }
     }
+  }
+
+  void launch(Request* request) {
+    auto* launched = new Launched{request->watch, false, {}, nullptr};
+    try {
+      launch_child(request->watch->launching_child());
+    } catch (const SpawnError& error) {
+      launched->failed = true;
+      launched->error = error;
+    }
+    results_.push(launched);
+    uv_async_send(&results_async_);
+    delete request;
   }
 
   static void on_results(uv_async_t* handle) {
