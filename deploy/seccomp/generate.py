@@ -5,8 +5,8 @@ Docker's default profile allows the namespace and mount syscalls only to contain
 CAP_SYS_ADMIN. The executor runs with every capability dropped and builds each sandbox inside
 a fresh user namespace, where the kernel itself checks the privileges; so this profile keeps
 the default untouched and appends one rule that allows exactly the syscalls sandbox creation
-makes (native backend and bwrap fallback). setns, the new mount API (fsopen, open_tree,
-move_mount...) and clone3 stay as in the default: neither backend calls them.
+makes (native backend and bwrap fallback). The new mount API (fsopen, open_tree, move_mount...)
+and clone3 stay as in the default: neither backend calls them.
 
 Usage:
   generate.py [--default PATH] [--output PATH]   write the derived profile
@@ -28,8 +28,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 # CAP_SYS_ADMIN in the container, only namespaces the process creates itself can be changed.
 SANDBOX_RULE = {
     "names": [
-        # Each was measured necessary: dropping any one makes a backend refuse to start.
+        # Each was measured necessary: dropping any one makes a backend refuse to start (setns:
+        # makes the native backend stop joining network namespaces made ahead, see the README).
         "clone",       # native and bwrap: CLONE_NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]
+        "setns",       # native: joins a user and network namespace it made ahead
         "unshare",     # bwrap: enters a second user namespace to become the sandbox uid
         "mount",       # both: private propagation, bind mounts, tmpfs, a fresh procfs
         "umount2",     # both: detach the old root after pivot_root

@@ -2,6 +2,7 @@
 //   spawn(plan, onExit, background?) -> { id, fds }    signal(id, signo)    killTree(id)    sendCommand(id, buf)
 //   readOutputs(fds, onChunk)                  seccompProgram() -> Buffer    seccompDenied() -> string[]
 //   takeNetwork(identity) -> handle | null     releaseNetwork(handle)
+//   prepareNetworkNow(identity) -> handle | null   preparingNetworks() -> boolean
 #include <fcntl.h>
 #include <napi.h>
 #include <string.h>
@@ -122,20 +123,29 @@ Napi::Value ReadOutputs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// takeNetwork({insideUid, insideGid, outsideUid, outsideGid, denySetgroups}) -> handle | null
-Napi::Value TakeNetwork(const Napi::CallbackInfo& info) {
+SandboxIdentity identity_arg(const Napi::CallbackInfo& info, const char* function) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "takeNetwork(identity) expects an object");
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(function) + "(identity) expects an object");
   Napi::Object o = info[0].As<Napi::Object>();
   auto id = [&](const char* key) {
     Napi::Value v = o.Get(key);
-    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("takeNetwork: ") + key + " must be a number");
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(function) + ": " + key + " must be a number");
     return v.As<Napi::Number>().Uint32Value();
   };
-  SandboxIdentity identity{id("insideUid"), id("insideGid"), id("outsideUid"), id("outsideGid"),
-                           o.Get("denySetgroups").ToBoolean().Value()};
-  return network_handle(env, take_prepared_network(env, identity));
+  return SandboxIdentity{id("insideUid"), id("insideGid"), id("outsideUid"), id("outsideGid"), o.Get("denySetgroups").ToBoolean().Value()};
 }
+
+// takeNetwork({insideUid, insideGid, outsideUid, outsideGid, denySetgroups}) -> handle | null
+Napi::Value TakeNetwork(const Napi::CallbackInfo& info) {
+  return network_handle(info.Env(), take_prepared_network(info.Env(), identity_arg(info, "takeNetwork")));
+}
+
+// prepareNetworkNow(identity) -> handle | null: made on this thread, for the start-up probe
+Napi::Value PrepareNetworkNow(const Napi::CallbackInfo& info) {
+  return network_handle(info.Env(), prepare_network_now(identity_arg(info, "prepareNetworkNow")));
+}
+
+Napi::Value PreparingNetworks(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), preparing_networks()); }
 
 Napi::Value ReleaseNetwork(const Napi::CallbackInfo& info) {
   if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "releaseNetwork(handle) expects a handle");
@@ -169,6 +179,8 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("readOutputs", Napi::Function::New(env, ReadOutputs, "readOutputs"));
   exports.Set("takeNetwork", Napi::Function::New(env, TakeNetwork, "takeNetwork"));
   exports.Set("releaseNetwork", Napi::Function::New(env, ReleaseNetwork, "releaseNetwork"));
+  exports.Set("prepareNetworkNow", Napi::Function::New(env, PrepareNetworkNow, "prepareNetworkNow"));
+  exports.Set("preparingNetworks", Napi::Function::New(env, PreparingNetworks, "preparingNetworks"));
   exports.Set("seccompProgram", Napi::Function::New(env, SeccompProgram, "seccompProgram"));
   exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
   return exports;

@@ -178,6 +178,16 @@ std::shared_ptr<PreparedNetwork> take_prepared_network(Napi::Env env, const Sand
   return taken;
 }
 
+std::shared_ptr<PreparedNetwork> prepare_network_now(const SandboxIdentity& identity) {
+  if (pool().stopped) return nullptr;
+  std::shared_ptr<PreparedNetwork> made(make_prepared_network(identity));
+  if (made->net_fd >= 0) return made;
+  pool().stopped = true;
+  return nullptr;
+}
+
 void stop_preparing_networks() { pool().stopped = true; }
+
+bool preparing_networks() { return !pool().stopped; }
 
 }  // namespace sandbox

@@ -31,7 +31,13 @@ struct PreparedNetwork {
 // one sandbox; a session's warm sandboxes may share one (network_handle.h).
 std::shared_ptr<PreparedNetwork> take_prepared_network(Napi::Env env, const SandboxIdentity& identity);
 
+// On the loop thread, at start-up: one made now (nullptr, and no more made, when the host
+// refuses), for a probe sandbox to join.
+std::shared_ptr<PreparedNetwork> prepare_network_now(const SandboxIdentity& identity);
+
 // Any thread, when a sandbox could not join one: sandboxes make their own from now on.
 void stop_preparing_networks();
+// False once making or joining one failed.
+bool preparing_networks();
 
 }  // namespace sandbox

@@ -117,6 +117,10 @@ export interface NativeAddon {
   takeNetwork(identity: { insideUid: number; insideGid: number; outsideUid: number; outsideGid: number; denySetgroups: boolean }): NetworkHandle | null;
   /** the handle's network goes once the sandboxes that joined it have ended */
   releaseNetwork(handle: NetworkHandle): void;
+  /** one made now on this thread (the start-up probe), or null when the host refuses */
+  prepareNetworkNow(identity: { insideUid: number; insideGid: number; outsideUid: number; outsideGid: number; denySetgroups: boolean }): NetworkHandle | null;
+  /** false once making or joining one failed: sandboxes then make their own network namespace */
+  preparingNetworks(): boolean;
 }
 
 export function isNativeSpawnError(error: unknown): error is NativeSpawnError {

@@ -97,9 +97,20 @@ export class NativeBackend implements Backend {
   }
 
   takeNetwork(): NetworkHandle | undefined {
-    if (!this.preparedNetworks) return undefined;
+    const { addon } = loadNative();
+    if (!this.preparedNetworks || !addon.preparingNetworks()) return undefined;
+    return addon.takeNetwork(this.networkIdentity()) ?? undefined;
+  }
+
+  /** At start-up: a network made now, for the probe sandbox to join (null when the host refuses). */
+  prepareNetworkNow(): NetworkHandle | null {
+    return loadNative().addon.prepareNetworkNow(this.networkIdentity());
+  }
+
+  /** The ids prepared networks map (they must be the sandboxes' own, see render). */
+  private networkIdentity() {
     const { uid: outsideUid, gid: outsideGid, serverIsRoot } = this.identity;
-    return loadNative().addon.takeNetwork({ insideUid: SANDBOX_UID, insideGid: SANDBOX_GID, outsideUid, outsideGid, denySetgroups: !serverIsRoot }) ?? undefined;
+    return { insideUid: SANDBOX_UID, insideGid: SANDBOX_GID, outsideUid, outsideGid, denySetgroups: !serverIsRoot };
   }
 
   render(policy: Policy, command: Command | null, fds: FdKind[], network?: NetworkHandle | null): RenderedSpawn {

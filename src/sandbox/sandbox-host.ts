@@ -11,7 +11,7 @@ import { loadNative } from './native-addon.js';
 import { NativeBackend } from './native-backend.js';
 import { NoneBackend } from './none-backend.js';
 import { bind, etcEntries, SANDBOX_GID, SANDBOX_UID, systemDirectories, type FsEntry, type Limits, type Policy, type Command } from './policy.js';
-import { SandboxRun, SandboxSpawnError, type RunOptions } from './sandbox-run.js';
+import { SandboxRun, SandboxSpawnError, spawnSandbox, type RunOptions } from './sandbox-run.js';
 import { stageFile, writeSandboxEtc } from './system-files.js';
 
 export type Isolation = 'auto' | BackendName;
@@ -36,6 +36,11 @@ export interface BackendProbe {
   reason: string | null;
   protections: Attestation | null;
   spawn_ms: number | null;
+  /**
+   * native: whether its sandboxes join network namespaces made ahead (README, "Architecture"),
+   * which takes setns; without it each makes its own (slower, as safe)
+   */
+  prepared_networks?: boolean;
 }
 
 export class NoUsableBackendError extends Error {
@@ -96,10 +101,16 @@ export class SandboxHost {
       return { probe: await probe(backend, policy), backend };
     };
     const probeNative = async () => {
-      const first = await tryBackend(new NativeBackend(initPath, identity, 'pid_namespace_pid_max'));
-      if (first.probe.available || !/pid_max/.test(first.probe.reason ?? '')) return first;
-      // Older kernels: the per-uid process rlimit is the cap (shared by sandboxes of one uid).
-      return tryBackend(new NativeBackend(initPath, identity, 'rlimit_nproc_per_uid'));
+      let found = await tryBackend(new NativeBackend(initPath, identity, 'pid_namespace_pid_max'));
+      if (!found.probe.available && /pid_max/.test(found.probe.reason ?? '')) {
+        // Older kernels: the per-uid process rlimit is the cap (shared by sandboxes of one uid).
+        found = await tryBackend(new NativeBackend(initPath, identity, 'rlimit_nproc_per_uid'));
+      }
+      if (found.probe.available && found.backend instanceof NativeBackend) {
+        const policy = SandboxHost.policyOf(baseFilesystem, [bind(probeDir, '/workspace', { writable: true })!], options);
+        found.probe.prepared_networks = await probePreparedNetworks(found.backend, policy);
+      }
+      return found;
     };
     const bwrapPath = findExecutable('bwrap');
     const probeBwrap = async () => {
@@ -191,14 +202,28 @@ function unavailable(backend: BackendName, reason: string): BackendProbe {
   return { backend, available: false, reason, protections: null, spawn_ms: null };
 }
 
+const PROBE_COMMAND = { argv: ['/bin/sh', '-c', 'exit 0'], env: { PATH: '/usr/bin:/bin' }, cwd: '/workspace' };
+const PROBE_RUN = { timeoutMs: 10_000, captureBytesPerStream: 4096, maxTotalOutputBytes: 1 << 20, resultChannel: false };
+
+/** A probe sandbox in a network made ahead: true when it joined it (the addon keeps making them). */
+async function probePreparedNetworks(backend: NativeBackend, policy: Policy): Promise<boolean> {
+  const { addon } = loadNative();
+  const network = backend.prepareNetworkNow();
+  if (!network) return false;
+  try {
+    const spawned = spawnSandbox(backend, policy, PROBE_COMMAND, false, network);
+    const result = await new SandboxRun(backend, policy, PROBE_COMMAND, PROBE_RUN, spawned).result;
+    return result.exitCode === 0 && addon.preparingNetworks(); // a failed join made its own, and said so
+  } catch {
+    return false;
+  } finally {
+    addon.releaseNetwork(network);
+  }
+}
+
 async function probe(backend: Backend, policy: Policy): Promise<BackendProbe> {
   try {
-    const run = new SandboxRun(backend, policy, { argv: ['/bin/sh', '-c', 'exit 0'], env: { PATH: '/usr/bin:/bin' }, cwd: '/workspace' }, {
-      timeoutMs: 10_000,
-      captureBytesPerStream: 4096,
-      maxTotalOutputBytes: 1 << 20,
-      resultChannel: false,
-    });
+    const run = new SandboxRun(backend, policy, PROBE_COMMAND, PROBE_RUN);
     const result = await run.result;
     if (!result.report) return unavailable(backend.name, `the probe sandbox ended without a report (exit ${result.exitCode}, signal ${result.signal}): ${result.stderr.head.toString('utf8').trim()}`);
     if (result.exitCode !== 0) return unavailable(backend.name, `the probe command failed (exit ${result.exitCode}): ${result.stderr.head.toString('utf8').trim() || result.execError}`);

@@ -161,7 +161,7 @@ const checks = {
     return `result ${event.body.status}, stdout ${show(event.body.stdout)}, delivered before the exited event`;
   },
 
-  /** probe-native < probe.json: the probe selected the native backend */
+  /** probe-native < probe.json: the probe selected the native backend, which joins network namespaces made ahead */
   async 'probe-native'() {
     const chunks = [];
     for await (const chunk of process.stdin) chunks.push(chunk);
@@ -174,8 +174,9 @@ const checks = {
     }
     expect(probe.selected === 'native', `selected ${show(probe.selected)}: ${show(probe.error ?? probe.backends)}`);
     const bwrap = probe.backends?.find((b) => b.backend === 'bwrap');
-    const spawn = probe.backends?.find((b) => b.backend === 'native')?.spawn_ms;
-    return `selected native (probe spawn ${spawn} ms); bwrap ${bwrap?.available ? 'also available' : `unavailable: ${bwrap?.reason}`}`;
+    const native = probe.backends?.find((b) => b.backend === 'native');
+    expect(native?.prepared_networks === true, `native does not join network namespaces made ahead here: ${show(native)}`);
+    return `selected native (probe spawn ${native?.spawn_ms} ms, prepared networks); bwrap ${bwrap?.available ? 'also available' : `unavailable: ${bwrap?.reason}`}`;
   },
 };
 

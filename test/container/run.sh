@@ -261,7 +261,8 @@ check "masked /proc: refuses to start" refuses "systempaths=unconfined" \
 check "Docker default seccomp: refuses" refuses "deploy/seccomp/executor.json" \
   --cap-drop ALL --security-opt no-new-privileges --security-opt "seccomp=$docker_default" --security-opt unmask=ALL
 
-# Each syscall the profile adds is needed: without it, a backend fails.
+# Each syscall the profile adds is needed: without it, a backend fails (or, for setns, the native
+# backend no longer joins network namespaces made ahead: prepared_networks false).
 minimal() {
   local name dir failed_for=()
   dir=$(mktemp -d)
@@ -276,7 +277,7 @@ EOF
     podman run --rm --user 1000:1000 --cap-drop ALL --security-opt no-new-privileges \
       --security-opt "seccomp=$dir/without-$name.json" --security-opt unmask=ALL \
       "$image" node /app/dist/src/cli/main.js probe >"$dir/probe.json" 2>/dev/null
-    node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>{const p=JSON.parse(t);const b=(p.backends||[]).filter(x=>!x.available).map(x=>x.backend);console.log(b.join("+"));process.exit(b.length?0:1)})' \
+    node -e 'let t="";process.stdin.on("data",c=>t+=c).on("end",()=>{const p=JSON.parse(t);const b=(p.backends||[]).filter(x=>!x.available).map(x=>x.backend);if((p.backends||[]).some(x=>x.backend==="native"&&x.available&&x.prepared_networks===false))b.push("native-prepared-networks");console.log(b.join("+"));process.exit(b.length?0:1)})' \
       <"$dir/probe.json" >"$dir/out" 2>&1 || { echo "without $name no backend failed ($(tail -n 1 "$dir/out")): not needed?"; rm -rf "$dir"; return 1; }
     failed_for+=("$name:$(cat "$dir/out")")
   done

@@ -2,7 +2,13 @@
 // every sandbox given it (a session's), one taken from the reserve by one sandbox only, and the
 // handle API refuses what it did not make.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { compileC } from '../helpers/compile.js';
 import { loadNative, type NetworkHandle } from '../../src/sandbox/native-addon.js';
 import type { NativeBackend } from '../../src/sandbox/native-backend.js';
 import { SandboxRun, spawnSandbox } from '../../src/sandbox/sandbox-run.js';
@@ -10,6 +16,35 @@ import { pollFor } from '../helpers/processes.js';
 import { describeRun, SandboxFixture, sh, TEST_LIMITS } from '../helpers/sandbox-host.js';
 
 const fixture = await SandboxFixture.start();
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+/** Runs a program with setns(2) refused (EPERM) by a seccomp filter, as some container profiles do. */
+const WITHOUT_SETNS = `
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  struct sock_filter code[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setns, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = {sizeof code / sizeof code[0], code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program)) { perror("seccomp"); return 111; }
+  execv(argv[1], argv + 1);
+  perror("execv");
+  return 112;
+}
+`;
 const native = fixture.host.usable.native as NativeBackend;
 
 /** The network namespace a sandbox sees (its /proc/self/ns/net link). */
@@ -39,6 +74,25 @@ describe('prepared network namespaces (native)', () => {
     }
     // released: a sandbox given the handle still runs, in a network namespace of its own
     assert.match(await networkOf(handle), /^net:\[\d+\]$/);
+  });
+
+  it('where setns is refused, sandboxes make their own network namespace, and the probe says so', { skip: process.arch !== 'x64' ? 'the filter is written for x86_64' : false }, () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-test-nosetns-'));
+    chmodSync(dir, 0o711);
+    try {
+      const wrapper = compileC(WITHOUT_SETNS, dir, 'without-setns');
+      const env = { ...process.env, STATE_PATH: path.join(dir, 'state') };
+      const probe = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'probe'], { env, encoding: 'utf8' })) as { backends: { backend: string; available: boolean; prepared_networks?: boolean }[] };
+      const native = probe.backends.find((b) => b.backend === 'native');
+      assert.equal(native?.available, true, JSON.stringify(probe.backends));
+      assert.equal(native?.prepared_networks, false, JSON.stringify(native));
+      const run = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'run', '--json', '--', '/bin/sh', '-c', 'readlink /proc/self/ns/net'], { env, encoding: 'utf8' })) as { status: string; stdout: string };
+      assert.equal(run.status, 'success', JSON.stringify(run));
+      assert.match(run.stdout, /^net:\[\d+\]$/m);
+      assert.notEqual(run.stdout.trim(), execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim(), 'the sandbox has a network namespace of its own');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a handle it did not make', () => {
