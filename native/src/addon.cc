@@ -63,9 +63,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   std::shared_ptr<PreparedNetwork> network;
   if (plan.sandboxed && plan.new_network) {
-    SandboxIdentity identity{plan.inside_uid, plan.inside_gid, plan.outside_uid, plan.outside_gid, plan.deny_setgroups};
-    if (plan.network && plan.network->identity == identity) network = plan.network;
-    else if (plan.prepared_network) network = take_prepared_network(env, identity);
+    if (plan.network && plan.network->identity == plan.identity()) network = plan.network;
+    else if (plan.prepared_network) network = take_prepared_network(env, plan.identity());
   }
   SpawnedChild child;
   try {

@@ -103,12 +103,7 @@ PreparedNetwork* make_prepared_network(const SandboxIdentity& identity) {
     }
   }
   close(go[0]);
-  if (pid <= 0 || ctx.result != 0 || made->user_fd < 0 || made->net_fd < 0) {
-    PreparedNetwork* failed = new PreparedNetwork{};
-    failed->identity = identity;
-    delete made;
-    return failed;
-  }
+  if (pid <= 0 || ctx.result != 0 || made->user_fd < 0 || made->net_fd < 0) made->close_namespaces();
   return made;
 }
 
@@ -147,9 +142,11 @@ void ask_for_more(Napi::Env env, const SandboxIdentity& identity) {
 
 }  // namespace
 
-PreparedNetwork::~PreparedNetwork() {
-  if (user_fd >= 0) close(user_fd);
-  if (net_fd >= 0) close(net_fd);
+void PreparedNetwork::close_namespaces() {
+  for (int* fd : {&user_fd, &net_fd}) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+  }
 }
 
 std::shared_ptr<PreparedNetwork> take_prepared_network(Napi::Env env, const SandboxIdentity& identity) {

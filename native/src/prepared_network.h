@@ -23,7 +23,8 @@ struct PreparedNetwork {
   int net_fd = -1;   // a network namespace it owns, with `lo` up
   SandboxIdentity identity{};
   PreparedNetwork* next = nullptr;  // while it travels from the spawner thread
-  ~PreparedNetwork();
+  ~PreparedNetwork() { close_namespaces(); }
+  void close_namespaces();  // both fds, -1 after (one with no fds could not be made)
 };
 
 // On the loop thread: a prepared network for this identity, or nullptr (none ready, or not used

@@ -98,10 +98,6 @@ void give_back_stack(void* stack) {
   else munmap(stack, kChildStackSize);
 }
 
-SandboxIdentity identity_of(const SpawnPlan& plan) {
-  return SandboxIdentity{plan.inside_uid, plan.inside_gid, plan.outside_uid, plan.outside_gid, plan.deny_setgroups};
-}
-
 constexpr size_t kJoinStackSize = 64 * 1024;
 
 // The short-lived process that joins a prepared network (prepared_network.h), on a stack of the
@@ -389,7 +385,7 @@ void launch_child(SpawnedChild& child) {
 
   if (prepared.plan.sandboxed && !joined) {
     try {
-      write_id_maps(pid, identity_of(prepared.plan));
+      write_id_maps(pid, prepared.plan.identity());
     } catch (...) {
       close(sync_write);
       reap_failed(pid);

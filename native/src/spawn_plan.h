@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "id_maps.h"
+
 namespace sandbox {
 
 struct PreparedNetwork;
@@ -65,6 +67,8 @@ struct SpawnPlan {
   bool apply_seccomp = false;
   std::vector<FdKind> fds;  // child fds 0..n-1
   bool with_init = true;    // pass REPORT_FD and CONTROL_FD to sandbox-init
+
+  SandboxIdentity identity() const { return {inside_uid, inside_gid, outside_uid, outside_gid, deny_setgroups}; }
 };
 
 // The frozen, pointer-only form the child reads. Built from a SpawnPlan in the parent.

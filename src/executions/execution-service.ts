@@ -13,10 +13,10 @@ import type { Metrics } from '../metrics.js';
 import { DEPENDENCY_DIR, INPUT_DIR, primedRuntimeCanTake, type Language, type Runtime, type RuntimeCommand } from '../runtimes/runtime.js';
 import { limitsFromConfig } from '../sandbox/limits.js';
 import { WarmSandbox } from '../sandbox/warm-sandbox.js';
-import { loadNative, type NetworkHandle } from '../sandbox/native-addon.js';
+import type { NetworkHandle } from '../sandbox/native-addon.js';
 import type { Limits, Policy } from '../sandbox/policy.js';
 import { InputDirectories } from './input-directories.js';
-import { WarmPool, type WarmEntry } from './warm-pool.js';
+import { WarmPool, type SessionNetworks, type WarmEntry } from './warm-pool.js';
 import { bind } from '../sandbox/policy.js';
 import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
@@ -93,10 +93,8 @@ export class ExecutionService {
     const inputRoot = path.join(deps.config.stateDir, 'executions');
     mkdirSync(inputRoot, { recursive: true, mode: 0o755 });
     this.inputs = new InputDirectories(realpathSync.native(inputRoot));
-    const backend = deps.host.backend;
-    const sessionNetworks = backend.takeNetwork
-      ? { take: () => backend.takeNetwork?.(), release: (network: NetworkHandle) => loadNative().addon.releaseNetwork(network) }
-      : undefined;
+    const { backend } = deps.host;
+    const sessionNetworks = backend.takeNetwork && backend.releaseNetwork ? (backend as SessionNetworks) : undefined;
     this.pool = new WarmPool(
       deps.config.warmSandboxesPerSession,
       deps.config.warmSessions,

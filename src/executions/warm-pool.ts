@@ -7,6 +7,7 @@
 // namespace made and torn down per execution cost ~1 ms of CPU.
 import type { Logger } from '../logger.js';
 import type { Language } from '../runtimes/runtime.js';
+import type { Backend } from '../sandbox/backend.js';
 import type { NetworkHandle } from '../sandbox/native-addon.js';
 import type { WarmSandbox } from '../sandbox/warm-sandbox.js';
 
@@ -23,11 +24,8 @@ export interface WarmEntry {
   release: () => void;
 }
 
-/** Where a session's shared network comes from (the backend), and where it goes back. */
-export interface SessionNetworks {
-  take(): NetworkHandle | undefined;
-  release(network: NetworkHandle): void;
-}
+/** Where a session's shared network comes from and goes back: the backend (native only). */
+export type SessionNetworks = Required<Pick<Backend, 'takeNetwork' | 'releaseNetwork'>>;
 
 export class WarmPool {
   private readonly sessions = new Map<string, WarmEntry[]>();
@@ -119,7 +117,7 @@ export class WarmPool {
   private networkOf(sessionId: string): NetworkHandle | undefined {
     let network = this.networks.get(sessionId);
     if (!network) {
-      network = this.sessionNetworks?.take();
+      network = this.sessionNetworks?.takeNetwork();
       if (network) this.networks.set(sessionId, network);
     }
     return network;
@@ -129,7 +127,7 @@ export class WarmPool {
     const network = this.networks.get(sessionId);
     if (!network) return;
     this.networks.delete(sessionId);
-    this.sessionNetworks?.release(network); // its sandboxes still running keep it until they end
+    this.sessionNetworks?.releaseNetwork(network); // its sandboxes still running keep it until they end
   }
 
   private drop(entry: WarmEntry): void {

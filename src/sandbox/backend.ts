@@ -30,6 +30,8 @@ export interface Backend {
    * undefined when the backend has none to give. Release it with releaseNetwork.
    */
   takeNetwork?(): NetworkHandle | undefined;
+  /** the network goes once the sandboxes that joined it have ended */
+  releaseNetwork?(network: NetworkHandle): void;
   /** the command as a warm sandbox's init must receive it (paths the backend translates) */
   adapt?(policy: Policy, command: Command): Command;
 }

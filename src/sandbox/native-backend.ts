@@ -102,15 +102,23 @@ export class NativeBackend implements Backend {
     return addon.takeNetwork(this.networkIdentity()) ?? undefined;
   }
 
+  releaseNetwork(network: NetworkHandle): void {
+    loadNative().addon.releaseNetwork(network);
+  }
+
   /** At start-up: a network made now, for the probe sandbox to join (null when the host refuses). */
   prepareNetworkNow(): NetworkHandle | null {
     return loadNative().addon.prepareNetworkNow(this.networkIdentity());
   }
 
-  /** The ids prepared networks map (they must be the sandboxes' own, see render). */
+  /** The ids prepared networks map: the sandboxes' own (see render), or the addon ignores them. */
   private networkIdentity() {
-    const { uid: outsideUid, gid: outsideGid, serverIsRoot } = this.identity;
-    return { insideUid: SANDBOX_UID, insideGid: SANDBOX_GID, outsideUid, outsideGid, denySetgroups: !serverIsRoot };
+    return { insideUid: SANDBOX_UID, insideGid: SANDBOX_GID, ...this.outsideIds() };
+  }
+
+  /** Whom the sandbox's ids map to outside (a root server never maps them to root). */
+  private outsideIds() {
+    return { outsideUid: this.identity.uid, outsideGid: this.identity.gid, denySetgroups: !this.identity.serverIsRoot };
   }
 
   render(policy: Policy, command: Command | null, fds: FdKind[], network?: NetworkHandle | null): RenderedSpawn {
@@ -133,9 +141,7 @@ export class NativeBackend implements Backend {
         maxProcesses: this.processLimit === 'pid_namespace_pid_max' ? policy.limits.maxProcesses : 0,
         insideUid: policy.uid,
         insideGid: policy.gid,
-        outsideUid: this.identity.uid,
-        outsideGid: this.identity.gid,
-        denySetgroups: !this.identity.serverIsRoot,
+        ...this.outsideIds(),
         runAsOutsideUser: false,
         seccomp: true,
         withInit: true,

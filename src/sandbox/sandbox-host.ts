@@ -217,7 +217,7 @@ async function probePreparedNetworks(backend: NativeBackend, policy: Policy): Pr
   } catch {
     return false;
   } finally {
-    addon.releaseNetwork(network);
+    backend.releaseNetwork(network);
   }
 }
 
