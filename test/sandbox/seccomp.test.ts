@@ -1,6 +1,6 @@
 // The seccomp filter, from inside real sandboxes: every system call the issue lists is denied with
 // EPERM (clone3 with ENOSYS, so libc falls back to an inspectable clone), the harmless personality
-// query still works, and the x32 ABI and i386 `int 0x80` kill the process with SIGSYS.
+// query still works, and the x32 ABI and i386 `int 0x80` (where the kernel has that entry) kill the process with SIGSYS.
 //
 // A sandboxed process has no capabilities, so the kernel itself would refuse some of these calls
 // with EPERM too. To prove the filter is what answers, the probe passes arguments that a kernel
@@ -285,6 +285,15 @@ function onHost(args: string[]): { status: number | null; signal: NodeJS.Signals
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Some kernels have no i386 entry at all (IA32 emulation off, or a paravirtualised guest such as
+ * this project's CI VMs): `int 0x80` then faults with SIGSEGV before any system call or filter
+ * runs. The i386 probe proves the filter only where the host control shows the entry exists.
+ */
+const INT80_ABSENT = onHost(['int80']).signal === 'SIGSEGV'
+  ? 'this kernel has no i386 system-call entry (int 0x80 faults with SIGSEGV unfiltered): no i386 call can run, filter or not'
+  : undefined;
+
 describe('seccomp filter', () => {
   after(() => fixture.close());
 
@@ -317,7 +326,7 @@ describe('seccomp filter', () => {
     });
 
     it('unfiltered, the x32 and int 0x80 probes are not killed (so SIGSYS below is the filter\'s)', () => {
-      for (const mode of ['x32', 'int80']) {
+      for (const mode of INT80_ABSENT ? ['x32'] : ['x32', 'int80']) {
         const r = onHost([mode]);
         assert.equal(r.signal, null, `${mode} killed by ${r.signal} without a filter`);
         assert.match(r.stdout, new RegExp(`^${mode} getpid returned -?\\d+$`, 'm'));
@@ -351,7 +360,8 @@ describe('seccomp filter', () => {
       });
 
       for (const mode of ['x32', 'int80']) {
-        it(`kills a process making a ${mode === 'x32' ? 'x32-ABI system call' : 'i386 int 0x80 system call'} with SIGSYS`, async () => {
+        const skip = mode === 'int80' ? (INT80_ABSENT ?? false) : false;
+        it(`kills a process making a ${mode === 'x32' ? 'x32-ABI system call' : 'i386 int 0x80 system call'} with SIGSYS`, { skip }, async () => {
           const r = await inSandbox(mode);
           assert.equal(r.signal, 'SIGSYS', describeRun(r));
           assert.doesNotMatch(r.out, /returned/);
