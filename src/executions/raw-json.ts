@@ -1,7 +1,8 @@
 // A handler's return value travels as the exact JSON text the runtime produced, never parsed
 // into JS numbers and re-serialized: integers beyond 2^53 arrive as they were returned.
-
-const MARKER = '\u0000raw-json\u0000';
+// Documents holding one are serialized by walking their structure: a RawJson is written where it
+// stands and every string through JSON.stringify, so no byte a sandbox printed or returned can
+// change the document's keys or make it invalid JSON (no markers, nothing searched in the output).
 
 export class RawJson {
   private constructor(readonly text: string) {}
@@ -11,15 +12,18 @@ export class RawJson {
     JSON.parse(text);
     return new RawJson(text.trim());
   }
-
-  toJSON(): string {
-    return `${MARKER}${this.text}${MARKER}`;
-  }
 }
 
-/** JSON.stringify that writes RawJson values verbatim. */
+/** JSON.stringify for plain data (objects, arrays, primitives) that writes RawJson values verbatim. */
 export function stringifyWithRaw(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (!json.includes('\\u0000raw-json\\u0000')) return json;
-  return json.replace(/"\\u0000raw-json\\u0000((?:[^"\\]|\\.)*)\\u0000raw-json\\u0000"/g, (_m, escaped: string) => JSON.parse(`"${escaped}"`) as string);
+  if (value instanceof RawJson) return value.text;
+  if (Array.isArray(value)) return `[${value.map((item) => stringifyWithRaw(item)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members: string[] = [];
+    for (const [key, item] of Object.entries(value)) {
+      if (item !== undefined) members.push(`${JSON.stringify(key)}:${stringifyWithRaw(item)}`);
+    }
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null'; // undefined (an array item) is null, as in JSON.stringify
 }
