@@ -102,6 +102,7 @@ const EnvSchema = z.object({
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
   SHUTDOWN_GRACE_SECONDS: integer(30, 0, 3600),
   RESULT_RETENTION_HOURS: integer(24, 1, 24 * 365),
+  JOURNAL_MAX_MB: integer(1024, 8, 1048576),
   DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
   WARM_SANDBOXES_PER_SESSION: integer(2, 0, 64),
   WARM_SESSIONS: integer(32, 1, 4096),
@@ -144,6 +145,8 @@ export interface Config {
   rootServerSandboxGid: number;
   shutdownGraceSeconds: number;
   resultRetentionHours: number;
+  /** the journal's size cap in bytes (settled results are pruned, oldest first, to stay under it) */
+  journalMaxBytes: number;
   dependencyInstallTimeoutSeconds: number;
   /** sandboxes kept built and waiting per recently active session (0: create each on demand) */
   warmSandboxesPerSession: number;
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rootServerSandboxGid: e.SANDBOX_HOST_GID,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     resultRetentionHours: e.RESULT_RETENTION_HOURS,
+    journalMaxBytes: e.JOURNAL_MAX_MB * 1024 * 1024,
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
     warmSandboxesPerSession: e.WARM_SANDBOXES_PER_SESSION,
     warmSessions: e.WARM_SESSIONS,

@@ -67,7 +67,8 @@ export async function startServer(config: Config, logger = createLogger(config.l
   // before listening: an id submitted again must find its crashed result, not run anew
   const interrupted = service.recordInterrupted();
   if (interrupted.length > 0) logger.warn({ count: interrupted.length, execution_ids: interrupted.slice(0, 100) }, 'executions interrupted by an unclean stop recorded as crashed');
-  const retention = startJournalRetention(journal, config.resultRetentionHours, logger);
+  const retention = startJournalRetention(journal, { retentionHours: config.resultRetentionHours, maxBytes: config.journalMaxBytes }, logger);
+  service.events.on('finished', () => retention.enforceSizeCap());
   const controlPlane = config.controlPlaneUrl ? new ControlPlane({ url: config.controlPlaneUrl, config, journal, service, logger, metrics }) : undefined;
   const app = createApp({
     apiToken: config.apiToken,

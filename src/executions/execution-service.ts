@@ -22,10 +22,11 @@ import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
 import { changedFiles, describe, snapshot, type Snapshot } from './artifacts.js';
 import { boundedUtf8 } from './bounded-text.js';
-import type { CallbackBody, ExecutionRequest, ExecutionResult, FinishedStatus, SandboxStart } from './execution-types.js';
-import type { Journal, JournalRow } from './journal.js';
+import type { ExecutionRequest, ExecutionResult, FinishedStatus, SandboxStart } from './execution-types.js';
+import { storedResultOf, type Journal, type JournalRow } from './journal.js';
 import { RawJson, stringifyWithRaw } from './raw-json.js';
 import { sessionPaths } from './session-paths.js';
+import { resultJson, toStored } from './stored-result.js';
 
 export class AdmissionError extends Error {
   constructor(
@@ -157,7 +158,9 @@ export class ExecutionService {
   async waitForResult(executionId: string): Promise<string | undefined> {
     const active = this.active.get(executionId);
     if (active) return active.done;
-    return this.deps.journal.get(executionId)?.result ?? undefined;
+    const row = this.deps.journal.get(executionId);
+    const stored = row && storedResultOf(row);
+    return stored ? resultJson(stored) : undefined;
   }
 
   state(executionId: string): JournalRow | undefined {
@@ -455,14 +458,12 @@ export class ExecutionService {
   /** Journal first, then everybody else: a result nobody committed is never announced. */
   private commit(request: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, result: ExecutionResult): string {
     const { journal, metrics } = this.deps;
-    const resultText = stringifyWithRaw(result);
     journal.finish({
       execution_id: request.execution_id,
       state: result.status,
       started_at: result.started_at,
       finished_at: result.finished_at,
-      result: resultText,
-      callback: stringifyWithRaw(callbackBody(result)),
+      stored: toStored(result),
       delivery_state: this.deps.deliverResults ? 'pending' : 'none',
     });
     metrics.executions.inc({ language: request.language, status: result.status });
@@ -471,7 +472,7 @@ export class ExecutionService {
     metrics.active.set(this.active.size);
     // the journal holds the rest: listeners read it when they need it, not every execution
     this.events.emit('finished', { execution_id: request.execution_id, session_id: request.session_id } satisfies ExecutionEvent);
-    return resultText;
+    return stringifyWithRaw(result);
   }
 }
 
@@ -507,11 +508,6 @@ function crashedResult(
     finished_at: iso(),
     phases: { queue_ms: queueMs, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0, start: 'cold' },
   };
-}
-
-export function callbackBody(result: ExecutionResult): CallbackBody {
-  const { status, stdout, stderr, exit_code, execution_time, return_value, metrics, artifacts, sandbox } = result;
-  return { status, stdout, stderr, exit_code, execution_time, return_value, metrics, artifacts, sandbox };
 }
 
 type Channel = { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'return'; value: RawJson | null; tooLarge: boolean };

@@ -2,9 +2,11 @@
 // state, its result and the delivery of that result. It backs idempotency, GET /executions/{id}
 // and the control-plane outbox. WAL + synchronous=NORMAL: a commit survives the process being
 // killed (the failure that matters here), at the cost of one fsync per checkpoint, not per write.
+// A result is stored once (see stored-result.ts); the callback body is derived when it is sent.
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { callbackJson, type StoredResult } from './stored-result.js';
 
 export type ExecutionState = 'pending' | 'running' | 'success' | 'failed' | 'timeout' | 'crashed';
 export type DeliveryState = 'none' | 'pending' | 'delivered' | 'undeliverable';
@@ -19,15 +21,22 @@ export interface JournalRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  /** the full result object as JSON text (return_value verbatim) */
+  /** the result's own fields as JSON text, return_value null (see stored-result.ts) */
   result: string | null;
-  /** the callback body as JSON text */
+  /** the return value's JSON text, verbatim */
+  return_value: string | null;
+  /** only in rows written before results were stored once: the whole callback body */
   callback: string | null;
   delivery_state: DeliveryState;
   delivery_attempts: number;
   next_attempt_at: number | null;
   last_delivery_error: string | null;
   updated_at: number;
+}
+
+/** The stored result of a finished row (null before it finished). */
+export function storedResultOf(row: JournalRow): StoredResult | null {
+  return row.result === null ? null : { result: row.result, return_value: row.return_value, callback: row.callback };
 }
 
 /** A result waiting in the outbox: what one delivery attempt needs, nothing more. */
@@ -53,6 +62,9 @@ export interface NewExecution {
   created_at: string;
 }
 
+/** A checkpointed WAL is truncated back to this (without it, it keeps its largest size). */
+const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
   execution_id TEXT PRIMARY KEY,
@@ -65,6 +77,7 @@ CREATE TABLE IF NOT EXISTS executions (
   finished_at TEXT,
   result TEXT,
   callback TEXT,
+  return_value TEXT,
   delivery_state TEXT NOT NULL DEFAULT 'none',
   delivery_attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER,
@@ -88,7 +101,11 @@ export class Journal {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     this.db.exec(SCHEMA);
+    // journals written before results were stored once: their rows keep the callback body whole
+    const columns = this.db.pragma('table_info(executions)') as { name: string }[];
+    if (!columns.some((c) => c.name === 'return_value')) this.db.exec('ALTER TABLE executions ADD COLUMN return_value TEXT');
     const db = this.db;
     this.statements = {
       insert: db.prepare(
@@ -97,7 +114,7 @@ export class Journal {
       ),
       get: db.prepare('SELECT * FROM executions WHERE execution_id = ?'),
       finish: db.prepare(
-        `UPDATE executions SET state = @state, started_at = COALESCE(@started_at, started_at), finished_at = @finished_at, result = @result, callback = @callback,
+        `UPDATE executions SET state = @state, started_at = COALESCE(@started_at, started_at), finished_at = @finished_at, result = @result, return_value = @return_value, callback = NULL,
            delivery_state = @delivery_state, next_attempt_at = @next_attempt_at, updated_at = @updated_at
          WHERE execution_id = @execution_id`,
       ),
@@ -106,10 +123,15 @@ export class Journal {
         `DELETE FROM executions WHERE updated_at < ? AND state IN ('success', 'failed', 'timeout', 'crashed')
            AND delivery_state IN ('none', 'delivered', 'undeliverable')`,
       ),
+      pruneOldest: db.prepare(
+        `DELETE FROM executions WHERE execution_id IN (SELECT execution_id FROM executions
+           WHERE state IN ('success', 'failed', 'timeout', 'crashed') AND delivery_state IN ('none', 'delivered', 'undeliverable')
+           ORDER BY updated_at LIMIT 1)`,
+      ),
       countByState: db.prepare('SELECT state, COUNT(*) AS n FROM executions GROUP BY state'),
       // ids already being delivered come as a JSON array: they are never handed out twice
       dueDeliveries: db.prepare(
-        `SELECT execution_id, callback, delivery_attempts FROM executions
+        `SELECT execution_id, result, return_value, callback, delivery_attempts FROM executions
          WHERE delivery_state = 'pending' AND next_attempt_at <= ? AND execution_id NOT IN (SELECT value FROM json_each(?))
          ORDER BY next_attempt_at LIMIT ?`,
       ),
@@ -147,11 +169,11 @@ export class Journal {
     state: ExecutionState;
     started_at: string | null;
     finished_at: string;
-    result: string;
-    callback: string;
+    stored: Omit<StoredResult, 'callback'>;
     delivery_state: DeliveryState;
   }): void {
-    this.statements.finish.run({ ...row, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
+    const { stored, ...fields } = row;
+    this.statements.finish.run({ ...fields, ...stored, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
   }
 
   /** Executions the journal shows as not finished: after an unclean stop, these were lost. */
@@ -164,9 +186,30 @@ export class Journal {
     return this.statements.prune.run(Date.now() - olderThanMs).changes;
   }
 
+  /**
+   * Drops finished, settled rows (delivered, undeliverable, standalone), the least recently
+   * touched first, until the journal's pages hold at most `maxBytes`; a result waiting for the
+   * control plane is never dropped. Returns how many were dropped; the freed pages are reused.
+   */
+  pruneToSize(maxBytes: number): number {
+    // one row at a time (rows range from bytes to megabytes), in one transaction
+    return this.db.transaction(() => {
+      let removed = 0;
+      while (this.usedBytes() > maxBytes && this.statements.pruneOldest.run().changes > 0) removed++;
+      return removed;
+    })();
+  }
+
+  /** Bytes in the database's pages, free pages (which new rows reuse) excluded. */
+  usedBytes(): number {
+    const pragma = (name: string) => this.db.pragma(name, { simple: true }) as number;
+    return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+  }
+
   /** Up to `limit` results whose next delivery attempt is due, the longest-waiting first. */
   dueDeliveries(limit: number, excluding: Iterable<string>): OutboxEntry[] {
-    return this.statements.dueDeliveries.all(Date.now(), JSON.stringify([...excluding]), limit) as OutboxEntry[];
+    const rows = this.statements.dueDeliveries.all(Date.now(), JSON.stringify([...excluding]), limit) as (StoredResult & { execution_id: string; delivery_attempts: number })[];
+    return rows.map((row) => ({ execution_id: row.execution_id, callback: callbackJson(row), delivery_attempts: row.delivery_attempts }));
   }
 
   /** When the next delivery attempt is due (epoch ms), or null when nothing waits. */

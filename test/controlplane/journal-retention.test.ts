@@ -17,7 +17,7 @@ const silent = pino({ level: 'silent' });
 function addRow(journal: Journal, id: string, state: ExecutionState, delivery: DeliveryState, ageHours: number): void {
   journal.insertPending({ execution_id: id, session_id: 's', language: 'shell', timeout_seconds: 10, created_at: new Date().toISOString() });
   if (state !== 'pending') {
-    journal.finish({ execution_id: id, state, started_at: null, finished_at: new Date().toISOString(), result: '{}', callback: '{}', delivery_state: delivery });
+    journal.finish({ execution_id: id, state, started_at: null, finished_at: new Date().toISOString(), stored: { result: '{}', return_value: null }, delivery_state: delivery });
   }
   journal.db.prepare('UPDATE executions SET updated_at = ? WHERE execution_id = ?').run(Date.now() - ageHours * HOUR_MS, id);
 }
@@ -40,7 +40,7 @@ describe('journal retention', () => {
     const journal = new Journal(dirs.state, 'retention-unit.sqlite3');
     try {
       fill(journal);
-      const retention = startJournalRetention(journal, 24, silent, 50);
+      const retention = startJournalRetention(journal, { retentionHours: 24, maxBytes: 1024 * 1024 * 1024 }, silent, 50);
       try {
         assert.deepEqual(ids(journal), ['old-waiting', 'recent-delivered']);
         addRow(journal, 'later-delivered', 'success', 'delivered', 25);

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
+import { storedResultOf } from '../../src/executions/journal.js';
+import { callbackJson } from '../../src/executions/stored-result.js';
 import { startServer, type Server } from '../../src/server.js';
 import { CallbackReceiver } from '../helpers/callback-receiver.js';
 import { eventually, executorDirs, executorEnv, finished, getJson, submit, type ExecutorDirs } from '../helpers/executor-fixture.js';
@@ -46,7 +48,7 @@ describe('result delivery', () => {
     assert.equal(call.headers.authorization, `Bearer ${TOKEN}`);
     assert.equal(call.headers['idempotency-key'], id);
     const row = server.journal.get(id)!;
-    assert.equal(call.raw, row.callback, 'the body is the journal text, byte for byte');
+    assert.equal(call.raw, callbackJson(storedResultOf(row)!), 'the body is derived from the journal row, byte for byte');
     assert.match(call.raw, /"big": ?1180591620717411303424\b/, 'a 70-bit integer keeps every digit');
     assert.equal(call.body.status, 'success', call.raw);
     for (const key of ['status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts']) {

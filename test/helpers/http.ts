@@ -10,6 +10,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
+import { storedResultOf } from '../../src/executions/journal.js';
+import { callbackJson } from '../../src/executions/stored-result.js';
 import { startServer, type Server } from '../../src/server.js';
 import { pollFor, processesWithMarker, sleep } from './processes.js';
 
@@ -250,11 +252,17 @@ export class TestServer {
     return { status: response.status, headers: response.headers, events };
   }
 
-  /** The callback body the control plane receives for this execution (the journal's outbox copy). */
+  /** The callback body the control plane receives for this execution (derived from the journal's row). */
   callbackOf(id: string): CallbackBody {
+    return JSON.parse(this.callbackTextOf(id)) as CallbackBody;
+  }
+
+  /** The callback body's text, as the outbox sends it. */
+  callbackTextOf(id: string): string {
     const row = this.server.journal.get(id);
-    assert.ok(row?.callback, `no callback body recorded for ${id}`);
-    return JSON.parse(row.callback) as CallbackBody;
+    const stored = row && storedResultOf(row);
+    assert.ok(stored, `no result recorded for ${id}`);
+    return callbackJson(stored);
   }
 
   /** Kills what still runs, closes the server and removes every file it made. */

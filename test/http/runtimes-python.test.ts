@@ -106,7 +106,7 @@ describe('python runtime', () => {
       // the same digits on GET
       const state = await t.state(r.execution_id);
       assert.match(state.text, /"big":\s*18446744073709551616\b/);
-      assert.match(t.server.journal.get(r.execution_id)!.callback!, /"big":\s*18446744073709551616\b/);
+      assert.match(t.callbackTextOf(r.execution_id), /"big":\s*18446744073709551616\b/);
     });
 
     it('returns non-ASCII text unchanged', async () => {

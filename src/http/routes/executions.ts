@@ -1,7 +1,9 @@
 // GET /executions/{execution_id}: state, and the full result once finished.
 import { Hono } from 'hono';
 import type { ExecutionService } from '../../executions/execution-service.js';
-import { FINISHED_STATES } from '../../executions/journal.js';
+import { FINISHED_STATES, storedResultOf } from '../../executions/journal.js';
+import { stringifyWithRaw } from '../../executions/raw-json.js';
+import { resultDocument } from '../../executions/stored-result.js';
 import { problem } from '../problem.js';
 
 export function executionRoutes(service: ExecutionService): Hono {
@@ -10,8 +12,8 @@ export function executionRoutes(service: ExecutionService): Hono {
     const id = c.req.param('id');
     const row = service.state(id);
     if (!row) return problem(c, 404, 'Executor.ExecutionNotFound', `no execution '${id}' is known here (results are kept for RESULT_RETENTION_HOURS)`);
-    const finished = FINISHED_STATES.includes(row.state);
-    const head = JSON.stringify({
+    const stored = FINISHED_STATES.includes(row.state) ? storedResultOf(row) : null;
+    const body = stringifyWithRaw({
       execution_id: row.execution_id,
       session_id: row.session_id,
       language: row.language,
@@ -20,9 +22,9 @@ export function executionRoutes(service: ExecutionService): Hono {
       started_at: row.started_at,
       finished_at: row.finished_at,
       delivery: { state: row.delivery_state, attempts: row.delivery_attempts, last_error: row.last_delivery_error },
+      // written as it is: return values keep every digit
+      result: stored ? resultDocument(stored) : null,
     });
-    // the stored result is spliced in verbatim: return values keep every digit
-    const body = `${head.slice(0, -1)},"result":${finished && row.result ? row.result : 'null'}}`;
     return c.body(body, 200, { 'content-type': 'application/json' });
   });
   return app;

@@ -1,0 +1,113 @@
+// The journal stays bounded in size (real server, real SQLite, file sizes measured with the
+// -wal file): each result is stored once, not once more as its callback body; JOURNAL_MAX_MB
+// prunes settled results (delivered, standalone) oldest first and reuses their space; results
+// still waiting for the control plane are never pruned, and are delivered whole afterwards.
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { CallbackReceiver } from '../helpers/callback-receiver.js';
+import { MiB, sessionId, TestServer } from '../helpers/http.js';
+import { eventually } from '../helpers/executor-fixture.js';
+
+/** A return value of about 1 MiB, starting with `tag`. */
+const VALUE_CHARS = 1_040_000;
+const BIG_RETURN = `def handler(event):\n    return event["tag"] + "x" * ${VALUE_CHARS}\n`;
+const expectedValue = (tag: string) => tag + 'x'.repeat(VALUE_CHARS);
+
+/** The journal's bytes on disk: the database and its write-ahead log. */
+function journalFileBytes(t: TestServer): { db: number; wal: number; total: number } {
+  const file = path.join(t.server.config.stateDir, 'journal.sqlite3');
+  const size = (name: string) => (existsSync(name) ? statSync(name).size : 0);
+  const db = size(file);
+  const wal = size(`${file}-wal`);
+  return { db, wal, total: db + wal };
+}
+
+const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
+
+describe('journal size', () => {
+  const servers: TestServer[] = [];
+  const receivers: CallbackReceiver[] = [];
+  after(async () => {
+    for (const t of servers) await t.stop();
+    for (const r of receivers) await r.stop();
+  });
+
+  async function runBig(t: TestServer, session: string, tag: string): Promise<string> {
+    const r = await t.run({ session_id: session, language: 'python', code: BIG_RETURN, event: { tag } });
+    assert.equal(r.status, 'success', r.stderr);
+    assert.equal(r.return_value, expectedValue(tag));
+    return r.execution_id;
+  }
+
+  it('stores each result once: N results of 1 MiB grow the journal by about N MiB, not 2N', async (ctx) => {
+    const t = await TestServer.start();
+    servers.push(t);
+    const session = sessionId('journal-once');
+    const N = 24;
+    const before = journalFileBytes(t);
+    for (let i = 0; i < N; i++) await runBig(t, session, `once-${i}-`);
+    const grown = journalFileBytes(t).total - before.total;
+    ctx.diagnostic(`${N} results of ${mib(VALUE_CHARS)} MiB grew the journal (db + wal) by ${mib(grown)} MiB`);
+    assert.ok(grown >= N * VALUE_CHARS * 0.9, `every result is in the journal (grown ${mib(grown)} MiB)`);
+    assert.ok(grown < N * VALUE_CHARS * 1.5, `stored once: grown ${mib(grown)} MiB for ${N} values of ${mib(VALUE_CHARS)} MiB`);
+  });
+
+  it('JOURNAL_MAX_MB prunes the oldest standalone results and reuses their space', async (ctx) => {
+    const capMb = 8;
+    const t = await TestServer.start({ JOURNAL_MAX_MB: String(capMb) });
+    servers.push(t);
+    const session = sessionId('journal-cap');
+    const ids: string[] = [];
+    let largest = 0;
+    for (let i = 0; i < 30; i++) {
+      ids.push(await runBig(t, session, `cap-${i}-`));
+      largest = Math.max(largest, journalFileBytes(t).total);
+    }
+    const kept = [];
+    for (const id of ids) kept.push((await t.state(id)).status === 200);
+    const firstKept = kept.indexOf(true);
+    ctx.diagnostic(`cap ${capMb} MiB: ${kept.filter(Boolean).length} of 30 results kept, journal (db + wal) at most ${mib(largest)} MiB`);
+    assert.ok(firstKept > 0 && kept.slice(firstKept).every(Boolean), `the oldest go first: ${kept.map(Number).join('')}`);
+    assert.ok(kept.filter(Boolean).length >= capMb - 2, 'the cap is used, not emptied');
+    assert.ok(t.server.journal.usedBytes() <= capMb * MiB, `pages in use ${mib(t.server.journal.usedBytes())} MiB`);
+    // freed pages are reused: the file stays at the cap and one result, the log at its limit and one result
+    assert.ok(largest <= (capMb + 8 + 2 * 2) * MiB, `journal files at most ${mib(largest)} MiB`);
+  });
+
+  it('never prunes a result waiting for the control plane; delivers it whole later', async (ctx) => {
+    const capMb = 8;
+    const receiver = await CallbackReceiver.start();
+    receivers.push(receiver);
+    const t = await TestServer.start({ JOURNAL_MAX_MB: String(capMb), CONTROL_PLANE_URL: receiver.url, INTERNAL_API_TOKEN: 'token' });
+    servers.push(t);
+    const session = sessionId('journal-outbox');
+    const delivered: string[] = [];
+    for (let i = 0; i < 6; i++) delivered.push(await runBig(t, session, `delivered-${i}-`));
+    await receiver.waitUntil('the first results delivered', () => delivered.every((id) => receiver.acceptedResults().has(id)), 30_000);
+    await eventually('delivery recorded', () => (delivered.every((id) => t.server.journal.get(id)?.delivery_state === 'delivered') ? true : undefined), 10_000);
+
+    receiver.answer('result', 503); // the control plane is in trouble: results wait in the outbox
+    const waiting: string[] = [];
+    for (let i = 0; i < 10; i++) waiting.push(await runBig(t, session, `waiting-${i}-`));
+    for (const id of waiting) {
+      const state = await t.state(id);
+      assert.equal(state.status, 200, `a waiting result is never pruned: ${id}`);
+      assert.equal(state.json.delivery.state, 'pending');
+    }
+    for (const id of delivered) assert.equal((await t.state(id)).status, 404, `delivered results made room: ${id}`);
+    ctx.diagnostic(`over the cap with waiting results only: ${mib(t.server.journal.usedBytes())} MiB in use, cap ${capMb} MiB`);
+    assert.ok(t.server.journal.usedBytes() > capMb * MiB, 'over the cap rather than losing a result');
+
+    receiver.answer('result', 201);
+    t.server.journal.deliverAllNow();
+    await t.run({ session_id: session, language: 'shell', code: 'true' }); // wakes the outbox
+    await receiver.waitUntil('the waiting results delivered', () => waiting.every((id) => receiver.acceptedResults().has(id)), 120_000);
+    for (const [i, id] of waiting.entries()) {
+      const call = receiver.acceptedResults().get(id)!.at(-1)!;
+      assert.equal(call.body.return_value, expectedValue(`waiting-${i}-`), 'the callback body is derived whole from the stored result');
+      assert.equal(call.body.status, 'success');
+    }
+  });
+});
