@@ -6,9 +6,28 @@ execution's environment, NUL-terminated NAME=value entries until EOF, before rea
 The return value goes to fd 3, which is first moved to a private close-on-exec descriptor, so
 nothing the code prints can forge it and stdout stays exactly what the code wrote.
 Channel format: b"return\\n" + JSON, or b"error\\n" + a one-line message.
+
+The workspace is first on sys.path while user code runs, and an earlier execution of the session
+may have left a json.py, traceback.py, asyncio.py... there. Importing those eagerly would cost more
+than python's whole start-up (asyncio alone ~70 ms of CPU here), so the bootstrap imports them only
+when needed, and always on the interpreter's own path as it was at start-up (_interpreter_imports):
+no module of the workspace ever runs inside the bootstrap's encoding, error report or event loop.
 """
 import os
 import sys
+
+_INTERPRETER_PATH = list(sys.path)  # before the workspace is added
+
+
+class _interpreter_imports:
+    """Imports inside resolve on _INTERPRETER_PATH, never on the workspace."""
+
+    def __enter__(self):
+        self._user_path = sys.path
+        sys.path = list(_INTERPRETER_PATH)
+
+    def __exit__(self, *_exc):
+        sys.path = self._user_path
 
 
 def _await_release(release_fd=4):
@@ -40,10 +59,12 @@ def _send(kind, payload):
 
 def _fail(message, show_traceback=None):
     if show_traceback is not None:
-        import traceback
+        # formatting imports more (ast, for the carets): all of it on the interpreter's path
+        with _interpreter_imports():
+            import traceback
 
-        # drop the bootstrap's own frame: the user sees their code only
-        traceback.print_exception(type(show_traceback), show_traceback, show_traceback.__traceback__.tb_next)
+            # drop the bootstrap's own frame: the user sees their code only
+            traceback.print_exception(type(show_traceback), show_traceback, show_traceback.__traceback__.tb_next)
     sys.stderr.write("sandbox-executor: " + message + "\n")
     sys.stderr.flush()
     _send("error", message)
@@ -116,9 +137,10 @@ def _to_json(value):
         _encode(value, out)
         return "".join(out)
     except (_NotPlain, RecursionError):  # RecursionError: very deep, or circular (json says which)
-        import json
+        with _interpreter_imports():
+            import json
 
-        return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
+            return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
 
 
 def _read_json(path):
@@ -129,7 +151,7 @@ def _read_json(path):
         # true/false/null are names. No builtins are reachable from it.
         return eval(compile(text, path, "eval"), {"__builtins__": {}, "true": True, "false": False, "null": None})
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        import json  # very deep or unusual documents
+        import json  # very deep or unusual documents (user code has not run yet: no workspace path)
 
         return json.loads(text)
 
@@ -175,7 +197,8 @@ def main():
     try:
         result = handler(event, context) if takes_context else handler(event)
         if code is not None and code.co_flags & 0x180:  # CO_COROUTINE | CO_ITERABLE_COROUTINE
-            import asyncio
+            with _interpreter_imports():
+                import asyncio  # and all it imports (inspect, types...): the loop runs user code, not imports
 
             result = asyncio.run(result)
     except SystemExit as exit_request:
