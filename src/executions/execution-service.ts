@@ -26,7 +26,7 @@ import type { ExecutionRequest, ExecutionResult, FinishedStatus, SandboxStart } 
 import { storedResultOf, type Journal, type JournalRow } from './journal.js';
 import { RawJson, stringifyWithRaw } from './raw-json.js';
 import { sessionPaths } from './session-paths.js';
-import { resultJson, toStored } from './stored-result.js';
+import { resultJson, toStored, withinStorageCap } from './stored-result.js';
 
 export class AdmissionError extends Error {
   constructor(
@@ -456,8 +456,9 @@ export class ExecutionService {
   }
 
   /** Journal first, then everybody else: a result nobody committed is never announced. */
-  private commit(request: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, result: ExecutionResult): string {
+  private commit(request: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, built: ExecutionResult): string {
     const { journal, metrics } = this.deps;
+    const result = withinStorageCap(built);
     journal.finish({
       execution_id: request.execution_id,
       state: result.status,

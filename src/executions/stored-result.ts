@@ -6,6 +6,30 @@ import { callbackBody } from './callback-body.js';
 import type { ExecutionResult } from './execution-types.js';
 import { RawJson, stringifyWithRaw } from './raw-json.js';
 
+/**
+ * A stored result's own fields (all but the return value, itself at most 1 MiB) stay under this:
+ * the streams are bounded by MAX_OUTPUT_BYTES (60 KiB, at most 6 times that once escaped), so
+ * only a long artifact list (MAX_ARTIFACTS paths of up to 4 KiB, twice) can reach it.
+ */
+export const MAX_STORED_FIELDS_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The result, its artifact lists cut to what fits under MAX_STORED_FIELDS_BYTES (and then marked
+ * incomplete): what is stored, answered and sent is the same bounded document.
+ */
+export function withinStorageCap(result: ExecutionResult): ExecutionResult {
+  const bytes = (value: unknown) => Buffer.byteLength(stringifyWithRaw(value)) + 1; // + a comma
+  const withoutArtifacts = { ...result, return_value: null, artifacts: [], artifact_details: [], artifacts_complete: false };
+  let total = bytes(withoutArtifacts);
+  let fitting = 0;
+  for (; fitting < result.artifacts.length; fitting++) {
+    total += bytes(result.artifacts[fitting]) + bytes(result.artifact_details[fitting] ?? null);
+    if (total > MAX_STORED_FIELDS_BYTES) break;
+  }
+  if (fitting === result.artifacts.length) return result;
+  return { ...result, artifacts: result.artifacts.slice(0, fitting), artifact_details: result.artifact_details.slice(0, fitting), artifacts_complete: false };
+}
+
 export interface StoredResult {
   result: string;
   return_value: string | null;

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { CallbackReceiver } from '../helpers/callback-receiver.js';
 import { MiB, sessionId, TestServer } from '../helpers/http.js';
 import { eventually } from '../helpers/executor-fixture.js';
+import { MAX_STORED_FIELDS_BYTES } from '../../src/executions/stored-result.js';
 
 /** A return value of about 1 MiB, starting with `tag`. */
 const VALUE_CHARS = 1_040_000;
@@ -74,6 +75,24 @@ describe('journal size', () => {
     assert.ok(t.server.journal.usedBytes() <= capMb * MiB, `pages in use ${mib(t.server.journal.usedBytes())} MiB`);
     // freed pages are reused: the file stays at the cap and one result, the log at its limit and one result
     assert.ok(largest <= (capMb + 8 + 2 * 2) * MiB, `journal files at most ${mib(largest)} MiB`);
+  });
+
+  it('bounds each stored result: a long artifact list is cut to fit, the same in every answer', async (ctx) => {
+    const t = await TestServer.start({ MAX_ARTIFACTS: '100000' });
+    servers.push(t);
+    // 5,000 files whose paths are ~500 bytes: ~5 MiB of artifact lists, listed twice
+    const code = 'printf -v dir "%0250d" 0; mkdir "$dir"\nfor ((i = 0; i < 5000; i++)); do printf -v name "%0250d" "$i"; : > "$dir/$name"; done';
+    const r = await t.run({ session_id: sessionId('journal-row-cap'), language: 'shell', code });
+    assert.equal(r.status, 'success', r.stderr);
+    const row = t.server.journal.db.prepare('SELECT length(CAST(result AS BLOB)) AS bytes FROM executions WHERE execution_id = ?').get(r.execution_id) as { bytes: number };
+    ctx.diagnostic(`${r.artifacts.length} of 5000 artifacts kept, stored fields ${mib(row.bytes)} MiB, answer ${mib(r.raw.length)} MiB`);
+    assert.ok(row.bytes <= MAX_STORED_FIELDS_BYTES, `stored fields ${row.bytes} bytes`);
+    assert.ok(r.raw.length <= MAX_STORED_FIELDS_BYTES, 'the answer is the stored document');
+    assert.ok(r.artifacts.length > 1000, `the cap is used: ${r.artifacts.length}`);
+    assert.equal(r.artifacts_complete, false);
+    assert.deepEqual(r.artifact_details.map((d) => d.path), r.artifacts);
+    const state = await t.state(r.execution_id);
+    assert.deepEqual(state.json.result?.artifacts, r.artifacts);
   });
 
   it('never prunes a result waiting for the control plane; delivers it whole later', async (ctx) => {
