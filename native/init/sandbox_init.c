@@ -315,11 +315,12 @@ int main(int argc, char **argv) {
       run_at_normal_policy(command);
       release_primed(command, go[1], command_line.envp);
     } else {
-      /* another command than the primed one: it runs instead */
-      close(go[1]);
+      /* another command than the primed one: it runs instead. Killed before its release pipe is
+       * closed: EOF there would let it go on (and write to the command's stdout/stderr) */
       kill(command, SIGKILL);
       while (waitpid(command, NULL, __WALL) < 0 && errno == EINTR) {
       }
+      close(go[1]);
       command = 0;
     }
   } else {
