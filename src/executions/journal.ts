@@ -192,6 +192,7 @@ export class Journal {
    * control plane is never dropped. Returns how many were dropped; the freed pages are reused.
    */
   pruneToSize(maxBytes: number): number {
+    if (this.usedBytes() <= maxBytes) return 0;
     // one row at a time (rows range from bytes to megabytes), in one transaction
     return this.db.transaction(() => {
       let removed = 0;
