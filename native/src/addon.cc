@@ -3,6 +3,7 @@
 //   readOutputs(fds, onChunk)                  seccompProgram() -> Buffer    seccompDenied() -> string[]
 //   takeNetwork(identity) -> handle | null     releaseNetwork(handle)
 //   prepareNetworkNow(identity) -> handle | null   preparingNetworks() -> boolean
+//   scanWorkspace(root, maxEntries, maxMillis, synchronousEntries) -> Promise   openArtifact(root, path)
 #include <fcntl.h>
 #include <napi.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "prepared_network.h"
 #include "seccomp_policy.h"
 #include "spawn.h"
+#include "workspace_scan_js.h"
 
 namespace sandbox {
 namespace {
@@ -182,6 +184,8 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("preparingNetworks", Napi::Function::New(env, PreparingNetworks, "preparingNetworks"));
   exports.Set("seccompProgram", Napi::Function::New(env, SeccompProgram, "seccompProgram"));
   exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
+  exports.Set("scanWorkspace", Napi::Function::New(env, ScanWorkspace, "scanWorkspace"));
+  exports.Set("openArtifact", Napi::Function::New(env, OpenArtifact, "openArtifact"));
   return exports;
 }
 

@@ -1,14 +1,23 @@
-// Artifacts: regular files this execution created or modified in the workspace. Found by
-// comparing lstat snapshots before and after (symlinks are never followed nor reported, hidden
-// names are skipped), bounded in entries and time, and scanned after the process has ended.
+// Artifacts: regular files this execution created or modified in the workspace, found by
+// comparing snapshots before and after (hidden names are skipped). The workspace is hostile
+// ground: the sandbox (or another execution of the session) may rename, swap and replace its
+// entries while the server reads them. So the addon walks and opens it by file descriptor only,
+// never following a symlink and never opening anything but a regular file (workspace_scan.h),
+// and every cost is bounded: entries walked and scan time (in the walk, off the event loop
+// past the first few entries), artifacts listed, bytes hashed per execution (one file at a
+// time, read through one small buffer on the thread pool).
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { closeSync, read } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadNative } from '../sandbox/native-addon.js';
+
+/** Why an artifact list may miss files: a scan budget ran out, or MAX_ARTIFACTS was reached. */
+export type ArtifactsIncompleteReason = 'entry_budget' | 'time_budget' | 'depth_limit' | 'max_artifacts';
 
 export interface Snapshot {
   files: Map<string, string>; // relative path -> identity (inode, size, mtime, ctime)
-  complete: boolean;
+  incomplete: ArtifactsIncompleteReason | null;
 }
 
 export interface ArtifactDetail {
@@ -16,70 +25,39 @@ export interface ArtifactDetail {
   size: number;
   mime_type: string;
   sha256: string | null;
+  /** only when sha256 is null: the hash budget or scan time ran out, or it is no regular file by now */
+  sha256_skipped?: 'hash_budget' | 'time_budget' | 'not_a_regular_file';
 }
 
 export interface ScanLimits {
   maxEntries: number;
   maxMillis: number;
+  /** bytes read for hashing per execution; files past it get sha256 null */
+  hashBytes: number;
 }
 
 /**
- * Workspaces are mostly small: their first entries are read synchronously, which is cheaper
- * than a thread-pool round trip (each wakes a pool thread: tens of microseconds of the loop's
- * time on a VM); past this many, the rest goes through the pool so a big tree never blocks.
+ * Workspaces are mostly small: their first entries are walked on the event loop, which is
+ * cheaper than a thread-pool round trip; a workspace with more is walked on a pool thread.
  */
 const SYNCHRONOUS_ENTRIES = 256;
+/** What one read for hashing takes: memory stays flat however big or sparse the files are. */
+const HASH_CHUNK_BYTES = 64 * 1024;
 
 export async function snapshot(root: string, limits: ScanLimits): Promise<Snapshot> {
+  const scan = await loadNative().addon.scanWorkspace(root, limits.maxEntries, limits.maxMillis, SYNCHRONOUS_ENTRIES);
   const files = new Map<string, string>();
-  const deadline = Date.now() + limits.maxMillis;
-  let entries = 0;
-  const pending = [''];
-  while (pending.length > 0) {
-    const relativeDir = pending.pop()!;
-    const synchronous = entries < SYNCHRONOUS_ENTRIES;
-    let names: string[];
-    try {
-      const dir = path.join(root, relativeDir);
-      names = (synchronous ? readdirSync(dir) : await readdir(dir)).filter((name) => !name.startsWith('.'));
-    } catch {
-      continue; // removed meanwhile, or unreadable
-    }
-    entries += names.length;
-    if (entries > limits.maxEntries || Date.now() > deadline) return { files, complete: false };
-    const stats = synchronous && names.length <= SYNCHRONOUS_ENTRIES ? names.map((name) => lstatOrNull(path.join(root, relativeDir, name))) : await lstatAll(root, relativeDir, names);
-    names.forEach((name, i) => {
-      const st = stats[i];
-      const relative = relativeDir ? `${relativeDir}/${name}` : name;
-      if (!st) return;
-      if (st.isDirectory()) pending.push(relative);
-      else if (st.isFile()) files.set(relative, `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
-      // symlinks, sockets, fifos, devices: never artifacts
-    });
-  }
-  return { files, complete: true };
+  scan.files.forEach((file, i) => files.set(file, scan.identities[i]!));
+  return { files, incomplete: scan.incomplete };
 }
 
-function lstatOrNull(file: string): BigIntStats | null {
-  try {
-    return lstatSync(file, { bigint: true });
-  } catch {
-    return null;
-  }
-}
-
-/** One directory's entries at once: a thread-pool round trip per directory, not per file. */
-function lstatAll(root: string, relativeDir: string, names: string[]): Promise<(BigIntStats | null)[]> {
-  return Promise.all(names.map((name) => lstat(path.join(root, relativeDir, name), { bigint: true }).catch(() => null)));
-}
-
-/** Paths present after and new or changed since before, sorted; at most `max`. */
-export function changedFiles(before: Snapshot, after: Snapshot, max: number): string[] {
+/** Paths present after and new or changed since before, sorted; at most `max` (truncated says more changed). */
+export function changedFiles(before: Snapshot, after: Snapshot, max: number): { paths: string[]; truncated: boolean } {
   const changed: string[] = [];
   for (const [file, identity] of after.files) {
     if (before.files.get(file) !== identity) changed.push(file);
   }
-  return changed.sort().slice(0, max);
+  return { paths: changed.sort().slice(0, max), truncated: changed.length > max };
 }
 
 const MIME: Record<string, string> = {
@@ -95,29 +73,50 @@ export function mimeTypeOf(file: string): string {
   return MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-const HASH_LIMIT_BYTES = 256 * 1024 * 1024;
+const readChunk = promisify(read);
 
-export async function describe(root: string, files: string[]): Promise<ArtifactDetail[]> {
-  return Promise.all(
-    files.map(async (file) => {
-      const full = path.join(root, file);
-      const st = await lstat(full).catch(() => null);
-      if (!st || !st.isFile()) return { path: file, size: 0, mime_type: mimeTypeOf(file), sha256: null };
-      const sha256 = st.size <= HASH_LIMIT_BYTES ? await hashFile(full).catch(() => null) : null;
-      return { path: file, size: st.size, mime_type: mimeTypeOf(file), sha256 };
-    }),
-  );
+/**
+ * Size, mime type and sha256 of each file, in order. Each is opened by fd from the workspace
+ * (the sandbox may have swapped it since the scan) and hashed only while the execution's hash
+ * budget and scan time last.
+ */
+export async function describe(root: string, files: string[], limits: ScanLimits): Promise<ArtifactDetail[]> {
+  const { addon } = loadNative();
+  const deadline = Date.now() + limits.maxMillis;
+  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  let hashBytesLeft = limits.hashBytes;
+  const details: ArtifactDetail[] = [];
+  for (const file of files) {
+    const mime_type = mimeTypeOf(file);
+    const opened = addon.openArtifact(root, file);
+    if (!opened) {
+      details.push({ path: file, size: 0, mime_type, sha256: null, sha256_skipped: 'not_a_regular_file' });
+      continue;
+    }
+    try {
+      const hashed = opened.size > hashBytesLeft ? { skipped: 'hash_budget' as const, bytesRead: 0 } : await hashOpened(opened.fd, buffer, hashBytesLeft, deadline);
+      hashBytesLeft = Math.max(0, hashBytesLeft - hashed.bytesRead);
+      details.push('sha256' in hashed ? { path: file, size: opened.size, mime_type, sha256: hashed.sha256 } : { path: file, size: opened.size, mime_type, sha256: null, sha256_skipped: hashed.skipped });
+    } finally {
+      closeSync(opened.fd);
+    }
+  }
+  return details;
 }
 
-async function hashFile(file: string): Promise<string> {
-  // O_NOFOLLOW: a file swapped for a symlink after the scan (by a concurrent execution of the
-  // same session) is not followed out of the workspace.
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const hash = createHash('sha256');
-    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20, autoClose: false })) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  } finally {
-    await handle.close();
+type Hashed = { sha256: string; bytesRead: number } | { skipped: 'hash_budget' | 'time_budget'; bytesRead: number };
+
+/** Reads fd to its end through `buffer`; gives up past maxBytes (the file grew) or the deadline. */
+async function hashOpened(fd: number, buffer: Buffer, maxBytes: number, deadline: number): Promise<Hashed> {
+  const hash = createHash('sha256');
+  let position = 0;
+  for (;;) {
+    if (Date.now() > deadline) return { skipped: 'time_budget', bytesRead: position };
+    // one byte more than the budget allows tells a file that has grown past it
+    const { bytesRead } = await readChunk(fd, buffer, 0, Math.min(buffer.length, maxBytes - position + 1), position);
+    if (bytesRead === 0) return { sha256: hash.digest('hex'), bytesRead: position };
+    position += bytesRead;
+    if (position > maxBytes) return { skipped: 'hash_budget', bytesRead: position };
+    hash.update(buffer.subarray(0, bytesRead));
   }
 }

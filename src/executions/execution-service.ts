@@ -20,7 +20,7 @@ import { WarmPool, type SessionNetworks, type WarmEntry } from './warm-pool.js';
 import { bind } from '../sandbox/policy.js';
 import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
-import { changedFiles, describe, snapshot, type Snapshot } from './artifacts.js';
+import { changedFiles, describe, snapshot, type ArtifactsIncompleteReason } from './artifacts.js';
 import { boundedUtf8 } from './bounded-text.js';
 import type { ExecutionRequest, ExecutionResult, FinishedStatus, SandboxStart } from './execution-types.js';
 import { storedResultOf, type Journal, type JournalRow } from './journal.js';
@@ -62,7 +62,7 @@ export interface ExecutionServiceDeps {
 
 /** Return values larger than this (serialized) are replaced by null, with a notice on stderr. */
 export const MAX_RETURN_VALUE_BYTES = 1024 * 1024;
-const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000 };
+const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000, hashBytes: 256 * 1024 * 1024 };
 const MAX_TIMEOUT_SECONDS = 3600;
 /** Warm sandbox policies kept for reuse (sessions x input directories). */
 const MAX_WARM_POLICIES = 512;
@@ -270,8 +270,10 @@ export class ExecutionService {
 
       const scanStarted = performance.now();
       const after = await snapshot(paths.workspace, ARTIFACT_SCAN);
-      const artifacts = changedFiles(before, after, config.limits.artifacts);
-      const artifactDetails = await describe(paths.workspace, artifacts);
+      const changed = changedFiles(before, after, config.limits.artifacts);
+      const artifacts = changed.paths;
+      const artifactDetails = await describe(paths.workspace, artifacts, ARTIFACT_SCAN);
+      const artifactsIncomplete = after.incomplete ?? before.incomplete ?? (changed.truncated ? 'max_artifacts' : null);
       const built = performance.now();
       const phases = {
         queue_ms: ms(started - acceptedAt),
@@ -282,7 +284,7 @@ export class ExecutionService {
         result_build_ms: 0,
         start,
       };
-      const full = this.buildResult(request, result, limits, artifacts, artifactDetails, before, after, startedAt, phases);
+      const full = this.buildResult(request, result, limits, artifacts, artifactDetails, artifactsIncomplete, startedAt, phases);
       full.phases.result_build_ms = ms(performance.now() - built);
       log.info(
         { status: full.status, exit_code: full.exit_code, duration_ms: full.metrics.duration_ms, stdout_bytes: result.stdout.totalBytes, stderr_bytes: result.stderr.totalBytes, artifacts: artifacts.length, limit: full.limit_exceeded },
@@ -370,8 +372,7 @@ export class ExecutionService {
     limits: Limits,
     artifacts: string[],
     artifactDetails: ExecutionResult['artifact_details'],
-    before: Snapshot,
-    after: Snapshot,
+    artifactsIncomplete: ArtifactsIncompleteReason | null,
     startedAt: string,
     phases: ExecutionResult['phases'],
   ): ExecutionResult {
@@ -443,7 +444,8 @@ export class ExecutionService {
       stderr_truncated: stderr.truncated,
       return_value_truncated: returnValueTruncated,
       artifact_details: artifactDetails,
-      artifacts_complete: before.complete && after.complete && artifacts.length < config.limits.artifacts,
+      artifacts_complete: artifactsIncomplete === null,
+      artifacts_incomplete_reason: artifactsIncomplete,
       started_at: startedAt,
       finished_at: iso(),
       phases,
@@ -505,6 +507,7 @@ function crashedResult(
     return_value_truncated: false,
     artifact_details: [],
     artifacts_complete: true,
+    artifacts_incomplete_reason: null,
     started_at: startedAt,
     finished_at: iso(),
     phases: { queue_ms: queueMs, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0, start: 'cold' },

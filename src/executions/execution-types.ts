@@ -1,4 +1,4 @@
-import type { ArtifactDetail } from './artifacts.js';
+import type { ArtifactDetail, ArtifactsIncompleteReason } from './artifacts.js';
 import type { ExecutionState } from './journal.js';
 import type { RawJson } from './raw-json.js';
 import type { Attestation } from '../sandbox/attestation.js';
@@ -49,6 +49,8 @@ export interface ExecutionResult extends CallbackBody {
   return_value_truncated: boolean;
   artifact_details: ArtifactDetail[];
   artifacts_complete: boolean;
+  /** null when complete; else which bound cut the list short */
+  artifacts_incomplete_reason: ArtifactsIncompleteReason | null;
   started_at: string | null;
   finished_at: string;
   phases: {

@@ -121,6 +121,21 @@ export interface NativeAddon {
   prepareNetworkNow(identity: { insideUid: number; insideGid: number; outsideUid: number; outsideGid: number; denySetgroups: boolean }): NetworkHandle | null;
   /** false once making or joining one failed: sandboxes then make their own network namespace */
   preparingNetworks(): boolean;
+  /**
+   * The regular files under a session workspace, walked by fd (never following a symlink) with
+   * its budgets enforced inside the walk; on this thread up to synchronousEntries, else on a
+   * pool thread. incomplete says which budget stopped it.
+   */
+  scanWorkspace(root: string, maxEntries: number, maxMillis: number, synchronousEntries: number): Promise<NativeWorkspaceScan>;
+  /** root/relativePath opened by fd from root, if a regular file (never blocks); the caller closes fd */
+  openArtifact(root: string, relativePath: string): { fd: number; size: number } | null;
+}
+
+export interface NativeWorkspaceScan {
+  files: string[];
+  /** per file: inode, size, mtime, ctime */
+  identities: string[];
+  incomplete: 'entry_budget' | 'time_budget' | 'depth_limit' | null;
 }
 
 export function isNativeSpawnError(error: unknown): error is NativeSpawnError {
