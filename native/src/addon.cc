@@ -3,7 +3,7 @@
 //   readOutputs(fds, onChunk)                  seccompProgram() -> Buffer    seccompDenied() -> string[]
 //   takeNetwork(identity) -> handle | null     releaseNetwork(handle)
 //   prepareNetworkNow(identity) -> handle | null   preparingNetworks() -> boolean
-//   scanWorkspace(root, maxEntries, maxMillis, synchronousEntries) -> Promise   openArtifact(root, path)
+//   scanWorkspace(root, limits, since?) -> Promise<{ snapshot, incomplete, changed }>   openArtifact(root, path)
 #include <fcntl.h>
 #include <napi.h>
 #include <string.h>

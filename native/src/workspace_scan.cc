@@ -6,6 +6,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+
 namespace sandbox {
 namespace {
 
@@ -102,6 +106,23 @@ WorkspaceScan scan_workspace(const std::string& root, const WorkspaceScanLimits&
   }
   for (const Level& level : stack) closedir(level.dir);
   return scan;
+}
+
+ChangedFiles changed_files(const WorkspaceScan& before, const WorkspaceScan& after, size_t max) {
+  std::unordered_map<std::string_view, std::string_view> earlier;
+  earlier.reserve(before.files.size());
+  for (const ScannedFile& file : before.files) earlier.emplace(file.path, file.identity);
+  ChangedFiles changed;
+  for (const ScannedFile& file : after.files) {
+    auto found = earlier.find(file.path);
+    if (found == earlier.end() || found->second != file.identity) changed.paths.push_back(file.path);
+  }
+  std::sort(changed.paths.begin(), changed.paths.end());
+  if (changed.paths.size() > max) {
+    changed.paths.resize(max);
+    changed.truncated = true;
+  }
+  return changed;
 }
 
 OpenedArtifact open_artifact(const std::string& root, const std::string& relative) {

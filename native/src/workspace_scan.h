@@ -31,6 +31,14 @@ struct WorkspaceScan {
 // Regular files under `root` (a path the server made; a missing root is an empty workspace).
 WorkspaceScan scan_workspace(const std::string& root, const WorkspaceScanLimits& limits);
 
+struct ChangedFiles {
+  std::vector<std::string> paths;  // sorted bytewise (UTF-8: by code point)
+  bool truncated = false;          // more changed than were kept
+};
+
+// Files in `after` that are new or changed since `before`; at most `max`.
+ChangedFiles changed_files(const WorkspaceScan& before, const WorkspaceScan& after, size_t max);
+
 struct OpenedArtifact {
   int fd;         // -1 when the path no longer names a regular file under root
   uint64_t size;  // from fstat on fd

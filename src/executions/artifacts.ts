@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto';
 import { closeSync, read } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadNative } from '../sandbox/native-addon.js';
+import { loadNative, type WorkspaceSnapshot } from '../sandbox/native-addon.js';
 
 /** Why an artifact list may miss files: a scan budget ran out, or MAX_ARTIFACTS was reached. */
 export type ArtifactsIncompleteReason = 'entry_budget' | 'time_budget' | 'depth_limit' | 'max_artifacts';
 
 export interface Snapshot {
-  files: Map<string, string>; // relative path -> identity (inode, size, mtime, ctime)
+  scan: WorkspaceSnapshot; // held by the addon: the event loop never walks the tree's size
   incomplete: ArtifactsIncompleteReason | null;
 }
 
@@ -42,22 +42,24 @@ export interface ScanLimits {
  */
 const SYNCHRONOUS_ENTRIES = 256;
 /** What one read for hashing takes: memory stays flat however big or sparse the files are. */
-const HASH_CHUNK_BYTES = 64 * 1024;
+const HASH_CHUNK_BYTES = 256 * 1024;
 
 export async function snapshot(root: string, limits: ScanLimits): Promise<Snapshot> {
-  const scan = await loadNative().addon.scanWorkspace(root, limits.maxEntries, limits.maxMillis, SYNCHRONOUS_ENTRIES);
-  const files = new Map<string, string>();
-  scan.files.forEach((file, i) => files.set(file, scan.identities[i]!));
-  return { files, incomplete: scan.incomplete };
+  const scan = await loadNative().addon.scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES });
+  return { scan: scan.snapshot, incomplete: scan.incomplete };
 }
 
-/** Paths present after and new or changed since before, sorted; at most `max` (truncated says more changed). */
-export function changedFiles(before: Snapshot, after: Snapshot, max: number): { paths: string[]; truncated: boolean } {
-  const changed: string[] = [];
-  for (const [file, identity] of after.files) {
-    if (before.files.get(file) !== identity) changed.push(file);
-  }
-  return { paths: changed.sort().slice(0, max), truncated: changed.length > max };
+export interface ChangedFiles {
+  /** workspace-relative, sorted, at most MAX_ARTIFACTS */
+  paths: string[];
+  /** why the list may miss files: the before or after scan was cut short, or more changed */
+  incomplete: ArtifactsIncompleteReason | null;
+}
+
+/** Scans again and compares with `before`: the regular files new or changed since. */
+export async function changedSince(root: string, before: Snapshot, limits: ScanLimits, maxArtifacts: number): Promise<ChangedFiles> {
+  const after = await loadNative().addon.scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES }, { snapshot: before.scan, maxChanged: maxArtifacts });
+  return { paths: after.changed, incomplete: after.incomplete ?? before.incomplete ?? (after.changedTruncated ? 'max_artifacts' : null) };
 }
 
 const MIME: Record<string, string> = {

@@ -20,7 +20,7 @@ import { WarmPool, type SessionNetworks, type WarmEntry } from './warm-pool.js';
 import { bind } from '../sandbox/policy.js';
 import type { SandboxHost } from '../sandbox/sandbox-host.js';
 import { SandboxSpawnError, signalNumber, type RunResult, type SandboxRun } from '../sandbox/sandbox-run.js';
-import { changedFiles, describe, snapshot, type ArtifactsIncompleteReason } from './artifacts.js';
+import { changedSince, describe, snapshot, type ArtifactsIncompleteReason } from './artifacts.js';
 import { boundedUtf8 } from './bounded-text.js';
 import type { ExecutionRequest, ExecutionResult, FinishedStatus, SandboxStart } from './execution-types.js';
 import { storedResultOf, type Journal, type JournalRow } from './journal.js';
@@ -269,11 +269,9 @@ export class ExecutionService {
       metrics.spawnLatency.observe({ backend: result.backend }, result.spawnMs / 1000);
 
       const scanStarted = performance.now();
-      const after = await snapshot(paths.workspace, ARTIFACT_SCAN);
-      const changed = changedFiles(before, after, config.limits.artifacts);
+      const changed = await changedSince(paths.workspace, before, ARTIFACT_SCAN, config.limits.artifacts);
       const artifacts = changed.paths;
       const artifactDetails = await describe(paths.workspace, artifacts, ARTIFACT_SCAN);
-      const artifactsIncomplete = after.incomplete ?? before.incomplete ?? (changed.truncated ? 'max_artifacts' : null);
       const built = performance.now();
       const phases = {
         queue_ms: ms(started - acceptedAt),
@@ -284,7 +282,7 @@ export class ExecutionService {
         result_build_ms: 0,
         start,
       };
-      const full = this.buildResult(request, result, limits, artifacts, artifactDetails, artifactsIncomplete, startedAt, phases);
+      const full = this.buildResult(request, result, limits, artifacts, artifactDetails, changed.incomplete, startedAt, phases);
       full.phases.result_build_ms = ms(performance.now() - built);
       log.info(
         { status: full.status, exit_code: full.exit_code, duration_ms: full.metrics.duration_ms, stdout_bytes: result.stdout.totalBytes, stderr_bytes: result.stderr.totalBytes, artifacts: artifacts.length, limit: full.limit_exceeded },

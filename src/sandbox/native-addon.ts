@@ -122,20 +122,29 @@ export interface NativeAddon {
   /** false once making or joining one failed: sandboxes then make their own network namespace */
   preparingNetworks(): boolean;
   /**
-   * The regular files under a session workspace, walked by fd (never following a symlink) with
-   * its budgets enforced inside the walk; on this thread up to synchronousEntries, else on a
-   * pool thread. incomplete says which budget stopped it.
+   * A snapshot of the regular files under a session workspace, walked by fd (never following a
+   * symlink) with its budgets enforced inside the walk: on this thread up to synchronousEntries,
+   * else on a pool thread. With `since`, also the paths new or changed since that snapshot.
    */
-  scanWorkspace(root: string, maxEntries: number, maxMillis: number, synchronousEntries: number): Promise<NativeWorkspaceScan>;
+  scanWorkspace(
+    root: string,
+    limits: { maxEntries: number; maxMillis: number; synchronousEntries: number },
+    since?: { snapshot: WorkspaceSnapshot; maxChanged: number },
+  ): Promise<NativeWorkspaceScan>;
   /** root/relativePath opened by fd from root, if a regular file (never blocks); the caller closes fd */
   openArtifact(root: string, relativePath: string): { fd: number; size: number } | null;
 }
 
+/** A workspace's files with their identities (inode, size, mtime, ctime), held by the addon. */
+export type WorkspaceSnapshot = { readonly __workspaceSnapshot: unique symbol };
+
 export interface NativeWorkspaceScan {
-  files: string[];
-  /** per file: inode, size, mtime, ctime */
-  identities: string[];
+  snapshot: WorkspaceSnapshot;
+  /** which budget cut the walk short, null when it saw everything */
   incomplete: 'entry_budget' | 'time_budget' | 'depth_limit' | null;
+  /** with `since`: new or changed paths, sorted by code point, at most maxChanged */
+  changed: string[];
+  changedTruncated: boolean;
 }
 
 export function isNativeSpawnError(error: unknown): error is NativeSpawnError {

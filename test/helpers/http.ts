@@ -73,8 +73,9 @@ export interface Result extends CallbackBody {
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   return_value_truncated: boolean;
-  artifact_details: { path: string; size: number; mime_type: string; sha256: string | null }[];
+  artifact_details: { path: string; size: number; mime_type: string; sha256: string | null; sha256_skipped?: string }[];
   artifacts_complete: boolean;
+  artifacts_incomplete_reason: string | null;
   started_at: string | null;
   finished_at: string;
   phases: Record<string, number> & { start: 'primed' | 'warm' | 'cold' };
