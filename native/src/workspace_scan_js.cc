@@ -101,9 +101,10 @@ Napi::Value ScanWorkspace(const Napi::CallbackInfo& info) {
     request.since = snapshot_of(since.Get("snapshot"));
     request.max_changed = count_of(since, "maxChanged");
   }
-  // Most workspaces are small: walked right here they cost the loop less than a pool round
-  // trip would. One that is not small is walked again, whole, on a pool thread.
-  if (synchronous_entries > 0) {
+  // Most workspaces are small: walked (and compared) right here they cost the loop less than a
+  // pool round trip would. One that is not small is walked again, whole, on a pool thread.
+  bool small_since = !request.since || request.since->files.size() <= synchronous_entries;
+  if (synchronous_entries > 0 && small_since) {
     ScanOutcome outcome = run_scan(request, {synchronous_entries, request.limits.max_millis});
     bool out_of_entries = outcome.scan->incomplete && std::string_view(outcome.scan->incomplete) == "entry_budget";
     if (!out_of_entries || synchronous_entries == request.limits.max_entries) {
