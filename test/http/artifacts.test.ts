@@ -71,6 +71,7 @@ def handler(event):
     it('lists exactly the created and modified regular files, sorted, workspace-relative', () => {
       assert.deepEqual(r.artifacts, Object.keys(expected));
       assert.equal(r.artifacts_complete, true);
+      assert.equal(r.artifacts_incomplete_reason, null);
     });
 
     it('skips unchanged, deleted and hidden files, symlinks and fifos', () => {
@@ -142,6 +143,15 @@ describe('artifacts: the count bound (MAX_ARTIFACTS)', () => {
     assertSuccess(r);
     assert.deepEqual(r.artifacts, ['f10.txt', 'f11.txt', 'f12.txt', 'f13.txt', 'f14.txt']);
     assert.equal(r.artifacts_complete, false);
+    assert.equal(r.artifacts_incomplete_reason, 'max_artifacts');
     assert.equal(r.artifact_details.length, 5);
+  });
+
+  it('says a list of exactly MAX_ARTIFACTS paths is complete', async () => {
+    const r = await t.run({ language: 'shell', code: 'for i in $(seq 10 14); do echo $i > f$i.txt; done' });
+    assertSuccess(r);
+    assert.equal(r.artifacts.length, 5);
+    assert.equal(r.artifacts_complete, true);
+    assert.equal(r.artifacts_incomplete_reason, null);
   });
 });

@@ -226,8 +226,10 @@ describe('hostile workspace: what a scan may cost', () => {
     assert.equal(r.artifacts.length, 1000);
     const hashed = r.artifact_details.filter((d) => d.sha256 !== null);
     assert.ok(hashed.reduce((sum, d) => sum + d.size, 0) <= 256 * MiB, `hashed ${hashed.length} files`);
-    const unexpected = r.artifact_details.filter((d) => d.size !== 256 * MiB || (d.sha256 === null && d.sha256_skipped !== 'hash_budget'));
-    assert.deepEqual(unexpected, [], 'every file listed with its size, hashed or skipped for the hash budget');
+    // the first fits the budget (hashed, or cut by the scan time on a busy machine); no other does
+    const unexpected = r.artifact_details.filter((d) => d.size !== 256 * MiB || (d.sha256 === null && d.sha256_skipped !== 'hash_budget' && d.sha256_skipped !== 'time_budget'));
+    assert.deepEqual(unexpected, [], 'every file listed with its size, hashed or skipped for a budget');
+    assert.equal(r.artifact_details.filter((d) => d.sha256_skipped === 'hash_budget').length, 999);
     assert.ok(latencies.length >= 2, `only ${latencies.length} executions ran during the attack`);
     assert.ok(Math.max(...latencies) < 1000, `another session's return 1 took ${JSON.stringify(latencies)} ms`);
     assert.ok(rssPeak - rssBefore < 100 * MiB, `RSS grew by ${((rssPeak - rssBefore) / MiB).toFixed(0)} MiB`);
