@@ -79,8 +79,8 @@ const readChunk = promisify(read);
 
 /**
  * Size, mime type and sha256 of each file, in order. Each is opened by fd from the workspace
- * (the sandbox may have swapped it since the scan) and hashed only while the execution's hash
- * budget and scan time last.
+ * (the sandbox may have swapped it since the scan) and hashed, as far as its size when opened,
+ * only while the execution's hash budget and scan time last.
  */
 export async function describe(root: string, files: string[], limits: ScanLimits): Promise<ArtifactDetail[]> {
   const { addon } = loadNative();
@@ -95,30 +95,31 @@ export async function describe(root: string, files: string[], limits: ScanLimits
       details.push({ path: file, size: 0, mime_type, sha256: null, sha256_skipped: 'not_a_regular_file' });
       continue;
     }
+    const { fd, size } = opened;
     try {
-      const hashed = opened.size > hashBytesLeft ? { skipped: 'hash_budget' as const, bytesRead: 0 } : await hashOpened(opened.fd, buffer, hashBytesLeft, deadline);
-      hashBytesLeft = Math.max(0, hashBytesLeft - hashed.bytesRead);
-      details.push('sha256' in hashed ? { path: file, size: opened.size, mime_type, sha256: hashed.sha256 } : { path: file, size: opened.size, mime_type, sha256: null, sha256_skipped: hashed.skipped });
+      if (size > hashBytesLeft) {
+        details.push({ path: file, size, mime_type, sha256: null, sha256_skipped: 'hash_budget' });
+        continue;
+      }
+      hashBytesLeft -= size;
+      const sha256 = await hashOpened(fd, size, buffer, deadline);
+      details.push(sha256 === null ? { path: file, size, mime_type, sha256, sha256_skipped: 'time_budget' } : { path: file, size, mime_type, sha256 });
     } finally {
-      closeSync(opened.fd);
+      closeSync(fd);
     }
   }
   return details;
 }
 
-type Hashed = { sha256: string; bytesRead: number } | { skipped: 'hash_budget' | 'time_budget'; bytesRead: number };
-
-/** Reads fd to its end through `buffer`; gives up past maxBytes (the file grew) or the deadline. */
-async function hashOpened(fd: number, buffer: Buffer, maxBytes: number, deadline: number): Promise<Hashed> {
+/** sha256 of fd's first `size` bytes, read through `buffer`; null once past the deadline. */
+async function hashOpened(fd: number, size: number, buffer: Buffer, deadline: number): Promise<string | null> {
   const hash = createHash('sha256');
-  let position = 0;
-  for (;;) {
-    if (Date.now() > deadline) return { skipped: 'time_budget', bytesRead: position };
-    // one byte more than the budget allows tells a file that has grown past it
-    const { bytesRead } = await readChunk(fd, buffer, 0, Math.min(buffer.length, maxBytes - position + 1), position);
-    if (bytesRead === 0) return { sha256: hash.digest('hex'), bytesRead: position };
-    position += bytesRead;
-    if (position > maxBytes) return { skipped: 'hash_budget', bytesRead: position };
+  for (let position = 0; position < size; ) {
+    if (Date.now() > deadline) return null;
+    const { bytesRead } = await readChunk(fd, buffer, 0, Math.min(buffer.length, size - position), position);
+    if (bytesRead === 0) break; // truncated meanwhile
     hash.update(buffer.subarray(0, bytesRead));
+    position += bytesRead;
   }
+  return hash.digest('hex');
 }
