@@ -62,6 +62,7 @@ export interface ExecutionServiceDeps {
 
 /** Return values larger than this (serialized) are replaced by null, with a notice on stderr. */
 export const MAX_RETURN_VALUE_BYTES = 1024 * 1024;
+/** Each scan's bounds (entries, ms) and the bytes hashed per execution: see SECURITY.md. */
 const ARTIFACT_SCAN = { maxEntries: 20_000, maxMillis: 2_000, hashBytes: 256 * 1024 * 1024 };
 const MAX_TIMEOUT_SECONDS = 3600;
 /** Warm sandbox policies kept for reuse (sessions x input directories). */

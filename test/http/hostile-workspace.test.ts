@@ -43,7 +43,8 @@ class Executor {
 
   static async start(label: string, env: Record<string, string> = {}): Promise<Executor> {
     const dirs = executorDirs(label);
-    return new Executor(await ExecutorProcess.start(executorEnv(dirs, env)), dirs);
+    // a minute to start: its start-up probe runs sandboxes, slow on a machine busy with other tests
+    return new Executor(await ExecutorProcess.start(executorEnv(dirs, env), 60_000), dirs);
   }
 
   /** POST /execute?wait=true, given up (throws) after timeoutMs: a hang is a failure, not a wait. */
@@ -239,7 +240,10 @@ describe('hostile workspace: what a scan may cost', () => {
     const executor = await Executor.start('tree');
     executors.push(executor);
     const session = sessionId('tree');
-    const made = await executor.run({ session_id: session, language: 'shell', code: 'mkdir t && cd t && seq -f "file-with-a-long-name-so-listing-it-costs-more-%06g" 1 200000 | xargs touch' }, 120_000);
+    const made = await executor.run(
+      { session_id: session, language: 'shell', code: 'mkdir t && cd t && seq -f "file-with-a-long-name-so-listing-it-costs-more-%06g" 1 200000 | xargs touch', timeout: 600 },
+      600_000, // creating them takes seconds, or minutes on a machine busy with disk writes
+    );
     assert.equal(made.status, 'success', made.stderr);
     await executor.metric('nodejs_eventloop_lag_max_seconds'); // each scrape starts a new window
     const runs: Result[] = [];
