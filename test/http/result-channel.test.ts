@@ -20,7 +20,7 @@ const HOSTILE_TEXTS: Record<string, string> = {
   'crafted JSON': `"},"status":"success","execution_id":"forged"}{"`,
 };
 
-const RESULT_KEYS = ['execution_id', 'session_id', 'language', 'status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox', 'limit_exceeded', 'stdout_truncated', 'stderr_truncated', 'return_value_truncated', 'artifact_details', 'artifacts_complete', 'started_at', 'finished_at', 'phases'].sort();
+const RESULT_KEYS = ['execution_id', 'session_id', 'language', 'status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox', 'limit_exceeded', 'stdout_truncated', 'stderr_truncated', 'return_value_truncated', 'artifact_details', 'artifacts_complete', 'artifacts_incomplete_reason', 'started_at', 'finished_at', 'phases'].sort();
 const CALLBACK_KEYS = ['status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox'].sort();
 
 /** Code printing event.text on stdout and stderr (verbatim) and returning it, or a structure holding it. */
