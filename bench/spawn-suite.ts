@@ -49,7 +49,7 @@ function plainOnce(): Promise<number> {
   const { addon, initPath } = loadNative();
   const plan: NativeSpawnPlan = {
     sandboxed: false, newNetwork: false, initPath, execPath: TRUE, argv: [TRUE], env: [], cwd: '/', hostname: '',
-    mounts: [], rlimits: [], maxProcesses: 0, insideUid: 0, insideGid: 0, outsideUid: 0, outsideGid: 0,
+    mounts: [], rlimits: [], maxProcesses: 0, userNamespaceLimits: [], insideUid: 0, insideGid: 0, outsideUid: 0, outsideGid: 0,
     denySetgroups: true, runAsOutsideUser: false, seccomp: false, withInit: false, fds: ['null', 'null', 'null'],
   };
   const began = performance.now();

@@ -8,7 +8,8 @@
 
 #define SANDBOX_REPORT_MAGIC 0x53424f58u /* "SBOX" */
 #define SANDBOX_NS_COUNT 7               /* user mnt pid net ipc uts cgroup */
-#define SANDBOX_RLIMIT_COUNT 7           /* see SANDBOX_RLIMIT_ORDER */
+#define SANDBOX_RLIMIT_COUNT 10          /* see rlimit_cur */
+#define SANDBOX_USERNS_LIMIT_COUNT 12    /* see userns_limit */
 
 /* How the command ended. */
 enum sandbox_end {
@@ -40,7 +41,10 @@ struct sandbox_report {
   int32_t no_new_privs;
   int32_t seccomp_mode;
   uint64_t ns_inode[SANDBOX_NS_COUNT];
-  uint64_t rlimit_cur[SANDBOX_RLIMIT_COUNT]; /* cpu data fsize nofile core stack nproc */
+  uint64_t rlimit_cur[SANDBOX_RLIMIT_COUNT]; /* cpu data fsize nofile core stack nproc sigpending msgqueue memlock */
+  /* /proc/sys/user of the sandbox's user namespace, -1 when absent: inotify instances, inotify
+   * watches, fanotify groups, fanotify marks, then user mnt pid net ipc uts cgroup time namespaces */
+  int64_t userns_limit[SANDBOX_USERNS_LIMIT_COUNT];
 };
 
 #endif

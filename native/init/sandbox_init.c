@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "init_report.h"
+#include "user_namespace_limits.h"
 
 /* Where a primed command finds its release pipe (the runtimes' bootstraps read this fd). */
 #define PRIMED_GO_FD 4
@@ -46,8 +47,13 @@
 static const char *const NAMESPACE_FILES[SANDBOX_NS_COUNT] = {
     "/proc/self/ns/user", "/proc/self/ns/mnt", "/proc/self/ns/pid",   "/proc/self/ns/net",
     "/proc/self/ns/ipc",  "/proc/self/ns/uts", "/proc/self/ns/cgroup"};
-static const int RLIMIT_ORDER[SANDBOX_RLIMIT_COUNT] = {RLIMIT_CPU,  RLIMIT_DATA,  RLIMIT_FSIZE, RLIMIT_NOFILE,
-                                                       RLIMIT_CORE, RLIMIT_STACK, RLIMIT_NPROC};
+static const int RLIMIT_ORDER[SANDBOX_RLIMIT_COUNT] = {RLIMIT_CPU,   RLIMIT_DATA,  RLIMIT_FSIZE,      RLIMIT_NOFILE,
+                                                       RLIMIT_CORE,  RLIMIT_STACK, RLIMIT_NPROC,      RLIMIT_SIGPENDING,
+                                                       RLIMIT_MSGQUEUE, RLIMIT_MEMLOCK};
+static const char *const USERNS_LIMIT_FILES[SANDBOX_USERNS_LIMIT_COUNT] = {
+    "max_inotify_instances", "max_inotify_watches", "max_fanotify_groups", "max_fanotify_marks",
+    "max_user_namespaces",   "max_mnt_namespaces",  "max_pid_namespaces",  "max_net_namespaces",
+    "max_ipc_namespaces",    "max_uts_namespaces",  "max_cgroup_namespaces", "max_time_namespaces"};
 
 static void fail(const char *what) {
   fprintf(stderr, "sandbox-init: %s: %s\n", what, strerror(errno));
@@ -90,6 +96,15 @@ static void attest(struct sandbox_report *report) {
   for (int i = 0; i < SANDBOX_RLIMIT_COUNT; i++) {
     struct rlimit limit;
     report->rlimit_cur[i] = getrlimit(RLIMIT_ORDER[i], &limit) == 0 ? (uint64_t)limit.rlim_cur : 0;
+  }
+  for (int i = 0; i < SANDBOX_USERNS_LIMIT_COUNT; i++) {
+    char path[64], text[32];
+    snprintf(path, sizeof path, "/proc/sys/user/%s", USERNS_LIMIT_FILES[i]);
+    int limit_fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t length = limit_fd >= 0 ? read(limit_fd, text, sizeof text - 1) : -1;
+    if (limit_fd >= 0) close(limit_fd);
+    text[length > 0 ? length : 0] = '\0';
+    report->userns_limit[i] = length > 0 ? strtoll(text, NULL, 10) : -1;
   }
 }
 
@@ -164,7 +179,7 @@ static int read_command(int control_fd, struct command *out) {
 }
 
 /* kill(-1) reaches every process we may signal: inside our own pid namespace that is exactly the
- * sandbox (we are its pid 1, or pid 2 under bwrap's init). Outside one (ISOLATION=none) it would be
+ * sandbox (we are its pid 1; pid 2 under a bwrap without --as-pid-1). Outside one (ISOLATION=none) it would be
  * every process of the user on the host, so there only the command's process group is killed. */
 static void kill_everything_else(pid_t command) {
   if (getpid() <= 2) kill(-1, SIGKILL);
@@ -267,13 +282,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
     return 125;
   }
+  apply_user_namespace_limits(); /* under bwrap: before anything else, with the capabilities it needs */
   int report_fd = parse_fd(argv[1]);
   int control_fd = parse_fd(argv[2]);
   if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(control_fd, F_SETFD, FD_CLOEXEC) != 0) fail("fcntl");
   int io_fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
   /* Not dumpable: the command runs as the same uid and must not reach our fds via /proc. */
   if (prctl(PR_SET_DUMPABLE, 0) != 0) fail("prctl(PR_SET_DUMPABLE)");
-  /* Orphans of the command are reparented to us (this matters under bwrap, where we are pid 2). */
+  /* Orphans of the command are reparented to us (were we not pid 1: a bwrap without --as-pid-1). */
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("prctl(PR_SET_CHILD_SUBREAPER)");
 
   /* SIGPIPE blocked: a primed runtime that died makes the release write fail with EPIPE, not kill

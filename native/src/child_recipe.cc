@@ -1,6 +1,6 @@
 // The child's recipe, in the order it runs. It reads like the threat model:
 //   wait for the uid/gid maps (or, in a prepared network, write our own) -> new session -> uid/gid -> fresh root (mounts, pivot_root) -> hostname ->
-//   loopback up -> process cap -> fds -> rlimits -> cwd -> drop capabilities -> no_new_privs + seccomp ->
+//   loopback up -> process cap -> user namespace limits -> fds -> rlimits -> cwd -> drop capabilities -> no_new_privs + seccomp ->
 //   default signals -> execve.
 // Everything it reads was prepared by the parent (spawn.cc); see raw_syscall.h for why only raw
 // system calls are made here.
@@ -152,6 +152,12 @@ int child_main(void* context) {
     if (ctx.pid_max_path != nullptr) {
       step = (int)Step::SetPidMax;
       if ((r = write_small_file(ctx.pid_max_path, ctx.pid_max_text)) < 0) report_and_exit(error_fd, step, r);
+    }
+    // Needs CAP_SYS_RESOURCE in our user namespace, which we hold until the capabilities go.
+    step = (int)Step::SetUserNamespaceLimit;
+    for (int i = 0; i < ctx.user_namespace_limit_count; i++) {
+      const ChildSysctl& limit = ctx.user_namespace_limits[i];
+      if ((r = write_small_file(limit.path, limit.text)) < 0) report_and_exit(error_fd, step, r, i);
     }
   }
 

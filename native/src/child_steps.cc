@@ -36,6 +36,7 @@ const char* step_name(int step) {
     case Step::ResetSignals: return "rt_sigprocmask";
     case Step::Exec: return "execve";
     case Step::WriteOwnIdMaps: return "write own uid/gid map";
+    case Step::SetUserNamespaceLimit: return "write /proc/sys/user";
   }
   return "unknown step";
 }

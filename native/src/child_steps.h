@@ -37,6 +37,7 @@ enum class Step : int {
   ResetSignals,
   Exec,
   WriteOwnIdMaps,
+  SetUserNamespaceLimit,
 };
 
 const char* step_name(int step);
@@ -44,7 +45,7 @@ const char* step_name(int step);
 struct ChildError {
   int step;
   int error;
-  int mount_index;  // which mount op failed, or -1
+  int mount_index;  // which mount op (or user namespace limit) failed, or -1
 };
 
 }  // namespace sandbox

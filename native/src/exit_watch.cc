@@ -52,6 +52,9 @@ Napi::Object report_to_js(Napi::Env env, const sandbox_report& report) {
     limits.Set(i, report.rlimit_cur[i] == (uint64_t)RLIM_INFINITY ? -1.0 : (double)report.rlimit_cur[i]);
   }
   seen.Set("rlimits", limits);
+  Napi::Array userns = Napi::Array::New(env, SANDBOX_USERNS_LIMIT_COUNT);
+  for (uint32_t i = 0; i < SANDBOX_USERNS_LIMIT_COUNT; i++) userns.Set(i, (double)report.userns_limit[i]);
+  seen.Set("userNamespaceLimits", userns);
   out.Set("attested", seen);
   return out;
 }

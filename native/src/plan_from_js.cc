@@ -76,7 +76,8 @@ unsigned long mount_flags(const Napi::Env& env, const std::vector<std::string>& 
 int rlimit_resource(const Napi::Env& env, const std::string& name) {
   static const std::unordered_map<std::string, int> resources = {
       {"cpu", RLIMIT_CPU},   {"data", RLIMIT_DATA},   {"fsize", RLIMIT_FSIZE}, {"nofile", RLIMIT_NOFILE},
-      {"core", RLIMIT_CORE}, {"stack", RLIMIT_STACK}, {"nproc", RLIMIT_NPROC}, {"as", RLIMIT_AS}};
+      {"core", RLIMIT_CORE}, {"stack", RLIMIT_STACK}, {"nproc", RLIMIT_NPROC}, {"as", RLIMIT_AS},
+      {"sigpending", RLIMIT_SIGPENDING}, {"msgqueue", RLIMIT_MSGQUEUE}, {"memlock", RLIMIT_MEMLOCK}};
   auto it = resources.find(name);
   if (it == resources.end()) bad(env, "rlimits[].resource", "'" + name + "' is unknown");
   return it->second;
@@ -179,6 +180,21 @@ SpawnPlan plan_from_js(const Napi::Object& o) {
     setting.hard = (unsigned long long)get_number(l, "hard", 0, 9007199254740991.0);
     if (setting.hard < setting.soft) bad(env, "rlimits[].hard", "must not be below soft");
     plan.rlimits.push_back(setting);
+  }
+
+  Napi::Value user_limits = o.Get("userNamespaceLimits");
+  if (!user_limits.IsArray()) bad(env, "userNamespaceLimits", "must be an array");
+  Napi::Array user_limit_list = user_limits.As<Napi::Array>();
+  for (uint32_t i = 0; i < user_limit_list.Length(); i++) {
+    Napi::Value item = user_limit_list.Get(i);
+    if (!item.IsObject()) bad(env, "userNamespaceLimits[]", "must be objects");
+    Napi::Object l = item.As<Napi::Object>();
+    std::string name = get_string(l, "name");
+    // a file name in /proc/sys/user, nothing else
+    if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+      bad(env, "userNamespaceLimits[].name", "must be a /proc/sys/user file name");
+    }
+    plan.user_namespace_limits.emplace_back(name, std::to_string((long long)get_number(l, "value", 0, 2147483647.0)));
   }
   return plan;
 }

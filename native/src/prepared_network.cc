@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "child_recipe.h"
+#include "namespace_owner.h"
 #include "raw_syscall.h"
 #include "spawn.h"
 #include "spawner.h"
@@ -84,9 +85,17 @@ PreparedNetwork* make_prepared_network(const SandboxIdentity& identity) {
   int go[2];
   if (stack == MAP_FAILED || pipe2(go, O_CLOEXEC) != 0) return made;
   HelperContext ctx{go[0], go[1], -ECHILD};
-  // no exit signal: reaped below with __WALL, and Node's SIGCHLD handling never sees it
-  pid_t pid = clone(bring_up_network, static_cast<char*>(stack) + kHelperStackSize, CLONE_VM | CLONE_NEWUSER | CLONE_NEWNET,
-                    &ctx);
+  // no exit signal: reaped below with __WALL, and Node's SIGCHLD handling never sees it. Created
+  // as the sandbox's host uid: the sandboxes' per-user counts are charged to that uid, not to a
+  // root server (namespace_owner.h).
+  pid_t pid = -1;
+  {
+    CreateNamespacesAs owner(identity.outside_uid, identity.outside_gid);
+    if (owner.error() == 0) {
+      pid = clone(bring_up_network, static_cast<char*>(stack) + kHelperStackSize, CLONE_VM | CLONE_NEWUSER | CLONE_NEWNET,
+                  &ctx);
+    }
+  }
   if (pid > 0) {
     try {
       write_id_maps(pid, identity);

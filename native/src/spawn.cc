@@ -17,6 +17,7 @@
 #include "child_recipe.h"
 #include "child_steps.h"
 #include "id_maps.h"
+#include "namespace_owner.h"
 #include "prepared_network.h"
 
 namespace sandbox {
@@ -122,6 +123,8 @@ struct PreparedChild {
   std::vector<char*> argv;
   std::vector<char*> envp;
   std::string pid_max_text;
+  std::vector<std::string> user_namespace_limit_paths;
+  std::vector<ChildSysctl> user_namespace_limits;
   ChildContext ctx{};
   void* stack = MAP_FAILED;
   // Until the launch: the child's ends of its pipes (it gets copies at clone) and the release pipe.
@@ -143,7 +146,10 @@ bool setup_failure(const SpawnedChild& child, SpawnError* failure) {
   if (child.error_fd < 0 || read(child.error_fd, &error, sizeof error) != (ssize_t)sizeof error) return false;
   std::string step = step_name(error.step);
   const std::vector<MountOp>& mounts = child.prepared->plan.mounts;
-  if (error.mount_index >= 0 && error.mount_index < (int)mounts.size()) {
+  const auto& user_limits = child.prepared->plan.user_namespace_limits;
+  if (error.step == (int)Step::SetUserNamespaceLimit) {
+    if (error.mount_index >= 0 && error.mount_index < (int)user_limits.size()) step += "/" + user_limits[error.mount_index].first;
+  } else if (error.mount_index >= 0 && error.mount_index < (int)mounts.size()) {
     const MountOp& op = mounts[error.mount_index];
     // name the sandbox path, not the staging one
     step += " " + (op.target.rfind("/newroot", 0) == 0 ? op.target.substr(8) : op.target);
@@ -182,6 +188,15 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
   prepared->pid_max_text = std::to_string(plan.max_processes);
   ctx.pid_max_path = plan.sandboxed && plan.max_processes > 0 ? "/proc/sys/kernel/pid_max" : nullptr;
   ctx.pid_max_text = prepared->pid_max_text.c_str();
+  if (plan.sandboxed) {
+    for (const auto& [name, value] : plan.user_namespace_limits) prepared->user_namespace_limit_paths.push_back("/proc/sys/user/" + name);
+    for (size_t i = 0; i < plan.user_namespace_limits.size(); i++) {
+      prepared->user_namespace_limits.push_back(
+          ChildSysctl{prepared->user_namespace_limit_paths[i].c_str(), plan.user_namespace_limits[i].second.c_str()});
+    }
+  }
+  ctx.user_namespace_limits = prepared->user_namespace_limits.data();
+  ctx.user_namespace_limit_count = (int)prepared->user_namespace_limits.size();
   // Sandboxed: become the inside ids (mapped by the parent). Plain: optionally drop to the outside ids.
   ctx.switch_identity = plan.sandboxed || plan.run_as_outside_user;
   ctx.inside_uid = plan.sandboxed ? plan.inside_uid : plan.outside_uid;
@@ -296,7 +311,14 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
 namespace {
 
 // The child as the parent clones it: directly, with every namespace; its id maps written here.
+// A root server creates them as the sandbox's host uid (namespace_owner.h).
 pid_t clone_directly(PreparedChild& prepared, int* pidfd, int* clone_errno) {
+  const SpawnPlan& plan = prepared.plan;
+  CreateNamespacesAs owner(plan.sandboxed ? plan.outside_uid : 0, plan.outside_gid);
+  if (owner.error() != 0) {
+    *clone_errno = owner.error();
+    return -1;
+  }
   pid_t pid = clone(child_main, prepared.ctx.sandbox_stack_top, prepared.ctx.clone_flags, &prepared.ctx, pidfd);
   *clone_errno = errno;
   return pid;

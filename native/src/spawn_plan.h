@@ -57,6 +57,9 @@ struct SpawnPlan {
   std::vector<MountOp> mounts;
   std::vector<RlimitSetting> rlimits;
   unsigned max_processes = 0;  // per-pid-namespace pid_max; 0 = not set
+  // The sandbox's own user namespace limits (/proc/sys/user/<name>): its per-user kernel counts
+  // (inotify, fanotify, namespaces), set while it still holds capabilities there.
+  std::vector<std::pair<std::string, std::string>> user_namespace_limits;
   uid_t inside_uid = 1000;
   gid_t inside_gid = 1000;
   uid_t outside_uid = 0;
@@ -90,6 +93,11 @@ struct ChildFdMove {
 constexpr int kMaxFdMoves = 16;
 constexpr int kMaxRlimits = 16;
 
+struct ChildSysctl {
+  const char* path;
+  const char* text;
+};
+
 struct ChildContext {
   bool sandboxed;
   int clone_flags;
@@ -113,6 +121,8 @@ struct ChildContext {
   const char* hostname;
   const char* pid_max_path;
   const char* pid_max_text;
+  const ChildSysctl* user_namespace_limits;
+  int user_namespace_limit_count;
   bool switch_identity;  // setgroups/setresgid/setresuid to the ids below before anything else
   uid_t inside_uid;
   gid_t inside_gid;

@@ -1,12 +1,16 @@
 // What a sandbox really enforced, from sandbox-init's view inside it (not from configuration).
 import { statSync } from 'node:fs';
-import type { BackendName, ProcessLimitMechanism } from './backend.js';
+import { USER_NAMESPACE_LIMIT_FILES, type BackendName, type ProcessLimitMechanism } from './backend.js';
+import { configuredValues, sandboxBounds, type Bound, type BoundValues } from './bounds.js';
 import type { InitReport } from './native-addon.js';
 import type { Limits, Policy } from './policy.js';
 
 const NAMESPACES = ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup'] as const;
 const NS_FILES = ['user', 'mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'];
-const RLIMITS = ['cpu_seconds', 'data_bytes', 'file_size_bytes', 'open_files', 'core_bytes', 'stack_bytes', 'processes'] as const;
+const RLIMITS = [
+  'cpu_seconds', 'data_bytes', 'file_size_bytes', 'open_files', 'core_bytes', 'stack_bytes', 'processes',
+  'pending_signals', 'message_queue_bytes', 'locked_memory_bytes',
+] as const;
 
 export interface Attestation {
   backend: BackendName;
@@ -19,6 +23,8 @@ export interface Attestation {
   /** values in force inside; null = unlimited */
   rlimits: Record<(typeof RLIMITS)[number], number | null>;
   process_limit: { mechanism: ProcessLimitMechanism; max: number | null };
+  /** every bound on what this run could take from the host, with the values in force inside */
+  bounds: Bound[];
 }
 
 let serverNamespaces: number[] | undefined;
@@ -42,6 +48,7 @@ export function attest(backend: BackendName, report: InitReport, processLimit: P
     NAMESPACES.map((name, i) => [name, seen.namespaceInodes[i]! > 0 && seen.namespaceInodes[i] !== own[i]]),
   ) as Attestation['namespaces'];
   const rlimits = Object.fromEntries(RLIMITS.map((name, i) => [name, seen.rlimits[i]! < 0 ? null : seen.rlimits[i]!])) as Attestation['rlimits'];
+  const processMax = processLimit === 'none' ? null : limits.maxProcesses;
   return {
     backend,
     namespaces,
@@ -51,7 +58,30 @@ export function attest(backend: BackendName, report: InitReport, processLimit: P
     no_new_privs: seen.noNewPrivs === 1,
     seccomp: seen.seccompMode === 2,
     rlimits,
-    process_limit: { mechanism: processLimit, max: processLimit === 'none' ? null : limits.maxProcesses },
+    process_limit: { mechanism: processLimit, max: processMax },
+    bounds: sandboxBounds(seenValues(rlimits, seen.userNamespaceLimits, processMax), processLimit),
+  };
+}
+
+/**
+ * The bounds' values as sandbox-init saw them. The process cap is not visible from inside
+ * (a pid namespace's pid_max reads as the host's): it is the configured one, attested by the
+ * backend's probe.
+ */
+function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number[], processes: number | null): BoundValues {
+  const file = (name: (typeof USER_NAMESPACE_LIMIT_FILES)[number]) => {
+    const value = userNamespaceLimits[USER_NAMESPACE_LIMIT_FILES.indexOf(name)] ?? -1;
+    return value < 0 ? null : value;
+  };
+  const namespaceLimits = USER_NAMESPACE_LIMIT_FILES.filter((name) => name.endsWith('_namespaces')).map(file);
+  return {
+    ...rlimits,
+    processes,
+    inotify_instances: file('max_inotify_instances'),
+    inotify_watches: file('max_inotify_watches'),
+    fanotify_groups: file('max_fanotify_groups'),
+    fanotify_marks: file('max_fanotify_marks'),
+    namespaces: namespaceLimits.includes(null) ? null : Math.max(...(namespaceLimits as number[])),
   };
 }
 
@@ -66,15 +96,12 @@ export function missingProtections(a: Attestation, policy: Policy): string[] {
   if (!a.capabilities_dropped) missing.push('capabilities dropped');
   if (!a.no_new_privs) missing.push('no_new_privs');
   if (!a.seccomp) missing.push('seccomp filter');
-  const expect: [keyof Attestation['rlimits'], number][] = [
-    ['cpu_seconds', policy.limits.cpuSeconds],
-    ['data_bytes', policy.limits.memoryBytes],
-    ['file_size_bytes', policy.limits.fileSizeBytes],
-    ['open_files', policy.limits.openFiles],
-    ['core_bytes', 0],
-  ];
-  for (const [name, value] of expect) {
-    if (a.rlimits[name] !== value) missing.push(`rlimit ${name}=${value} (saw ${a.rlimits[name]})`);
+  // every bound but the process cap (not visible from inside) as configured
+  const configured = sandboxBounds(configuredValues(policy.limits, 'none'), 'none');
+  for (const bound of a.bounds) {
+    const expected = configured.find((c) => c.resource === bound.resource)!;
+    if (bound.resource === 'processes' || bound.resource === 'open_files') continue;
+    if (bound.limit !== expected.limit) missing.push(`${bound.resource} ${bound.mechanism} ${expected.limit} (saw ${bound.limit})`);
   }
   return missing;
 }

@@ -57,7 +57,29 @@ export function rlimitsFor(limits: Limits, processLimit: ProcessLimitMechanism):
     { resource: 'nofile', ...same(limits.openFiles) },
     { resource: 'core', ...same(0) },
     { resource: 'stack', ...same(limits.stackBytes) },
+    { resource: 'sigpending', ...same(limits.kernelCounts.pendingSignals) },
+    { resource: 'msgqueue', ...same(limits.kernelCounts.messageQueueBytes) },
+    { resource: 'memlock', ...same(limits.kernelCounts.lockedMemoryBytes) },
   ];
   if (processLimit === 'rlimit_nproc_per_uid') rlimits.push({ resource: 'nproc', ...same(limits.maxProcesses) });
   return rlimits;
+}
+
+/** /proc/sys/user files in the order sandbox-init reports them (init_report.h). */
+export const USER_NAMESPACE_LIMIT_FILES = [
+  'max_inotify_instances', 'max_inotify_watches', 'max_fanotify_groups', 'max_fanotify_marks',
+  'max_user_namespaces', 'max_mnt_namespaces', 'max_pid_namespaces', 'max_net_namespaces',
+  'max_ipc_namespaces', 'max_uts_namespaces', 'max_cgroup_namespaces', 'max_time_namespaces',
+] as const;
+
+/** The sandbox's own user namespace limits, every file of USER_NAMESPACE_LIMIT_FILES. */
+export function userNamespaceLimitsFor(limits: Limits): { name: string; value: number }[] {
+  const counts = limits.kernelCounts;
+  const notify: Record<string, number> = {
+    max_inotify_instances: counts.inotifyInstances,
+    max_inotify_watches: counts.inotifyWatches,
+    max_fanotify_groups: counts.fanotifyGroups,
+    max_fanotify_marks: counts.fanotifyMarks,
+  };
+  return USER_NAMESPACE_LIMIT_FILES.map((name) => ({ name, value: notify[name] ?? counts.namespaces }));
 }

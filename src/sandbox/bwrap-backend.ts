@@ -3,10 +3,13 @@
 // exact rusage) comes from the shared launcher: rlimits are set before bwrap starts, and
 // sandbox-init runs inside as the command's parent.
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor, userNamespaceLimitsFor } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
 import type { FdKind } from './native-addon.js';
 import type { FsEntry, Policy, Command } from './policy.js';
+
+/** sandbox-init's user namespace limits under bwrap (native/init/user_namespace_limits.h). */
+const USER_NAMESPACE_LIMITS_ENV = 'SANDBOX_USER_NAMESPACE_LIMITS';
 
 /** Where sandbox-init is bound inside a bwrap sandbox (bwrap cannot execute by fd). */
 export const BWRAP_INIT_PATH = '/.sandbox-init';
@@ -58,8 +61,19 @@ export class BwrapBackend implements Backend {
       '--unshare-all',
       ...(policy.network ? ['--share-net'] : []),
       '--die-with-parent',
+      // sandbox-init is the pid namespace's pid 1, not a child of bwrap's own init there: the
+      // kernel drops signals sent to pid 1 from inside its namespace that it has no handler for,
+      // SIGSTOP and SIGKILL included, so the command can neither stop nor kill it (and there is no
+      // bwrap process inside whose /proc/1 the command could open: sandbox-init is not dumpable)
+      '--as-pid-1',
       '--new-session',
+      // bwrap cannot set the sandbox's own user namespace limits itself: sandbox-init does, with
+      // these two capabilities, and drops every capability before it runs anything
+      // (native/init/user_namespace_limits.c)
       '--cap-drop', 'ALL',
+      '--cap-add', 'CAP_SYS_RESOURCE',
+      '--cap-add', 'CAP_SETPCAP',
+      '--setenv', USER_NAMESPACE_LIMITS_ENV, userNamespaceLimitsFor(policy.limits).map(({ name, value }) => `${name}=${value}`).join(' '),
       '--uid', String(policy.uid),
       '--gid', String(policy.gid),
       '--hostname', policy.hostname,
@@ -86,6 +100,7 @@ export class BwrapBackend implements Backend {
         mounts: [],
         rlimits: rlimitsFor(policy.limits, this.processLimit),
         maxProcesses: 0,
+        userNamespaceLimits: [],
         insideUid: policy.uid,
         insideGid: policy.gid,
         outsideUid: this.identity.uid,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export type MountKind = 'dir' | 'file' | 'bind' | 'tmpfs' | 'proc' | 'symlink' | 'remount';
 export type MountFlag = 'nosuid' | 'nodev' | 'noexec';
-export type RlimitResource = 'cpu' | 'data' | 'fsize' | 'nofile' | 'core' | 'stack' | 'nproc' | 'as';
+export type RlimitResource = 'cpu' | 'data' | 'fsize' | 'nofile' | 'core' | 'stack' | 'nproc' | 'as' | 'sigpending' | 'msgqueue' | 'memlock';
 export type FdKind = 'null' | 'pipe-out' | 'pipe-in';
 
 /** One step of the fresh root, executed literally and in order by the child. */
@@ -36,6 +36,8 @@ export interface NativeSpawnPlan {
   mounts: MountStep[];
   rlimits: { resource: RlimitResource; soft: number; hard: number }[];
   maxProcesses: number;
+  /** files of /proc/sys/user the sandbox sets in its own user namespace (sandboxed plans only) */
+  userNamespaceLimits: { name: string; value: number }[];
   insideUid: number;
   insideGid: number;
   outsideUid: number;
@@ -68,8 +70,10 @@ export interface InitReport {
     seccompMode: number;
     /** user mnt pid net ipc uts cgroup */
     namespaceInodes: number[];
-    /** cpu data fsize nofile core stack nproc; -1 = unlimited */
+    /** cpu data fsize nofile core stack nproc sigpending msgqueue memlock; -1 = unlimited */
     rlimits: number[];
+    /** /proc/sys/user: inotify instances, watches, fanotify groups, marks, then user mnt pid net ipc uts cgroup time namespaces; -1 = absent */
+    userNamespaceLimits: number[];
   };
 }
 

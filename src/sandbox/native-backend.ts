@@ -2,7 +2,7 @@
 // the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor, userNamespaceLimitsFor } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
 import { loadNative, type FdKind, type MountStep, type NetworkHandle } from './native-addon.js';
 import { SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from './policy.js';
@@ -139,6 +139,7 @@ export class NativeBackend implements Backend {
         mounts: mountStepsOf(policy.filesystem),
         rlimits: rlimitsFor(policy.limits, this.processLimit),
         maxProcesses: this.processLimit === 'pid_namespace_pid_max' ? policy.limits.maxProcesses : 0,
+        userNamespaceLimits: userNamespaceLimitsFor(policy.limits),
         insideUid: policy.uid,
         insideGid: policy.gid,
         ...this.outsideIds(),

@@ -55,6 +55,7 @@ export class NoneBackend implements Backend {
         mounts: [],
         rlimits: rlimitsFor(policy.limits, this.processLimit).filter((l) => l.resource !== 'nproc'),
         maxProcesses: 0,
+        userNamespaceLimits: [],
         insideUid: policy.uid,
         insideGid: policy.gid,
         outsideUid: 0,

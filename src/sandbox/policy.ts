@@ -19,6 +19,30 @@ export interface Limits {
   stackBytes: number;
   /** processes alive at once in one sandbox */
   maxProcesses: number;
+  /** per-user kernel counts, held by each sandbox on its own (see KernelCounts) */
+  kernelCounts: KernelCounts;
+}
+
+/**
+ * What the kernel counts per user rather than per process, bounded for each sandbox. The rlimits
+ * count per (user namespace, real uid): every sandbox has a user namespace of its own, so the
+ * count is the sandbox's. The /proc/sys/user limits are those of the sandbox's user namespace.
+ * Both are charged again, up the chain of user namespaces, to the sandbox's host uid (never root:
+ * native/src/namespace_owner.h), where the host's own per-user limits apply.
+ */
+export interface KernelCounts {
+  /** RLIMIT_SIGPENDING: queued signals and POSIX timers */
+  pendingSignals: number;
+  /** RLIMIT_MSGQUEUE: bytes of POSIX message queues */
+  messageQueueBytes: number;
+  /** RLIMIT_MEMLOCK: mlock, SHM_LOCK, memfd_secret */
+  lockedMemoryBytes: number;
+  inotifyInstances: number;
+  inotifyWatches: number;
+  fanotifyGroups: number;
+  fanotifyMarks: number;
+  /** of each kind: user, mnt, pid, net, ipc, uts, cgroup, time (seccomp denies making them too) */
+  namespaces: number;
 }
 
 export interface Policy {

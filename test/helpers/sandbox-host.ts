@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BackendName } from '../../src/sandbox/backend.js';
 import { bind, type FsEntry, type Limits } from '../../src/sandbox/policy.js';
+import { KERNEL_COUNTS } from '../../src/sandbox/limits.js';
 import { SandboxHost } from '../../src/sandbox/sandbox-host.js';
 import { SandboxRun, type RunOptions, type RunResult } from '../../src/sandbox/sandbox-run.js';
 
@@ -33,6 +34,7 @@ export const TEST_LIMITS: Limits = {
   openFiles: 256,
   stackBytes: 8 * MiB,
   maxProcesses: 400,
+  kernelCounts: KERNEL_COUNTS,
 };
 
 export const DEFAULT_ENV: Readonly<Record<string, string>> = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };

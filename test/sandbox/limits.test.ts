@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { bind } from '../../src/sandbox/policy.js';
+import { KERNEL_COUNTS } from '../../src/sandbox/limits.js';
 import { compileC } from '../helpers/compile.js';
 import { BACKENDS, describeRun, MiB, python, SandboxFixture, sh, TEST_LIMITS } from '../helpers/sandbox-host.js';
 
@@ -51,7 +52,10 @@ describe('resource limits', () => {
         assert.ok(attested, 'no report from sandbox-init');
         assert.deepEqual(
           { ...attested.rlimits, processes: undefined },
-          { cpu_seconds: 7, data_bytes: 200 * MiB, file_size_bytes: 3 * MiB, open_files: 99, core_bytes: 0, stack_bytes: 2 * MiB, processes: undefined },
+          {
+            cpu_seconds: 7, data_bytes: 200 * MiB, file_size_bytes: 3 * MiB, open_files: 99, core_bytes: 0, stack_bytes: 2 * MiB, processes: undefined,
+            pending_signals: KERNEL_COUNTS.pendingSignals, message_queue_bytes: KERNEL_COUNTS.messageQueueBytes, locked_memory_bytes: KERNEL_COUNTS.lockedMemoryBytes,
+          },
         );
       });
 

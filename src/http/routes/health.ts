@@ -4,6 +4,8 @@ import os from 'node:os';
 import { Hono } from 'hono';
 import type { Config } from '../../config.js';
 import type { ExecutionService } from '../../executions/execution-service.js';
+import { configuredValues, sandboxBounds } from '../../sandbox/bounds.js';
+import { limitsFromConfig } from '../../sandbox/limits.js';
 import type { SandboxHost } from '../../sandbox/sandbox-host.js';
 
 export interface HealthDeps {
@@ -66,6 +68,11 @@ export function healthRoutes(deps: HealthDeps): Hono {
         output_bytes_per_stream: config.limits.outputBytesPerStream,
         output_total_bytes: config.limits.outputTotalBytes,
       },
+      // per execution, with the default timeout; each result's `sandbox.bounds` has its own run's
+      bounds: sandboxBounds(
+        configuredValues(limitsFromConfig(config, config.limits.defaultTimeoutSeconds), host.backend.processLimit),
+        host.backend.processLimit,
+      ),
       ...deps.infoExtras?.(),
     }),
   );
