@@ -85,7 +85,7 @@ const EnvSchema = z.object({
   MAX_CPU_SECONDS: integer(0, 0, 86400),
   MAX_CONCURRENT_EXECUTIONS: integer(100, 1, 10000),
   MAX_PROCESSES: integer(512, 301, 65536),
-  MAX_OPEN_FILES: integer(1024, 16, 1048576),
+  MAX_OPEN_FILES: integer(128, 16, 1048576),
   MAX_FILE_SIZE_MB: integer(1024, 1, 1048576),
   MAX_OUTPUT_BYTES: integer(61440, 1024, 61440),
   MAX_OUTPUT_TOTAL_MB: integer(64, 1, 4096),

@@ -62,6 +62,7 @@ export interface Attestation {
   seccomp: boolean;
   rlimits: Record<string, number | null>;
   process_limit: { mechanism: string; max: number | null };
+  bounds: { resource: string; limit: number | null; unit: string; mechanism: string }[];
 }
 
 /** What ?wait=true and GET /executions/{id} return once finished. */

@@ -98,11 +98,17 @@ def handler(event):
       assert.equal(s.rlimits.cpu_seconds, 42, 'the CPU limit follows this execution\'s timeout');
       assert.equal(s.rlimits.data_bytes, 512 * 1024 * 1024, 'MAX_MEMORY_MB default');
       assert.equal(s.rlimits.file_size_bytes, 1024 * 1024 * 1024);
-      assert.equal(s.rlimits.open_files, 1024);
+      assert.equal(s.rlimits.open_files, 128, 'MAX_OPEN_FILES default');
       assert.equal(s.rlimits.core_bytes, 0);
       assert.equal(s.process_limit.max, 512);
       assert.equal(typeof s.process_limit.mechanism, 'string');
       assert.notEqual(s.process_limit.mechanism, 'none');
+      // every bound with its value as read back inside, its unit and its mechanism
+      const bound = (resource: string) => s.bounds.find((b) => b.resource === resource);
+      assert.deepEqual(bound('open_files'), { resource: 'open_files', limit: 512 * 128, unit: 'files', mechanism: s.process_limit.mechanism === 'pid_namespace_pid_max' ? 'pid-namespace' : 'rlimit' });
+      assert.deepEqual(bound('pending_signals_and_posix_timers'), { resource: 'pending_signals_and_posix_timers', limit: 128, unit: 'signals', mechanism: 'rlimit' });
+      assert.deepEqual(bound('inotify_instances'), { resource: 'inotify_instances', limit: 16, unit: 'instances', mechanism: 'userns-limit' });
+      assert.deepEqual(bound('namespaces'), { resource: 'namespaces', limit: 0, unit: 'namespaces', mechanism: 'userns-limit' });
       // the same attestation goes to the control plane
       assert.deepEqual(t.callbackOf(r.execution_id).sandbox, s);
     });
@@ -189,6 +195,8 @@ def handler(event):
       assert.equal(i.limits.default_timeout_seconds, 300);
       assert.equal(i.limits.memory_mb, 512);
       assert.equal(i.limits.output_bytes_per_stream, 61440);
+      // the bounds as configured: the same list a result's attestation carries, as enforced
+      assert.deepEqual(i.bounds, (await t.run({ language: 'shell', code: 'true', timeout: 300 })).sandbox!.bounds);
     });
   });
 

@@ -91,6 +91,31 @@ for fd in range(3, 12):
         assert.doesNotMatch(r.out, /OPENED/);
       });
 
+      it('cannot stop or kill sandbox-init, nor open /proc/1 for writing: the run ends on time with its report', async () => {
+        // A stopped sandbox-init would hide the tree's CPU and memory and hold the run until its
+        // timeout; a killed one would take the report with it. pid 1 of a pid namespace ignores
+        // both signals from inside (under bwrap too: --as-pid-1).
+        const r = await fixture.run(backend, {
+          timeoutMs: 20_000,
+          argv: sh(`
+kill -STOP $PPID; echo "stop $?"
+kill -KILL $PPID; echo "kill $?"
+sleep 0.2
+for what in mem environ; do
+  if (exec 3>>/proc/1/$what) 2>/dev/null; then echo "OPENED /proc/1/$what"; else echo "refused /proc/1/$what"; fi
+done
+echo alive`),
+        });
+        assert.equal(r.killedBy, null, describeRun(r));
+        assert.equal(r.exitCode, 0, describeRun(r));
+        assert.match(r.out, /^alive$/m, describeRun(r));
+        assert.doesNotMatch(r.out, /OPENED/, describeRun(r));
+        assert.ok(r.report, 'sandbox-init sent no report');
+        assert.equal(r.report.end, 'exited');
+        // the tree's usage, reaped by sandbox-init
+        assert.ok(r.report.peakRssKb > 0 && r.report.userCpuUs + r.report.systemCpuUs > 0, `usage ${r.report.peakRssKb} KiB ${r.report.userCpuUs} us`);
+      });
+
       it('wall-clock timeout kills the whole tree: double-forked, setsid\'d, SIGTERM-ignoring', async () => {
         const marker = uniqueMarker(`timeout-${backend}`);
         const timeoutMs = 4000;
