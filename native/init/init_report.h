@@ -9,7 +9,7 @@
 #define SANDBOX_REPORT_MAGIC 0x53424f58u /* "SBOX" */
 #define SANDBOX_NS_COUNT 7               /* user mnt pid net ipc uts cgroup */
 #define SANDBOX_RLIMIT_COUNT 10          /* see rlimit_cur */
-#define SANDBOX_USERNS_LIMIT_COUNT 12    /* see userns_limit */
+#define SANDBOX_USERNS_LIMIT_COUNT 5     /* see userns_limit */
 
 /* How the command ended. */
 enum sandbox_end {
@@ -43,7 +43,7 @@ struct sandbox_report {
   uint64_t ns_inode[SANDBOX_NS_COUNT];
   uint64_t rlimit_cur[SANDBOX_RLIMIT_COUNT]; /* cpu data fsize nofile core stack nproc sigpending msgqueue memlock */
   /* /proc/sys/user of the sandbox's user namespace, -1 when absent: inotify instances, inotify
-   * watches, fanotify groups, fanotify marks, then user mnt pid net ipc uts cgroup time namespaces */
+   * watches, fanotify groups, fanotify marks, user namespaces */
   int64_t userns_limit[SANDBOX_USERNS_LIMIT_COUNT];
 };
 

@@ -51,9 +51,7 @@ static const int RLIMIT_ORDER[SANDBOX_RLIMIT_COUNT] = {RLIMIT_CPU,   RLIMIT_DATA
                                                        RLIMIT_CORE,  RLIMIT_STACK, RLIMIT_NPROC,      RLIMIT_SIGPENDING,
                                                        RLIMIT_MSGQUEUE, RLIMIT_MEMLOCK};
 static const char *const USERNS_LIMIT_FILES[SANDBOX_USERNS_LIMIT_COUNT] = {
-    "max_inotify_instances", "max_inotify_watches", "max_fanotify_groups", "max_fanotify_marks",
-    "max_user_namespaces",   "max_mnt_namespaces",  "max_pid_namespaces",  "max_net_namespaces",
-    "max_ipc_namespaces",    "max_uts_namespaces",  "max_cgroup_namespaces", "max_time_namespaces"};
+    "max_inotify_instances", "max_inotify_watches", "max_fanotify_groups", "max_fanotify_marks", "max_user_namespaces"};
 
 static void fail(const char *what) {
   fprintf(stderr, "sandbox-init: %s: %s\n", what, strerror(errno));

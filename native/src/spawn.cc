@@ -189,7 +189,8 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
   ctx.pid_max_path = plan.sandboxed && plan.max_processes > 0 ? "/proc/sys/kernel/pid_max" : nullptr;
   ctx.pid_max_text = prepared->pid_max_text.c_str();
   if (plan.sandboxed) {
-    for (const auto& [name, value] : plan.user_namespace_limits) prepared->user_namespace_limit_paths.push_back("/proc/sys/user/" + name);
+    for (const auto& limit : plan.user_namespace_limits) prepared->user_namespace_limit_paths.push_back("/proc/sys/user/" + limit.first);
+    // pointers into the paths only once they are all in place (the vector no longer moves them)
     for (size_t i = 0; i < plan.user_namespace_limits.size(); i++) {
       prepared->user_namespace_limits.push_back(
           ChildSysctl{prepared->user_namespace_limit_paths[i].c_str(), plan.user_namespace_limits[i].second.c_str()});

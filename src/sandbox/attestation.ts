@@ -73,7 +73,6 @@ function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number
     const value = userNamespaceLimits[USER_NAMESPACE_LIMIT_FILES.indexOf(name)] ?? -1;
     return value < 0 ? null : value;
   };
-  const namespaceLimits = USER_NAMESPACE_LIMIT_FILES.filter((name) => name.endsWith('_namespaces')).map(file);
   return {
     ...rlimits,
     processes,
@@ -81,7 +80,7 @@ function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number
     inotify_watches: file('max_inotify_watches'),
     fanotify_groups: file('max_fanotify_groups'),
     fanotify_marks: file('max_fanotify_marks'),
-    namespaces: namespaceLimits.includes(null) ? null : Math.max(...(namespaceLimits as number[])),
+    user_namespaces: file('max_user_namespaces'),
   };
 }
 

@@ -30,8 +30,7 @@ export interface BoundValues {
   inotify_watches: number | null;
   fanotify_groups: number | null;
   fanotify_marks: number | null;
-  /** namespaces of any kind the sandbox may create */
-  namespaces: number | null;
+  user_namespaces: number | null;
 }
 
 export function configuredValues(limits: Limits, processLimit: ProcessLimitMechanism): BoundValues {
@@ -51,7 +50,7 @@ export function configuredValues(limits: Limits, processLimit: ProcessLimitMecha
     inotify_watches: counts.inotifyWatches,
     fanotify_groups: counts.fanotifyGroups,
     fanotify_marks: counts.fanotifyMarks,
-    namespaces: counts.namespaces,
+    user_namespaces: counts.userNamespaces,
   };
 }
 
@@ -81,6 +80,6 @@ export function sandboxBounds(v: BoundValues, processLimit: ProcessLimitMechanis
     { resource: 'inotify_watches', limit: v.inotify_watches, unit: 'watches', mechanism: 'userns-limit' },
     { resource: 'fanotify_groups', limit: v.fanotify_groups, unit: 'groups', mechanism: 'userns-limit' },
     { resource: 'fanotify_marks', limit: v.fanotify_marks, unit: 'marks', mechanism: 'userns-limit' },
-    { resource: 'namespaces', limit: v.namespaces, unit: 'namespaces', mechanism: 'userns-limit' },
+    { resource: 'user_namespaces', limit: v.user_namespaces, unit: 'namespaces', mechanism: 'userns-limit' },
   ];
 }

@@ -17,7 +17,7 @@ export const KERNEL_COUNTS: KernelCounts = {
   inotifyWatches: 4096,
   fanotifyGroups: 4,
   fanotifyMarks: 1024,
-  namespaces: 0,
+  userNamespaces: 0,
 };
 
 export function limitsFromConfig(config: Config, timeoutSeconds: number, memoryMb = config.limits.memoryMb): Limits {

@@ -72,7 +72,7 @@ export interface InitReport {
     namespaceInodes: number[];
     /** cpu data fsize nofile core stack nproc sigpending msgqueue memlock; -1 = unlimited */
     rlimits: number[];
-    /** /proc/sys/user: inotify instances, watches, fanotify groups, marks, then user mnt pid net ipc uts cgroup time namespaces; -1 = absent */
+    /** /proc/sys/user: inotify instances, watches, fanotify groups, marks, user namespaces; -1 = absent */
     userNamespaceLimits: number[];
   };
 }

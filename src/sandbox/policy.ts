@@ -41,8 +41,8 @@ export interface KernelCounts {
   inotifyWatches: number;
   fanotifyGroups: number;
   fanotifyMarks: number;
-  /** of each kind: user, mnt, pid, net, ipc, uts, cgroup, time (seccomp denies making them too) */
-  namespaces: number;
+  /** user namespaces it may make (and so namespaces of any kind; seccomp denies making them too) */
+  userNamespaces: number;
 }
 
 export interface Policy {

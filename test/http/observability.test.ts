@@ -108,7 +108,7 @@ def handler(event):
       assert.deepEqual(bound('open_files'), { resource: 'open_files', limit: 512 * 128, unit: 'files', mechanism: s.process_limit.mechanism === 'pid_namespace_pid_max' ? 'pid-namespace' : 'rlimit' });
       assert.deepEqual(bound('pending_signals_and_posix_timers'), { resource: 'pending_signals_and_posix_timers', limit: 128, unit: 'signals', mechanism: 'rlimit' });
       assert.deepEqual(bound('inotify_instances'), { resource: 'inotify_instances', limit: 16, unit: 'instances', mechanism: 'userns-limit' });
-      assert.deepEqual(bound('namespaces'), { resource: 'namespaces', limit: 0, unit: 'namespaces', mechanism: 'userns-limit' });
+      assert.deepEqual(bound('user_namespaces'), { resource: 'user_namespaces', limit: 0, unit: 'namespaces', mechanism: 'userns-limit' });
       // the same attestation goes to the control plane
       assert.deepEqual(t.callbackOf(r.execution_id).sandbox, s);
     });

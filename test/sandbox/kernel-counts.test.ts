@@ -15,7 +15,7 @@ import { bind } from '../../src/sandbox/policy.js';
 import { SandboxRun } from '../../src/sandbox/sandbox-run.js';
 import { compileC } from '../helpers/compile.js';
 import { pollFor } from '../helpers/processes.js';
-import { BACKENDS, DEFAULT_ENV, describeRun, EXPECTED_HOST_UID, SandboxFixture, TEST_LIMITS } from '../helpers/sandbox-host.js';
+import { BACKENDS, DEFAULT_ENV, describeRun, EXPECTED_HOST_UID, SandboxFixture, sh, TEST_LIMITS } from '../helpers/sandbox-host.js';
 
 /**
  *   counts hold     takes every inotify instance and POSIX timer it can (bounded loops), prints
@@ -155,6 +155,19 @@ describe('per-user kernel counts', () => {
         const chain = owners.trim().split(' ').slice(1).map(Number);
         assert.ok(chain.length >= 1, owners);
         assert.deepEqual(chain, chain.map(() => EXPECTED_HOST_UID), `owners of the sandbox's user namespaces: ${owners}`);
+      });
+
+      it('cannot raise its own limits: not with capabilities (none), not through the environment sandbox-init reads under bwrap', async () => {
+        const policy = fixture.host.policy([], TEST_LIMITS);
+        const command = {
+          argv: sh('echo 100000 > /proc/sys/user/max_inotify_instances; echo "wrote $?"; cat /proc/sys/user/max_inotify_instances /proc/sys/user/max_user_namespaces'),
+          env: { ...DEFAULT_ENV, SANDBOX_USER_NAMESPACE_LIMITS: 'max_inotify_instances=100000 max_user_namespaces=100' },
+          cwd: '/',
+        };
+        const r = await new SandboxRun(backend!, policy, command, { timeoutMs: 30_000, captureBytesPerStream: 4096, maxTotalOutputBytes: 1 << 20, resultChannel: false }).result;
+        assert.equal(r.exitCode, 0, describeRun(r));
+        assert.deepEqual(r.stdout.head.toString().trim().split('\n').slice(-2), [String(KERNEL_COUNTS.inotifyInstances), '0'], describeRun(r));
+        assert.doesNotMatch(r.stdout.head.toString(), /wrote 0/);
       });
     });
   }
