@@ -3,7 +3,7 @@
 // character straddles two reads of the pipe.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { body, describeResult, TestServer, type Result, type SseEvent } from '../helpers/http.js';
+import { body, describeResult, sleep, TestServer, type Result, type SseEvent } from '../helpers/http.js';
 
 let t: TestServer;
 
@@ -64,6 +64,29 @@ describe('?stream=true', () => {
     assert.equal(result.exit_code, 3);
     assert.equal(textOf(events, 'stdout'), 'partial\n');
     assert.equal(textOf(events, 'stderr'), 'oops\n');
+  });
+
+  it('stops listening to the output as soon as the reader goes away, while the execution runs on', async () => {
+    const request = body({ code: 'for i in $(seq 40); do echo tick $i; sleep 0.1; done', language: 'shell' });
+    const aborted = new AbortController();
+    const response = await fetch(`${t.url}/execute?stream=true`, {
+      method: 'POST',
+      headers: { ...t.headers, 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      signal: aborted.signal,
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = '';
+    while (!seen.includes('tick 2')) seen += decoder.decode((await reader.read()).value);
+    const listeners = () => t.server.service.events.listenerCount(`output:${request.execution_id}`);
+    assert.equal(listeners(), 1);
+    aborted.abort();
+    const deadline = Date.now() + 2000;
+    while (listeners() > 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(listeners(), 0, 'the closed stream still listens to the output');
+    assert.equal((await t.state(request.execution_id)).json.state, 'running', 'the execution ended before the check: it proves nothing');
+    assert.equal((await t.finished(request.execution_id)).result?.status, 'success');
   });
 
   it('answers a known execution_id with its stored result, without running it again', async () => {

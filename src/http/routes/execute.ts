@@ -1,13 +1,14 @@
 // POST /execute: the control plane's contract (200 PENDING at once, the result by callback), plus
 // ?wait=true (answer with the full result) and ?stream=true (server-sent events while it runs).
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
-import { AdmissionError, type ExecutionService, type OutputEvent } from '../../executions/execution-service.js';
+import { AdmissionError, type ExecutionService } from '../../executions/execution-service.js';
 import type { ExecutionRequest } from '../../executions/execution-types.js';
 import type { Language } from '../../runtimes/runtime.js';
 import { BodyTooLargeError, readBodyText } from '../body.js';
+import { OutputRelay } from '../output-relay.js';
 import { problem, validationProblem } from '../problem.js';
 import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS } from '../schemas.js';
+import { streamExecution } from '../stream-execution.js';
 
 const yes = (value: string | undefined) => value === 'true' || value === '1';
 
@@ -56,34 +57,17 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
     };
 
     const stream = yes(c.req.query('stream'));
-    const output: OutputEvent[] = [];
-    let forward: ((event: OutputEvent) => void) | undefined;
-    const onOutput = (event: OutputEvent) => (forward ? forward(event) : output.push(event));
     // subscribe before admitting, so not a byte of output is missed
-    if (stream) service.events.on(`output:${request.execution_id}`, onOutput);
+    const relay = stream ? new OutputRelay(service.events, request.execution_id) : undefined;
     try {
       service.submit(request);
     } catch (error) {
-      service.events.off(`output:${request.execution_id}`, onOutput);
+      relay?.close();
       if (error instanceof AdmissionError) return problem(c, error.httpStatus, error.code, error.message);
       throw error;
     }
 
-    if (stream) {
-      return streamSSE(c, async (sse) => {
-        await sse.writeSSE({ event: 'accepted', data: JSON.stringify({ execution_id: request.execution_id, status: 'PENDING' }) });
-        let chain = Promise.resolve();
-        const send = (event: OutputEvent) => {
-          chain = chain.then(() => sse.writeSSE({ event: event.stream, data: JSON.stringify({ text: event.text }) }));
-        };
-        output.splice(0).forEach(send);
-        forward = send;
-        const result = await service.waitForResult(request.execution_id);
-        service.events.off(`output:${request.execution_id}`, onOutput);
-        await chain;
-        await sse.writeSSE({ event: 'result', data: result ?? 'null' });
-      });
-    }
+    if (relay) return streamExecution(c, request.execution_id, relay, service.waitForResult(request.execution_id));
     if (yes(c.req.query('wait'))) {
       const result = await service.waitForResult(request.execution_id);
       return c.body(result ?? 'null', 200, { 'content-type': 'application/json' });
