@@ -106,6 +106,10 @@ const EnvSchema = z.object({
   DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
   WARM_SANDBOXES_PER_SESSION: integer(2, 0, 64),
   WARM_SESSIONS: integer(32, 1, 4096),
+  MAX_CONNECTIONS: integer(4096, 1, 1048576),
+  HTTP_HEADERS_TIMEOUT_SECONDS: integer(10, 1, 3600),
+  HTTP_REQUEST_TIMEOUT_SECONDS: integer(60, 1, 3600),
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: integer(5, 1, 3600),
 });
 
 export type Isolation = 'auto' | 'native' | 'bwrap' | 'none';
@@ -152,6 +156,15 @@ export interface Config {
   warmSandboxesPerSession: number;
   /** sessions that keep warm sandboxes at once; the least recently active lose theirs */
   warmSessions: number;
+  http: {
+    maxConnections: number;
+    /** to receive a request's head */
+    headersTimeoutSeconds: number;
+    /** to receive a whole request (head and body); the answer may take as long as it takes */
+    requestTimeoutSeconds: number;
+    /** an idle connection between two requests */
+    keepAliveTimeoutSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -178,6 +191,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    throw new ConfigError([
+      `HTTP_HEADERS_TIMEOUT_SECONDS: ${e.HTTP_HEADERS_TIMEOUT_SECONDS} is more than HTTP_REQUEST_TIMEOUT_SECONDS=${e.HTTP_REQUEST_TIMEOUT_SECONDS}: the head is part of the request, set it lower`,
+    ]);
+  }
   const workspaceRoot = resolveWorkspace(e.WORKSPACE_PATH);
   const stateDir = path.resolve(e.STATE_PATH ?? defaultStateDir(workspaceRoot));
   return {
@@ -216,6 +234,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
     warmSandboxesPerSession: e.WARM_SANDBOXES_PER_SESSION,
     warmSessions: e.WARM_SESSIONS,
+    http: {
+      maxConnections: e.MAX_CONNECTIONS,
+      headersTimeoutSeconds: e.HTTP_HEADERS_TIMEOUT_SECONDS,
+      requestTimeoutSeconds: e.HTTP_REQUEST_TIMEOUT_SECONDS,
+      keepAliveTimeoutSeconds: e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS,
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // Wiring: configuration -> logger -> sandbox host (probe, select) -> journal -> executions ->
 // HTTP. Every other module receives what it needs; nothing is global.
 import { mkdirSync } from 'node:fs';
+import type { Server as HttpServer, ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from './config.js';
@@ -10,6 +11,7 @@ import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { ExecutionService } from './executions/execution-service.js';
 import { Journal } from './executions/journal.js';
 import { createApp } from './http/app.js';
+import { limitConnections } from './http/connection-limit.js';
 import { executeRoutes } from './http/routes/execute.js';
 import { executionRoutes } from './http/routes/executions.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -84,9 +86,10 @@ export async function startServer(config: Config, logger = createLogger(config.l
   });
 
   const http = await new Promise<ServerType>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(server));
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, () => resolve(server));
     server.once('error', reject);
   });
+  limitConnections(http as HttpServer, { maxConnections: config.http.maxConnections, onRefused: () => metrics.rejected.inc({ reason: 'connection_limit' }) });
   const port = (http.address() as AddressInfo).port;
   logger.info({ host: config.host, port, workspace: config.workspaceRoot, mode: config.controlPlaneUrl ? 'control-plane' : 'standalone' }, 'executor listening');
   controlPlane?.start(port);
@@ -115,6 +118,20 @@ export async function startServer(config: Config, logger = createLogger(config.l
     logger.info('stopped');
   };
   return { config, logger, metrics, host, journal, service, controlPlane, http, port, shutdown, close };
+}
+
+/**
+ * Node's own limits, which time out only the receiving of a request: once its body is in, an
+ * answer may take as long as the execution (?wait=true, ?stream=true). Expired requests are
+ * looked for every second, not every 30 (Node's default), so a timeout means what it says.
+ */
+function httpServerOptions(config: Config): ServerOptions {
+  return {
+    headersTimeout: config.http.headersTimeoutSeconds * 1000,
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: config.http.keepAliveTimeoutSeconds * 1000,
+    connectionsCheckingInterval: 1000,
+  };
 }
 
 function outboxInfo(journal: Journal): Record<string, unknown> {

@@ -34,6 +34,7 @@ describe('config: reading the environment', () => {
     assert.equal(c.maxConcurrentExecutions, 100);
     assert.equal(c.controlPlaneUrl, undefined);
     assert.equal(c.disableBwrap, false);
+    assert.deepEqual(c.http, { maxConnections: 4096, headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 5 });
   });
 
   it('reads every documented variable', () => {
@@ -51,6 +52,10 @@ describe('config: reading the environment', () => {
       MAX_EXECUTION_TIME: '60',
       MAX_CONCURRENT_EXECUTIONS: '7',
       DISABLE_BWRAP: 'true',
+      MAX_CONNECTIONS: '500',
+      HTTP_HEADERS_TIMEOUT_SECONDS: '3',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '30',
+      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
     });
     assert.equal(c.port, 9090);
     assert.equal(c.host, '127.0.0.1');
@@ -65,6 +70,7 @@ describe('config: reading the environment', () => {
     assert.equal(c.limits.defaultTimeoutSeconds, 60);
     assert.equal(c.maxConcurrentExecutions, 7);
     assert.equal(c.disableBwrap, true);
+    assert.deepEqual(c.http, { maxConnections: 500, headersTimeoutSeconds: 3, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 2 });
   });
 
   it('container_id: CONTAINER_ID, else HOSTNAME, else the OS hostname', () => {
@@ -88,6 +94,8 @@ describe('config: reading the environment', () => {
       MAX_CONCURRENT_EXECUTIONS: '1.5',
       CONTROL_PLANE_URL: 'ftp://cp',
       DISABLE_BWRAP: 'maybe',
+      MAX_CONNECTIONS: '0',
+      HTTP_HEADERS_TIMEOUT_SECONDS: 'soon',
     };
     for (const [name, value] of Object.entries(bad)) {
       const problems = problemsOf({ [name]: value });
@@ -98,6 +106,12 @@ describe('config: reading the environment', () => {
     const all = problemsOf(bad);
     assert.equal(all.length, Object.keys(bad).length, all.join('\n'));
     for (const name of Object.keys(bad)) assert.ok(all.some((p) => p.startsWith(`${name}: `)), `${name} not named`);
+  });
+
+  it('refuses a head timeout longer than the whole request may take', () => {
+    const problems = problemsOf({ HTTP_HEADERS_TIMEOUT_SECONDS: '30', HTTP_REQUEST_TIMEOUT_SECONDS: '20' });
+    assert.equal(problems.length, 1, problems.join('; '));
+    assert.match(problems[0]!, /^HTTP_HEADERS_TIMEOUT_SECONDS: .*HTTP_REQUEST_TIMEOUT_SECONDS=20/);
   });
 });
 
