@@ -15,7 +15,7 @@ export function openApiDocument(version: string, extraSchemas: Record<string, z.
     paths: {
       '/execute': {
         post: {
-          summary: 'Submit code. 200 PENDING at once; ?wait=true answers with the result; ?stream=true streams output as server-sent events',
+          summary: 'Submit code. 200 PENDING at once; ?wait=true answers with the result; ?stream=true streams output as server-sent events (accepted, stdout, stderr, gap where a slow reader missed output, result)',
           parameters: [
             { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } },
             { name: 'stream', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } },
