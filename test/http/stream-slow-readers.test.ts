@@ -18,7 +18,7 @@ const CLIENTS = 12;
  * What the server may grow by while the clients hold on: their buffers (1 MiB each) and the heap
  * the output passes through on its way. Keeping every client's 60 MB would be 720 MB.
  */
-const MAX_GROWTH_WHILE_BLOCKED = 150 * MiB;
+const MAX_GROWTH_WHILE_BLOCKED = 100 * MiB;
 /** How close to where it started the server must come back after the clients close. */
 const MAX_GROWTH_AFTER_CLOSE = 50 * MiB;
 
