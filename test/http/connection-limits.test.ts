@@ -134,6 +134,8 @@ describe('HTTP server limits', () => {
       // the busy requests time out; then there is room again
       await Promise.all(busy.map((c) => c.closed));
       assert.equal(await health(), 200);
+      const metrics = await (await fetch(`${executor.url}/metrics`)).text();
+      assert.match(metrics, /^sandbox_rejected_requests_total\{reason="connection_limit"\} [1-9]/m);
     } finally {
       for (const c of busy) c.socket.destroy();
     }
