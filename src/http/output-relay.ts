@@ -1,18 +1,23 @@
 // What one ?stream=true connection has not sent yet. The execution emits its output synchronously
 // and never waits for a reader, so a reader that falls behind cannot slow it down; instead the
-// relay keeps at most STREAM_BUFFER_BYTES of output per connection and only counts what does not
-// fit: the reader gets a `gap` item saying how many bytes of which stream it missed, in place.
+// relay keeps at most STREAM_BUFFER_BYTES of output (and its bookkeeping) per connection and only
+// counts what does not fit: the reader gets a `gap` item saying how many bytes of which stream it missed, in place.
 import type { EventEmitter } from 'node:events';
 import type { OutputEvent } from '../executions/execution-service.js';
 
 /** Output kept per stream connection; beyond it output is counted, not kept. */
 export const STREAM_BUFFER_BYTES = 1024 * 1024;
+/**
+ * What an item costs beyond its text (its objects): code that prints one byte per write must not
+ * fit a million items in the budget.
+ */
+const ITEM_OVERHEAD_BYTES = 64;
 
-export type RelayItem = { kind: 'output'; event: OutputEvent; bytes: number } | { kind: 'gap'; droppedBytes: Record<OutputEvent['stream'], number> };
+export type RelayItem = { kind: 'output'; event: OutputEvent; cost: number } | { kind: 'gap'; droppedBytes: Record<OutputEvent['stream'], number>; cost: number };
 
 export class OutputRelay {
   private queue: RelayItem[] = [];
-  private queuedBytes = 0;
+  private queuedCost = 0;
   private ended = false;
   private wake: (() => void) | undefined;
   private readonly eventName: string;
@@ -29,14 +34,12 @@ export class OutputRelay {
 
   private readonly onOutput = (event: OutputEvent) => {
     const bytes = Buffer.byteLength(event.text);
-    if (this.queuedBytes + bytes <= this.capacityBytes) {
-      this.queue.push({ kind: 'output', event, bytes });
-      this.queuedBytes += bytes;
+    if (this.queuedCost + bytes + ITEM_OVERHEAD_BYTES <= this.capacityBytes) {
+      this.enqueue({ kind: 'output', event, cost: bytes + ITEM_OVERHEAD_BYTES });
     } else {
       // consecutive drops share one gap item: the queue never holds more gaps than outputs + 1
       const last = this.queue.at(-1);
-      const gap = last?.kind === 'gap' ? last : { kind: 'gap' as const, droppedBytes: { stdout: 0, stderr: 0 } };
-      if (gap !== last) this.queue.push(gap);
+      const gap = last?.kind === 'gap' ? last : this.enqueue({ kind: 'gap', droppedBytes: { stdout: 0, stderr: 0 }, cost: ITEM_OVERHEAD_BYTES });
       gap.droppedBytes[event.stream] += bytes;
     }
     this.wakeReader();
@@ -49,7 +52,13 @@ export class OutputRelay {
   async next(): Promise<RelayItem | undefined> {
     while (this.queue.length === 0 && !this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
     const item = this.queue.shift();
-    if (item?.kind === 'output') this.queuedBytes -= item.bytes;
+    if (item) this.queuedCost -= item.cost;
+    return item;
+  }
+
+  private enqueue<T extends RelayItem>(item: T): T {
+    this.queue.push(item);
+    this.queuedCost += item.cost;
     return item;
   }
 
@@ -64,7 +73,7 @@ export class OutputRelay {
   close(): void {
     this.end();
     this.queue = [];
-    this.queuedBytes = 0;
+    this.queuedCost = 0;
   }
 
   private wakeReader(): void {
