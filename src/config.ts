@@ -90,6 +90,9 @@ const EnvSchema = z.object({
   MAX_OUTPUT_BYTES: integer(61440, 1024, 61440),
   MAX_OUTPUT_TOTAL_MB: integer(64, 1, 4096),
   MAX_ARTIFACTS: integer(1000, 0, 100000),
+  // a session's /workspace and /tmp together (README: "Limits")
+  WORKSPACE_MAX_MB: integer(1024, 1, 1048576),
+  WORKSPACE_MAX_FILES: integer(100000, 10, 100000000),
   ISOLATION: z
     .string()
     .optional()
@@ -139,6 +142,9 @@ export interface Config {
     outputBytesPerStream: number;
     outputTotalBytes: number;
     artifacts: number;
+    /** a session's storage quota (/workspace and /tmp together), in MiB and in entries */
+    workspaceMb: number;
+    workspaceFiles: number;
   };
   maxConcurrentExecutions: number;
   isolation: Isolation;
@@ -221,6 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       outputBytesPerStream: e.MAX_OUTPUT_BYTES,
       outputTotalBytes: e.MAX_OUTPUT_TOTAL_MB * 1024 * 1024,
       artifacts: e.MAX_ARTIFACTS,
+      workspaceMb: e.WORKSPACE_MAX_MB,
+      workspaceFiles: e.WORKSPACE_MAX_FILES,
     },
     maxConcurrentExecutions: e.MAX_CONCURRENT_EXECUTIONS,
     isolation: e.ISOLATION,

@@ -19,6 +19,14 @@ enum sandbox_end {
   SANDBOX_END_KILLED = 4       /* the executor asked for the tree to be killed (timeout, limits) */
 };
 
+/* Which of the watchdog's limits made init kill the tree (see watchdog.h). */
+enum sandbox_limit {
+  SANDBOX_LIMIT_NONE = 0,
+  SANDBOX_LIMIT_MEMORY = 1, /* the sandbox's memory, all kinds, over --memory-max */
+  SANDBOX_LIMIT_DISK = 2,   /* the storage directories' bytes over --disk-max-bytes */
+  SANDBOX_LIMIT_FILES = 3   /* their entries over --disk-max-files */
+};
+
 struct sandbox_report {
   uint32_t magic;
   uint32_t end;
@@ -45,6 +53,12 @@ struct sandbox_report {
   /* /proc/sys/user of the sandbox's user namespace, -1 when absent: inotify instances, inotify
    * watches, fanotify groups, fanotify marks, user namespaces */
   int64_t userns_limit[SANDBOX_USERNS_LIMIT_COUNT];
+  /* the watchdog (zero when it watched nothing) */
+  uint32_t limit_exceeded;  /* enum sandbox_limit */
+  uint32_t memory_samples;  /* how many times the sandbox's memory was measured */
+  uint64_t sandbox_peak_kb; /* the largest memory measure: every process, tmpfs files, sockets */
+  uint64_t storage_kb;      /* the storage directories at the last walk (allocated blocks) */
+  uint64_t storage_files;   /* their entries (files, directories, links) at the last walk */
 };
 
 #endif

@@ -1,9 +1,11 @@
 /* sandbox-init: the first process of every sandbox, on both backends.
  *
  * Usage (built by the executor, never by hand):
- *   sandbox-init REPORT_FD CONTROL_FD -- CMD [ARGS...]           run CMD now
- *   sandbox-init REPORT_FD CONTROL_FD --wait                     a warm sandbox: wait for the command
- *   sandbox-init REPORT_FD CONTROL_FD --prime -- CMD [ARGS...]   a primed one: start CMD, hold it
+ *   sandbox-init REPORT_FD CONTROL_FD [WATCH...] -- CMD [ARGS...]          run CMD now
+ *   sandbox-init REPORT_FD CONTROL_FD [WATCH...] --wait                    a warm sandbox: wait for the command
+ *   sandbox-init REPORT_FD CONTROL_FD [WATCH...] --prime -- CMD [ARGS...]  a primed one: start CMD, hold it
+ * WATCH: the watchdog's limits as name-value pairs (watchdog.c): --memory-max BYTES,
+ * --count-sockets 0|1, --disk PATH (repeated), --disk-max-bytes N, --disk-max-files N.
  * In --wait mode the sandbox is fully built and idle until the executor writes the command on
  * CONTROL_FD (see read_command): creating the sandbox leaves the request's critical path.
  * In --prime mode CMD (a language runtime) starts at once and waits on fd PRIMED_GO_FD; a command
@@ -40,6 +42,7 @@
 
 #include "init_report.h"
 #include "user_namespace_limits.h"
+#include "watchdog.h"
 
 /* Where a primed command finds its release pipe (the runtimes' bootstraps read this fd). */
 #define PRIMED_GO_FD 4
@@ -274,15 +277,20 @@ static void release_primed(pid_t primed, int go_write, char **envp) {
 }
 
 int main(int argc, char **argv) {
+  int report_fd = argc > 2 ? parse_fd(argv[1]) : -1;
+  int control_fd = argc > 2 ? parse_fd(argv[2]) : -1;
+  /* the watchdog's options come first; argv then reads as if they were not there */
+  int mode = 3;
+  while (mode + 1 < argc && watchdog_option(argv[mode], argv[mode + 1])) mode += 2;
+  argv += mode - 3;
+  argc -= mode - 3;
   int warm = argc == 4 && strcmp(argv[3], "--wait") == 0;
   int prime = argc >= 6 && strcmp(argv[3], "--prime") == 0 && strcmp(argv[4], "--") == 0;
-  if (!warm && !prime && (argc < 5 || strcmp(argv[3], "--") != 0)) {
-    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
+  if (report_fd < 0 || (!warm && !prime && (argc < 5 || strcmp(argv[3], "--") != 0))) {
+    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD [WATCH...] (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
     return 125;
   }
   apply_user_namespace_limits(); /* under bwrap: before anything else, with the capabilities it needs */
-  int report_fd = parse_fd(argv[1]);
-  int control_fd = parse_fd(argv[2]);
   if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(control_fd, F_SETFD, FD_CLOEXEC) != 0) fail("fcntl");
   int io_fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
   /* Not dumpable: the command runs as the same uid and must not reach our fds via /proc. */
@@ -356,6 +364,7 @@ int main(int argc, char **argv) {
   /* The command's fds (stdin, stdout, stderr, the result channel) are its own from here on: our
    * copies would hold its pipes open until we exit, and the executor reads them to EOF. */
   for (int fd = 0; fd < report_fd; fd++) close(fd);
+  if (report.end != SANDBOX_END_EXEC_FAILED) watchdog_start(&report);
 
   for (;;) {
     int status;
@@ -382,7 +391,15 @@ int main(int argc, char **argv) {
     }
     struct pollfd watch[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = control_fd, .events = POLLIN}};
     int watched = kill_requested ? 1 : 2;
-    if (poll(watch, watched, -1) < 0 && errno != EINTR) fail("poll");
+    if (poll(watch, watched, kill_requested ? -1 : watchdog_poll_timeout()) < 0 && errno != EINTR) fail("poll");
+    uint32_t limit = kill_requested ? SANDBOX_LIMIT_NONE : watchdog_check(&report);
+    if (limit != SANDBOX_LIMIT_NONE) {
+      /* over a limit of the whole sandbox: the tree goes, and the report says which limit */
+      report.limit_exceeded = limit;
+      kill_requested = 1;
+      if (!command_done) report.end = SANDBOX_END_KILLED;
+      continue;
+    }
     if (watch[0].revents & POLLIN) {
       struct signalfd_siginfo info;
       (void)!read(sigfd, &info, sizeof info);
@@ -394,6 +411,7 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (report.limit_exceeded == SANDBOX_LIMIT_NONE) report.limit_exceeded = watchdog_finish(&report);
   struct rusage usage;
   if (getrusage(RUSAGE_CHILDREN, &usage) == 0) {
     report.user_cpu_us = (uint64_t)usage.ru_utime.tv_sec * 1000000u + (uint64_t)usage.ru_utime.tv_usec;

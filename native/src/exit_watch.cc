@@ -37,6 +37,13 @@ Napi::Object report_to_js(Napi::Env env, const sandbox_report& report) {
   out.Set("peakRssKb", (double)report.peak_rss_kb);
   out.Set("ioReadBytes", (double)report.io_read_bytes);
   out.Set("ioWriteBytes", (double)report.io_write_bytes);
+  static const char* const limits_exceeded[] = {"", "memory", "disk", "files"};
+  bool known_limit = report.limit_exceeded >= 1 && report.limit_exceeded <= 3;
+  out.Set("limitExceeded", known_limit ? Napi::Value(Napi::String::New(env, limits_exceeded[report.limit_exceeded])) : env.Null());
+  out.Set("memorySamples", report.memory_samples);
+  out.Set("sandboxPeakKb", (double)report.sandbox_peak_kb);
+  out.Set("storageKb", (double)report.storage_kb);
+  out.Set("storageFiles", (double)report.storage_files);
   Napi::Object seen = Napi::Object::New(env);
   seen.Set("uid", report.uid);
   seen.Set("gid", report.gid);

@@ -92,6 +92,17 @@ std::string build(SeccompPolicy& out) {
     if (rc != 0) return std::string("deny personality: ") + strerror(-rc);
   }
   out.denied.push_back("personality(ASLR-weakening)");
+  // Shared memory outside every mount, which no measure from inside can see (a memfd written and
+  // never mapped; a SysV segment detached; a shared anonymous mapping's pages once unmapped):
+  // refused, so the sandbox's shared memory lives in its sized tmpfs mounts, where the watchdog
+  // counts it (native/init/watchdog.c). memfd_create answers ENOSYS so libraries fall back to a
+  // file; /dev/zero, whose shared mappings are the same memory, is not mappable (policy.ts).
+  if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(memfd_create), 0)) != 0) return "deny memfd_create";
+  if ((rc = seccomp_rule_add(ctx, deny, SCMP_SYS(shmget), 0)) != 0) return "deny shmget";
+  constexpr unsigned long kSharedAnonymous = MAP_SHARED | MAP_ANONYMOUS;  // MAP_SHARED_VALIDATE has MAP_SHARED's bit
+  if ((rc = seccomp_rule_add(ctx, deny, SCMP_SYS(mmap), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, kSharedAnonymous, kSharedAnonymous))) != 0)
+    return "deny shared anonymous mmap";
+  out.denied.insert(out.denied.end(), {"memfd_create", "shmget", "mmap(MAP_SHARED|MAP_ANONYMOUS)"});
   for (unsigned long request : {(unsigned long)TIOCSTI, (unsigned long)TIOCLINUX}) {
     if ((rc = seccomp_rule_add(ctx, deny, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, request))) != 0)
       return "deny ioctl";

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { limitsFromConfig } from '../sandbox/limits.js';
 import { bind } from '../sandbox/policy.js';
+import { watchdogNotice } from '../sandbox/watchdog-notice.js';
 import { isolationOption, sandboxHostFor } from './sandbox-from-cli.js';
 import { parseIntegerOption, UsageError } from './usage-error.js';
 
@@ -83,14 +84,16 @@ export async function runCommand(args: string[]): Promise<number> {
       },
     );
     const r = await run.result;
-    const status = r.killedBy === 'timeout' ? 'timeout' : r.exitCode === 0 ? 'success' : 'failed';
+    const notice = r.report ? watchdogNotice(r.killedBy, r.report, limits) : null;
+    if (notice && !values.json) process.stderr.write(`sandbox-executor: ${notice}\n`);
+    const status = r.killedBy === 'timeout' ? 'timeout' : r.exitCode === 0 && !r.killedBy ? 'success' : 'failed';
     if (values.json) {
       const out = {
         status,
         exit_code: r.exitCode,
         signal: r.signal,
         stdout: r.stdout.head.toString('utf8'),
-        stderr: r.stderr.head.toString('utf8') + (r.execError ? `${r.execError}\n` : ''),
+        stderr: r.stderr.head.toString('utf8') + (r.execError ? `${r.execError}\n` : '') + (notice ? `sandbox-executor: ${notice}\n` : ''),
         stdout_truncated: r.stdout.truncated,
         stderr_truncated: r.stderr.truncated,
         wall_ms: Math.round(r.wallMs * 1000) / 1000,

@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.js';
 import { DEPENDENCY_DIR, INPUT_DIR, primedRuntimeCanTake, type Language, type Runtime, type RuntimeCommand } from '../runtimes/runtime.js';
 import { limitsFromConfig } from '../sandbox/limits.js';
 import { WarmSandbox } from '../sandbox/warm-sandbox.js';
+import { watchdogNotice } from '../sandbox/watchdog-notice.js';
 import type { NetworkHandle } from '../sandbox/native-addon.js';
 import type { Limits, Policy } from '../sandbox/policy.js';
 import { InputDirectories } from './input-directories.js';
@@ -394,11 +395,13 @@ export class ExecutionService {
     } else {
       exitCode = run.exitCode ?? (run.signal ? 128 + signalNumber(run.signal) : -1);
       const runtimeOk = !this.deps.runtimes[request.language].resultChannel || channel.kind === 'return';
-      status = run.exitCode === 0 && runtimeOk ? 'success' : 'failed';
+      status = run.exitCode === 0 && runtimeOk && !run.killedBy ? 'success' : 'failed';
       if (run.execError) notices.push(`could not start the interpreter: ${run.execError}`);
       if (run.killedBy === 'cpu') notices.push('killed: the CPU time limit was reached');
       if (run.killedBy === 'file_size') notices.push(`killed: a file grew beyond the limit of ${config.limits.fileSizeMb} MiB`);
       if (run.killedBy === 'output') notices.push(`killed: the output exceeded ${config.limits.outputTotalBytes} bytes`);
+      const limitNotice = run.killedBy && run.report ? watchdogNotice(run.killedBy, run.report, limits) : null;
+      if (limitNotice) notices.push(limitNotice);
       if (run.signal && !run.killedBy) notices.push(`the process was killed by ${run.signal}`);
       if (status === 'failed' && run.exitCode === 0 && channel.kind === 'none') {
         notices.push('the process exited before the handler returned a value');

@@ -59,7 +59,7 @@ export function attest(backend: BackendName, report: InitReport, processLimit: P
     seccomp: seen.seccompMode === 2,
     rlimits,
     process_limit: { mechanism: processLimit, max: processMax },
-    bounds: sandboxBounds(seenValues(rlimits, seen.userNamespaceLimits, processMax), processLimit),
+    bounds: sandboxBounds({ ...seenValues(rlimits, seen.userNamespaceLimits, processMax), ...watchedValues(report, limits) }, processLimit),
   };
 }
 
@@ -68,7 +68,7 @@ export function attest(backend: BackendName, report: InitReport, processLimit: P
  * (a pid namespace's pid_max reads as the host's): it is the configured one, attested by the
  * backend's probe.
  */
-function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number[], processes: number | null): BoundValues {
+function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number[], processes: number | null): Omit<BoundValues, keyof WatchedValues> {
   const file = (name: (typeof USER_NAMESPACE_LIMIT_FILES)[number]) => {
     const value = userNamespaceLimits[USER_NAMESPACE_LIMIT_FILES.indexOf(name)] ?? -1;
     return value < 0 ? null : value;
@@ -81,6 +81,22 @@ function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number
     fanotify_groups: file('max_fanotify_groups'),
     fanotify_marks: file('max_fanotify_marks'),
     user_namespaces: file('max_user_namespaces'),
+  };
+}
+
+type WatchedValues = Pick<BoundValues, 'sandbox_memory_bytes' | 'storage_bytes' | 'storage_entries' | 'shared_memory_outside_tmpfs_bytes'>;
+
+/**
+ * The watchdog's bounds when sandbox-init's report shows it measured the sandbox (it takes its
+ * first measure as the command starts), and the shared memory the seccomp filter refuses.
+ */
+function watchedValues(report: InitReport, limits: Limits): WatchedValues {
+  const watched = report.memorySamples > 0;
+  return {
+    sandbox_memory_bytes: watched ? limits.memoryBytes : null,
+    storage_bytes: watched ? limits.storageMaxBytes || null : null,
+    storage_entries: watched ? limits.storageMaxFiles || null : null,
+    shared_memory_outside_tmpfs_bytes: report.attested.seccompMode === 2 ? 0 : null,
   };
 }
 

@@ -36,10 +36,31 @@ export interface Backend {
   adapt?(policy: Policy, command: Command): Command;
 }
 
-/** sandbox-init's arguments after its two fds: run the command now, wait for it, or prime it. */
-export function initTail(command: Command | null): string[] {
-  if (!command) return ['--wait'];
-  return [...(command.primed ? ['--prime'] : []), '--', ...command.argv];
+/**
+ * sandbox-init's arguments after its two fds: the watchdog's limits (watchdogArgs), then run the
+ * command now, wait for it, or prime it.
+ */
+export function initTail(command: Command | null, watchdog: string[] = []): string[] {
+  if (!command) return [...watchdog, '--wait'];
+  return [...watchdog, ...(command.primed ? ['--prime'] : []), '--', ...command.argv];
+}
+
+/**
+ * What sandbox-init's watchdog bounds (native/init/watchdog.c): the memory of the whole sandbox,
+ * including its Unix sockets' buffers when its network namespace is its own, and the storage
+ * quota over every writable directory bound in. Only for sandboxes with their own pid namespace
+ * and /proc: the watchdog measures every process it sees.
+ */
+export function watchdogArgs(policy: Policy): string[] {
+  const storage = policy.filesystem.filter((e) => e.kind === 'bind' && e.writable && e.type === 'dir').map((e) => e.target);
+  const { memoryBytes, storageMaxBytes, storageMaxFiles } = policy.limits;
+  return [
+    '--memory-max', String(memoryBytes),
+    '--count-sockets', policy.network ? '0' : '1',
+    ...storage.flatMap((target) => ['--disk', target]),
+    '--disk-max-bytes', String(storageMaxBytes),
+    '--disk-max-files', String(storageMaxFiles),
+  ];
 }
 
 export function envList(env: Record<string, string>): string[] {

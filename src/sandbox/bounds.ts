@@ -31,6 +31,12 @@ export interface BoundValues {
   fanotify_groups: number | null;
   fanotify_marks: number | null;
   user_namespaces: number | null;
+  /** sandbox-init's watchdog (native/init/watchdog.c): the whole sandbox's memory, the session's storage */
+  sandbox_memory_bytes: number | null;
+  storage_bytes: number | null;
+  storage_entries: number | null;
+  /** memfd, SysV and shared anonymous memory: refused by seccomp (0), so only tmpfs holds shared memory */
+  shared_memory_outside_tmpfs_bytes: number | null;
 }
 
 export function configuredValues(limits: Limits, processLimit: ProcessLimitMechanism): BoundValues {
@@ -51,6 +57,10 @@ export function configuredValues(limits: Limits, processLimit: ProcessLimitMecha
     fanotify_groups: counts.fanotifyGroups,
     fanotify_marks: counts.fanotifyMarks,
     user_namespaces: counts.userNamespaces,
+    sandbox_memory_bytes: limits.memoryBytes,
+    storage_bytes: limits.storageMaxBytes || null,
+    storage_entries: limits.storageMaxFiles || null,
+    shared_memory_outside_tmpfs_bytes: 0,
   };
 }
 
@@ -81,5 +91,9 @@ export function sandboxBounds(v: BoundValues, processLimit: ProcessLimitMechanis
     { resource: 'fanotify_groups', limit: v.fanotify_groups, unit: 'groups', mechanism: 'userns-limit' },
     { resource: 'fanotify_marks', limit: v.fanotify_marks, unit: 'marks', mechanism: 'userns-limit' },
     { resource: 'user_namespaces', limit: v.user_namespaces, unit: 'namespaces', mechanism: 'userns-limit' },
+    { resource: 'sandbox_memory', limit: v.sandbox_memory_bytes, unit: 'bytes', mechanism: 'watchdog' },
+    { resource: 'session_storage', limit: v.storage_bytes, unit: 'bytes', mechanism: 'watchdog' },
+    { resource: 'session_storage_entries', limit: v.storage_entries, unit: 'entries', mechanism: 'watchdog' },
+    { resource: 'shared_memory_outside_tmpfs', limit: v.shared_memory_outside_tmpfs_bytes, unit: 'bytes', mechanism: 'seccomp' },
   ];
 }

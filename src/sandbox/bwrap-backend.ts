@@ -3,7 +3,7 @@
 // exact rusage) comes from the shared launcher: rlimits are set before bwrap starts, and
 // sandbox-init runs inside as the command's parent.
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor, userNamespaceLimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
 import type { FdKind } from './native-addon.js';
 import type { FsEntry, Policy, Command } from './policy.js';
@@ -31,7 +31,8 @@ export function renderBwrapFilesystem(filesystem: FsEntry[]): string[] {
         // bwrap's --dev: null zero full random urandom tty, /dev/fd and std* links. Its tmpfs has no
         // size (half the host's RAM, writable by the sandbox) and its /dev/shm is a plain directory
         // in it: /dev goes read-only and /dev/shm gets a sized tmpfs of its own, as in native.
-        args.push('--dev', entry.target, '--remount-ro', entry.target);
+        // /dev/zero becomes /dev/full, which cannot be mapped (see DEVICE_SOURCES).
+        args.push('--dev', entry.target, '--dev-bind', '/dev/full', `${entry.target}/zero`, '--remount-ro', entry.target);
         args.push('--perms', '1777', '--size', String(entry.shmBytes), '--tmpfs', `${entry.target}/shm`);
         break;
       case 'symlink':
@@ -84,7 +85,7 @@ export class BwrapBackend implements Backend {
       '--seccomp', String(seccompFd),
       '--',
       BWRAP_INIT_PATH, String(reportFd), String(reportFd + 1),
-      ...initTail(command),
+      ...initTail(command, watchdogArgs(policy)),
     ];
     return {
       inputs: new Map([[seccompFd, this.seccompProgram]]),

@@ -30,5 +30,7 @@ export function limitsFromConfig(config: Config, timeoutSeconds: number, memoryM
     stackBytes: 8 * MiB,
     maxProcesses: config.limits.maxProcesses,
     kernelCounts: KERNEL_COUNTS,
+    storageMaxBytes: config.limits.workspaceMb * MiB,
+    storageMaxFiles: config.limits.workspaceFiles,
   };
 }

@@ -61,6 +61,14 @@ export interface InitReport {
   peakRssKb: number;
   ioReadBytes: number;
   ioWriteBytes: number;
+  /** the watchdog's limit that made sandbox-init kill the tree (native/init/watchdog.h) */
+  limitExceeded: 'memory' | 'disk' | 'files' | null;
+  /** the watchdog: how often it measured the whole sandbox's memory (0: not watched), the largest measure */
+  memorySamples: number;
+  sandboxPeakKb: number;
+  /** the session's storage at the watchdog's last walk */
+  storageKb: number;
+  storageFiles: number;
   attested: {
     uid: number;
     gid: number;

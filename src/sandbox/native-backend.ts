@@ -2,12 +2,19 @@
 // the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor, userNamespaceLimitsFor } from './backend.js';
+import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from './backend.js';
 import type { HostIdentity } from './host-identity.js';
 import { loadNative, type FdKind, type MountStep, type NetworkHandle } from './native-addon.js';
 import { SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from './policy.js';
 
-const DEVICES = ['null', 'zero', 'full', 'random', 'urandom'];
+/**
+ * The sandbox's devices and the host devices bound there. /dev/zero is the host's /dev/full: it
+ * reads as zeros, but cannot be mapped, where a shared mapping of /dev/zero would be shared memory
+ * outside every tmpfs, which the watchdog could not count (native/init/watchdog.c).
+ */
+export const DEVICE_SOURCES: readonly (readonly [name: string, source: string])[] = [
+  ['null', '/dev/null'], ['zero', '/dev/full'], ['full', '/dev/full'], ['random', '/dev/random'], ['urandom', '/dev/urandom'],
+];
 
 /** Mount steps for the policy's filesystem, creating every mount point (and its parents) first. */
 export function renderMountSteps(filesystem: FsEntry[]): MountStep[] {
@@ -42,10 +49,10 @@ export function renderMountSteps(filesystem: FsEntry[]): MountStep[] {
         const dev = entry.target;
         mountPoint(dev, 'dir');
         steps.push({ kind: 'tmpfs', target: dev, data: 'mode=755,size=65536' });
-        for (const name of DEVICES) {
+        for (const [name, source] of DEVICE_SOURCES) {
           steps.push({ kind: 'file', target: `${dev}/${name}` });
           // device nodes keep their own mount's flags; binding them is how a user namespace gets them
-          steps.push({ kind: 'bind', source: `/dev/${name}`, target: `${dev}/${name}`, readOnly: false });
+          steps.push({ kind: 'bind', source, target: `${dev}/${name}`, readOnly: false });
         }
         for (const [name, link] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']] as const) {
           steps.push({ kind: 'symlink', source: link, target: `${dev}/${name}` });
@@ -132,7 +139,7 @@ export class NativeBackend implements Backend {
         network: network ?? null,
         initPath: this.initPath,
         execPath: '',
-        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(command)],
+        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(command, watchdogArgs(policy))],
         env: envList(command?.env ?? {}),
         cwd: command?.cwd ?? '/',
         hostname: policy.hostname,

@@ -19,6 +19,13 @@ export interface Limits {
   stackBytes: number;
   /** processes alive at once in one sandbox */
   maxProcesses: number;
+  /**
+   * The session's storage quota: every writable directory bound into the sandbox (/workspace,
+   * /tmp) together, in allocated bytes and entries; 0: none. sandbox-init's watchdog enforces it
+   * with the memory of the whole sandbox (memoryBytes), see native/init/watchdog.c.
+   */
+  storageMaxBytes: number;
+  storageMaxFiles: number;
   /** per-user kernel counts, held by each sandbox on its own (see KernelCounts) */
   kernelCounts: KernelCounts;
 }

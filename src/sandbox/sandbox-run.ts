@@ -7,7 +7,7 @@ import type { Backend, BackendName } from './backend.js';
 import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeExit, type NetworkHandle } from './native-addon.js';
 import type { Command, Policy } from './policy.js';
 
-export type KilledBy = 'timeout' | 'cpu' | 'memory' | 'output' | 'file_size' | 'shutdown' | null;
+export type KilledBy = 'timeout' | 'cpu' | 'memory' | 'disk' | 'files' | 'output' | 'file_size' | 'shutdown' | null;
 
 export interface CapturedStream {
   /** the first bytes, at most the capture limit */
@@ -200,8 +200,10 @@ export class SandboxRun {
         wallMs,
         userCpuMs: (fromReport ? report.userCpuUs : e.wait4.userCpuUs) / 1000,
         systemCpuMs: (fromReport ? report.systemCpuUs : e.wait4.systemCpuUs) / 1000,
-        // without a report, wait4's peak includes the server's own memory: say nothing instead
-        peakMemoryKb: fromReport ? report.peakRssKb : null,
+        // without a report, wait4's peak includes the server's own memory: say nothing instead.
+        // The watchdog's measure is the whole sandbox's; the largest process's RSS, when more,
+        // holds file pages the watchdog leaves out.
+        peakMemoryKb: fromReport ? Math.max(report.peakRssKb, report.sandboxPeakKb) : null,
         ioReadBytes: fromReport && report.ioReadBytes >= 0 ? report.ioReadBytes : null,
         ioWriteBytes: fromReport && report.ioWriteBytes >= 0 ? report.ioWriteBytes : null,
         processesReaped: fromReport ? report.processesReaped : null,
@@ -252,13 +254,14 @@ export function signalNumber(name: string): number {
 
 /** Which kernel-enforced limit ended the command, when its death says so. */
 function limitThatStopped(report: InitReport | null, exit: NativeExit): KilledBy {
+  if (report?.limitExceeded) return report.limitExceeded; // sandbox-init's watchdog killed the tree
   const signal = report?.end === 'signaled' ? signalName(report.termSignal) : report ? null : exit.signal;
   if (signal === 'SIGXCPU') return 'cpu';
   if (signal === 'SIGXFSZ') return 'file_size';
   // Code that ignores SIGXCPU runs on to RLIMIT_CPU's hard limit, where the kernel SIGKILLs it.
   if (signal === 'SIGKILL' && report && usedCpuBudget(report)) return 'cpu';
-  // RLIMIT_DATA makes allocations fail (MemoryError, ENOMEM) rather than kill: the runtime's own
-  // error says so on stderr; without a delegated memory cgroup there is no kill to attribute.
+  // RLIMIT_DATA makes one process's allocations fail (MemoryError, ENOMEM) rather than kill: the
+  // runtime's own error says so on stderr.
   return null;
 }
 

@@ -35,6 +35,8 @@ export const TEST_LIMITS: Limits = {
   stackBytes: 8 * MiB,
   maxProcesses: 400,
   kernelCounts: KERNEL_COUNTS,
+  storageMaxBytes: 1024 * MiB,
+  storageMaxFiles: 100_000,
 };
 
 export const DEFAULT_ENV: Readonly<Record<string, string>> = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };

@@ -65,6 +65,8 @@ export function healthRoutes(deps: HealthDeps): Hono {
         max_processes: config.limits.maxProcesses,
         open_files: config.limits.openFiles,
         file_size_mb: config.limits.fileSizeMb,
+        workspace_mb: config.limits.workspaceMb,
+        workspace_files: config.limits.workspaceFiles,
         output_bytes_per_stream: config.limits.outputBytesPerStream,
         output_total_bytes: config.limits.outputTotalBytes,
       },

@@ -1,0 +1,27 @@
+/* The session's storage (its writable host directories: /workspace, /tmp) as the watchdog walks
+ * it: bytes allocated and entries, against the session's quota. */
+#ifndef SANDBOX_STORAGE_USAGE_H
+#define SANDBOX_STORAGE_USAGE_H
+
+#include <stdint.h>
+
+struct storage_budget {
+  const char *const *paths;
+  int path_count;
+  /* what the execution may reach: the quota, or what the session already held when it began
+   * when that was more (it may then shrink its storage, never grow it) */
+  uint64_t limit_bytes, limit_files;
+  /* the last walk */
+  uint64_t bytes, files;
+  int64_t walk_ms;
+  int walked;     /* a whole walk done: the limits above are final */
+  int unfinished; /* walks in a row that the tree changed under (storage_usage.c) */
+};
+
+void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes, uint64_t max_files);
+/* Walks the directories; returns SANDBOX_LIMIT_DISK or _FILES when over the limit, else 0. */
+uint32_t storage_walk(struct storage_budget *budget);
+/* When to walk again: at most a twentieth of one CPU, and never more often than every 100 ms. */
+int64_t storage_next_walk_ms(const struct storage_budget *budget);
+
+#endif
