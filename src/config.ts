@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { WorkspaceLayout } from './executions/session-paths.js';
 
 const truthy = new Set(['1', 'true', 'yes', 'on']);
 const falsy = new Set(['0', 'false', 'no', 'off', '']);
@@ -59,6 +60,12 @@ const EnvSchema = z.object({
   EXECUTOR_PORT: integer(8080, 0, 65535),
   EXECUTOR_HOST: z.string().optional().default('0.0.0.0'),
   WORKSPACE_PATH: z.string().optional().default('/workspace'),
+  SESSION_ID: optionalText,
+  WORKSPACE_LAYOUT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim().toLowerCase()))
+    .pipe(z.enum(['per-session', 'flat']).optional()),
   STATE_PATH: optionalText,
   DEPENDENCY_PATH: z.string().optional().default('/opt/sandbox-venv'),
   CONTROL_PLANE_URL: httpUrl,
@@ -103,9 +110,11 @@ const EnvSchema = z.object({
   SANDBOX_NETWORK: flag(false),
   SANDBOX_HOST_UID: integer(1000000, 1, 4294967294),
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
-  SHUTDOWN_GRACE_SECONDS: integer(30, 0, 3600),
+  SHUTDOWN_GRACE_SECONDS: integer(5, 0, 3600),
   RESULT_RETENTION_HOURS: integer(24, 1, 24 * 365),
   JOURNAL_MAX_MB: integer(1024, 8, 1048576),
+  RESULT_DELIVERY_MAX_AGE_HOURS: integer(24, 1, 24 * 365),
+  RESULT_DELIVERY_MAX_ATTEMPTS: integer(0, 0, 1_000_000),
   DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
   WARM_SANDBOXES_PER_SESSION: integer(2, 0, 64),
   WARM_SESSIONS: integer(32, 1, 4096),
@@ -122,6 +131,10 @@ export interface Config {
   host: string;
   /** resolved through symlinks */
   workspaceRoot: string;
+  /** flat: the workspace root is the one session's storage (SESSION_ID set, or WORKSPACE_LAYOUT=flat) */
+  workspaceLayout: WorkspaceLayout;
+  /** SESSION_ID: this executor serves that session only (one executor per session) */
+  sessionId: string | undefined;
   stateDir: string;
   dependencyDir: string;
   controlPlaneUrl: string | undefined;
@@ -157,6 +170,8 @@ export interface Config {
   resultRetentionHours: number;
   /** the journal's size cap in bytes (settled results are pruned, oldest first, to stay under it) */
   journalMaxBytes: number;
+  /** a result not delivered after this long, or this many attempts (0: no attempt bound), is given up: undeliverable */
+  resultDelivery: { maxAgeHours: number; maxAttempts: number };
   dependencyInstallTimeoutSeconds: number;
   /** sandboxes kept built and waiting per recently active session (0: create each on demand) */
   warmSandboxesPerSession: number;
@@ -208,6 +223,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.EXECUTOR_PORT,
     host: e.EXECUTOR_HOST,
     workspaceRoot,
+    workspaceLayout: e.WORKSPACE_LAYOUT ?? (e.SESSION_ID ? 'flat' : 'per-session'),
+    sessionId: e.SESSION_ID,
     stateDir,
     dependencyDir: path.resolve(e.DEPENDENCY_PATH),
     controlPlaneUrl: e.CONTROL_PLANE_URL,
@@ -239,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     resultRetentionHours: e.RESULT_RETENTION_HOURS,
     journalMaxBytes: e.JOURNAL_MAX_MB * 1024 * 1024,
+    resultDelivery: { maxAgeHours: e.RESULT_DELIVERY_MAX_AGE_HOURS, maxAttempts: e.RESULT_DELIVERY_MAX_ATTEMPTS },
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
     warmSandboxesPerSession: e.WARM_SANDBOXES_PER_SESSION,
     warmSessions: e.WARM_SESSIONS,

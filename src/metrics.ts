@@ -28,6 +28,12 @@ export function createMetrics(outbox: () => OutboxStats) {
       labelNames: ['kind', 'outcome'] as const,
       registers: [registry],
     }),
+    undeliverable: new Counter({
+      name: 'sandbox_results_undeliverable_total',
+      help: 'Results given up: refused for good by the control plane (refused) or not taken within the delivery bounds (expired)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     outboxDepth: new Gauge({
       name: 'sandbox_outbox_depth',
       help: 'Results committed and not yet delivered to the control plane',

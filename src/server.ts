@@ -75,10 +75,11 @@ export async function startServer(config: Config, logger = createLogger(config.l
   const app = createApp({
     apiToken: config.apiToken,
     logger,
+    onControlPlaneRequest: () => controlPlane?.controlPlaneCalled(),
     routes: [
       executeRoutes(service, config.limits.defaultTimeoutSeconds),
       executionRoutes(service),
-      healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => outboxInfo(journal) }),
+      healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => ({ ...outboxInfo(journal), ...(controlPlane ? { ready: controlPlane.readyStatus() } : {}) }) }),
       metricsRoutes(metrics),
       sessionConfigRoutes({ config, logger, metrics, service }),
       openApiRoutes(() => openApiDocument(VERSION, { SessionConfigSyncRequest: SessionConfigSyncRequestSchema })),

@@ -6,8 +6,8 @@ import type { Metrics } from '../metrics.js';
 export type CallKind = 'result' | 'heartbeat' | 'ready' | 'exited';
 
 export type CallOutcome =
-  /** 2xx */
-  | { kind: 'accepted'; status: number }
+  /** 2xx (a 2xx may still say that nothing was done: `answer` is its body's start) */
+  | { kind: 'accepted'; status: number; answer: string }
   /** an answer the contract calls final (400/404/409/422): sending the same body again cannot help */
   | { kind: 'refused'; status: number; answer: string }
   /** any other answer, a timeout or a network error: worth another try later */
@@ -46,7 +46,7 @@ export class ControlPlaneClient {
       // read (a bounded part of) every answer: an unread body keeps its connection busy
       const answer = await readBounded(response, MAX_ANSWER_BYTES);
       if (response.ok) {
-        outcome = { kind: 'accepted', status: response.status };
+        outcome = { kind: 'accepted', status: response.status, answer };
         label = 'success';
       } else if (FINAL_STATUSES.has(response.status)) {
         outcome = { kind: 'refused', status: response.status, answer };

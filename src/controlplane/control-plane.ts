@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { ControlPlaneClient } from './control-plane-client.js';
 import { Heartbeats } from './heartbeats.js';
-import { LifecycleEvents, type ContainerIdentity, type ExitReason } from './lifecycle-events.js';
+import { LifecycleEvents, type ContainerIdentity, type ExitReason, type ReadyStatus } from './lifecycle-events.js';
 import { ResultOutbox } from './result-outbox.js';
 
 export interface ControlPlaneDeps {
@@ -23,10 +23,11 @@ export interface ControlPlaneDeps {
 
 /**
  * At a graceful stop, once no execution runs: time for the last results, then for `exited`.
- * Together within the 10 s that deploy/ allows beyond SHUTDOWN_GRACE_SECONDS before SIGKILL.
+ * With the default SHUTDOWN_GRACE_SECONDS (5) the whole stop takes at most ≈ 9 s: inside the
+ * 10 s a Docker stop (the control plane's) waits before SIGKILL.
  */
-const FLUSH_TIMEOUT_MS = 5_000;
-const EXITED_TIMEOUT_MS = 3_000;
+export const FLUSH_TIMEOUT_MS = 2_500;
+export const EXITED_TIMEOUT_MS = 1_500;
 
 export class ControlPlane {
   private readonly outbox: ResultOutbox;
@@ -44,7 +45,7 @@ export class ControlPlane {
     const { url, config, journal, metrics } = deps;
     this.logger = deps.logger.child({ component: 'control-plane' });
     const client = new ControlPlaneClient(url, config.internalApiToken, metrics);
-    this.outbox = new ResultOutbox(journal, client, this.logger);
+    this.outbox = new ResultOutbox(journal, client, this.logger, metrics, config.resultDelivery);
     this.heartbeats = new Heartbeats(client, this.logger);
     this.lifecycle = new LifecycleEvents(client, this.logger);
     this.identity = { containerId: config.containerId, podName: config.podName, port: config.port };
@@ -57,6 +58,15 @@ export class ControlPlane {
     this.deps.service.events.on('finished', this.onFinished);
     this.outbox.start();
     this.lifecycle.announceReady(this.identity);
+  }
+
+  /** A request only the control plane sends arrived (POST /execute, session-config sync). */
+  controlPlaneCalled(): void {
+    this.lifecycle.controlPlaneCalled();
+  }
+
+  readyStatus(): ReadyStatus {
+    return this.lifecycle.readyStatus();
   }
 
   /**

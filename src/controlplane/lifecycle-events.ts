@@ -1,10 +1,12 @@
 // The container's lifecycle as the control plane sees it. `ready` once the server accepts
-// connections: it is the only way a session leaves `creating`, so it is retried with a bounded
-// backoff until the control plane takes it. `exited` on a graceful stop, with the real reason,
+// connections: it is the only way a session leaves `creating`, and the control plane can only
+// hear it once it has saved this container's id (≈0.5 s after the start; before that it answers
+// 200 "... (no session found)", a 2xx that did nothing). So `ready` is announced again, with a
+// backoff from 0.5 s, until an answer says it was heard, the control plane calls us (it knows
+// us then), or READY_ANNOUNCE_MS is over. `exited` on a graceful stop, with the real reason,
 // retried only within a short time bound: the process is about to end.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
-import { backoffDelayMs, type Backoff } from './backoff.js';
 import { isoTimestamp, type CallOutcome, type ControlPlaneClient } from './control-plane-client.js';
 
 /** The contract's set; SIGINT (an operator's Ctrl-C) is a `normal` stop, SIGTERM a `sigterm`. */
@@ -16,19 +18,49 @@ export interface ContainerIdentity {
   port: number;
 }
 
-const RETRY: Backoff = { baseMs: 500, capMs: 15_000 };
+/** ready: 0.5 s, 1 s, 2 s, … up to 10 s between attempts; no jitter (one container, no herd) */
+const READY_FIRST_DELAY_MS = 500;
+const READY_MAX_DELAY_MS = 10_000;
+export const READY_ANNOUNCE_MS = 5 * 60_000;
+/** exited: the process is about to end, retries come quickly */
+const EXITED_RETRY_MS = 250;
 const ATTEMPT_TIMEOUT_MS = 10_000;
+
+/** The control plane's 2xx for a container it does not know (yet): not heard. */
+const UNKNOWN_CONTAINER = /no session found/i;
+
+export type ReadyState =
+  /** still announcing */
+  | 'announcing'
+  /** an answer said the control plane took it */
+  | 'heard'
+  /** the control plane called us (it knows us) before an answer said so */
+  | 'control_plane_called'
+  /** READY_ANNOUNCE_MS passed without either */
+  | 'gave_up'
+  /** the executor stopped first */
+  | 'stopped';
+
+export interface ReadyStatus {
+  state: ReadyState;
+  attempts: number;
+  last_attempt_at: string | null;
+  /** what the last attempt got: "HTTP 200: {...}", a network error, … */
+  last_outcome: string | null;
+}
 
 export class LifecycleEvents {
   private readonly abortReady = new AbortController();
   private readyLoop: Promise<unknown> = Promise.resolve();
+  private ready: ReadyStatus = { state: 'announcing', attempts: 0, last_attempt_at: null, last_outcome: null };
 
   constructor(
     private readonly client: ControlPlaneClient,
     private readonly logger: Logger,
+    private readonly announceForMs = READY_ANNOUNCE_MS,
   ) {}
 
-  /** Sends `ready` in the background, until the control plane answers 2xx or we stop. */
+  /** Announces `ready` in the background (see the top of this file for when it stops). */
   announceReady(identity: ContainerIdentity): void {
     const body = JSON.stringify({
       event_type: 'ready',
@@ -37,7 +69,19 @@ export class LifecycleEvents {
       executor_port: identity.port,
       ready_at: isoTimestamp(),
     });
-    this.readyLoop = this.sendUntilAccepted('ready', body, this.abortReady.signal);
+    this.readyLoop = this.announceUntilHeard(body);
+  }
+
+  /** A request only the control plane sends arrived: it knows this container, `ready` is moot. */
+  controlPlaneCalled(): void {
+    if (this.ready.state !== 'announcing') return;
+    this.ready.state = 'control_plane_called';
+    this.logger.info({ attempts: this.ready.attempts }, 'the control plane called: ready is no longer announced');
+    this.abortReady.abort();
+  }
+
+  readyStatus(): ReadyStatus {
+    return { ...this.ready };
   }
 
   /** Sends `exited`, retrying until the control plane takes it or `timeoutMs` is over. */
@@ -56,32 +100,58 @@ export class LifecycleEvents {
   }
 
   async close(): Promise<void> {
+    if (this.ready.state === 'announcing') this.ready.state = 'stopped';
     this.abortReady.abort();
     await this.readyLoop;
   }
 
-  /** true once accepted; false when `signal` ends the tries first. */
-  private async sendUntilAccepted(event: 'ready' | 'exited', body: string, signal: AbortSignal): Promise<boolean> {
-    for (let failures = 1; ; failures++) {
-      const outcome = await this.client.post(event, `/api/v1/internal/containers/${event}`, body, { timeoutMs: ATTEMPT_TIMEOUT_MS, signal });
-      if (outcome.kind === 'accepted') {
-        this.logger.info({ event, attempts: failures }, `control plane told: ${event}`);
-        return true;
-      }
+  private async announceUntilHeard(body: string): Promise<void> {
+    const signal = AbortSignal.any([this.abortReady.signal, AbortSignal.timeout(this.announceForMs)]);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.client.post('ready', '/api/v1/internal/containers/ready', body, { timeoutMs: ATTEMPT_TIMEOUT_MS, signal });
       if (outcome.kind === 'aborted') break;
-      const delayMs = backoffDelayMs(failures, RETRY);
-      this.logger.warn({ event, attempts: failures, error: describe(outcome), retry_in_ms: delayMs }, `control plane not told ${event} yet: will retry`);
+      const heard = outcome.kind === 'accepted' && !UNKNOWN_CONTAINER.test(outcome.answer);
+      this.ready = { ...this.ready, attempts: attempt, last_attempt_at: isoTimestamp(), last_outcome: describe(outcome) };
+      const delayMs = Math.min(READY_MAX_DELAY_MS, READY_FIRST_DELAY_MS * 2 ** Math.min(attempt - 1, 20));
+      this.logger.debug({ event: 'ready', attempt, outcome: this.ready.last_outcome, heard, retry_in_ms: heard ? null : delayMs }, 'ready announced');
+      if (heard && this.ready.state === 'announcing') {
+        this.ready.state = 'heard';
+        this.logger.info({ event: 'ready', attempts: attempt }, 'control plane told: ready');
+        return;
+      }
       try {
         await sleep(delayMs, undefined, { signal });
       } catch {
-        break; // stopped while waiting
+        break;
       }
     }
-    if (event === 'exited') this.logger.warn('control plane not told exited within the time bound: giving up, the process ends now');
+    if (this.ready.state === 'announcing') {
+      this.ready.state = 'gave_up';
+      this.logger.warn({ attempts: this.ready.attempts, last_outcome: this.ready.last_outcome }, `ready not heard by the control plane within ${this.announceForMs / 1000} s: no longer announced`);
+    }
+  }
+
+  /** true once accepted; false when `signal` ends the tries first. */
+  private async sendUntilAccepted(event: 'exited', body: string, signal: AbortSignal): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.client.post(event, `/api/v1/internal/containers/${event}`, body, { timeoutMs: ATTEMPT_TIMEOUT_MS, signal });
+      if (outcome.kind === 'accepted') {
+        this.logger.info({ event, attempts: attempt }, `control plane told: ${event}`);
+        return true;
+      }
+      if (outcome.kind === 'aborted') break;
+      this.logger.warn({ event, attempts: attempt, error: describe(outcome) }, `control plane not told ${event} yet: will retry`);
+      try {
+        await sleep(EXITED_RETRY_MS, undefined, { signal });
+      } catch {
+        break; // out of time
+      }
+    }
+    this.logger.warn('control plane not told exited within the time bound: giving up, the process ends now');
     return false;
   }
 }
 
-function describe(outcome: Exclude<CallOutcome, { kind: 'accepted' | 'aborted' }>): string {
-  return outcome.kind === 'refused' ? `HTTP ${outcome.status}: ${outcome.answer}` : outcome.error;
+function describe(outcome: Exclude<CallOutcome, { kind: 'aborted' }>): string {
+  return outcome.kind === 'failed' ? outcome.error : `HTTP ${outcome.status}: ${outcome.answer}`;
 }

@@ -1,11 +1,13 @@
 // The result outbox. Results wait in the journal, committed before anybody is told, until the
 // control plane has them. This worker sends the due ones a few at a time and records each
-// answer: delivered, undeliverable (a final 4xx, never sent again), or due again after a
-// backoff. All of its state is in the journal, so a new process resumes where the last one
+// answer: delivered, undeliverable (a final 4xx, never sent again; or still failing after
+// RESULT_DELIVERY_MAX_AGE_HOURS / _MAX_ATTEMPTS: given up, the last answer kept), or due again
+// after a backoff. All of its state is in the journal, so a new process resumes where the last one
 // stopped. However slow or absent the control plane, at most CONCURRENCY results are read and
 // in flight at once, and an execution never waits for a delivery.
 import type { Journal, OutboxEntry } from '../executions/journal.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import { backoffDelayMs, type Backoff } from './backoff.js';
 import type { ControlPlaneClient } from './control-plane-client.js';
 
@@ -32,6 +34,8 @@ export class ResultOutbox {
     private readonly journal: Journal,
     private readonly client: ControlPlaneClient,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
+    private readonly bounds: { maxAgeHours: number; maxAttempts: number },
   ) {}
 
   /** Starts sending, beginning with whatever an earlier process left undelivered. */
@@ -110,9 +114,17 @@ export class ResultOutbox {
         return;
       case 'refused':
         this.journal.markUndeliverable(id, `HTTP ${outcome.status}: ${outcome.answer}`);
+        this.metrics.undeliverable.inc({ reason: 'refused' });
         log.error({ attempts, status: outcome.status, answer: outcome.answer }, 'the control plane refused the result for good: kept in the journal as undeliverable');
         return;
       case 'failed': {
+        const exhausted = this.exhausted(entry, attempts);
+        if (exhausted) {
+          this.journal.markUndeliverable(id, `${exhausted}; last answer: ${outcome.error}`);
+          this.metrics.undeliverable.inc({ reason: 'expired' });
+          log.error({ attempts, error: outcome.error }, `result given up (${exhausted}): kept in the journal as undeliverable`);
+          return;
+        }
         const delayMs = backoffDelayMs(attempts, RETRY);
         this.journal.rescheduleDelivery(id, Date.now() + delayMs, outcome.error);
         this.failedSinceCatchUp = true;
@@ -121,6 +133,15 @@ export class ResultOutbox {
         log[level]({ attempts, error: outcome.error, retry_in_ms: delayMs }, 'result not delivered: will retry');
       }
     }
+  }
+
+  /** Why this result is not tried again, or undefined while it is within the bounds. */
+  private exhausted(entry: OutboxEntry, attempts: number): string | undefined {
+    const { maxAgeHours, maxAttempts } = this.bounds;
+    if (maxAttempts > 0 && attempts >= maxAttempts) return `not delivered in ${attempts} attempts (RESULT_DELIVERY_MAX_ATTEMPTS=${maxAttempts})`;
+    const ageMs = Date.now() - Date.parse(entry.finished_at);
+    if (ageMs >= maxAgeHours * 3_600_000) return `not delivered within ${maxAgeHours} h (RESULT_DELIVERY_MAX_AGE_HOURS=${maxAgeHours})`;
+    return undefined;
   }
 
   /**

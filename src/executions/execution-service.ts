@@ -33,7 +33,7 @@ export class AdmissionError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly httpStatus: 503,
+    readonly httpStatus: 409 | 503,
   ) {
     super(message);
   }
@@ -121,7 +121,19 @@ export class ExecutionService {
    */
   submit(request: ExecutionRequest): { duplicate: boolean } {
     const { journal, config, metrics } = this.deps;
-    if (journal.get(request.execution_id)) return { duplicate: true };
+    if (config.sessionId !== undefined && request.session_id !== config.sessionId) {
+      metrics.rejected.inc({ reason: 'wrong_session' });
+      throw new AdmissionError(
+        'Executor.WrongSession',
+        `this executor serves session '${config.sessionId}' only (SESSION_ID): send executions of another session to that session's executor`,
+        409,
+      );
+    }
+    const known = journal.get(request.execution_id);
+    if (known) {
+      this.assertSameExecution(request, known);
+      return { duplicate: true };
+    }
     if (!this.accepting) {
       metrics.rejected.inc({ reason: 'shutting_down' });
       throw new AdmissionError('Executor.ShuttingDown', 'the executor is shutting down and takes no new executions: submit to another executor', 503);
@@ -154,6 +166,24 @@ export class ExecutionService {
         .then(settle);
     });
     return { duplicate: false };
+  }
+
+  /**
+   * A re-submitted execution_id is the control plane retrying: it names the same session and
+   * code. Anything else is another execution reusing the id (by mistake or to read the first
+   * one's output): refused, it never attaches to the first. The journal keeps no code, so for
+   * a finished execution the session and language are compared.
+   */
+  private assertSameExecution(request: ExecutionRequest, known: JournalRow): void {
+    const running = this.active.get(request.execution_id)?.request;
+    const same = known.session_id === request.session_id && known.language === request.language && (!running || running.code === request.code);
+    if (same) return;
+    this.deps.metrics.rejected.inc({ reason: 'execution_id_conflict' });
+    throw new AdmissionError(
+      'Executor.ExecutionIdConflict',
+      `execution_id '${request.execution_id}' is already taken by another execution (a different session_id or code): use a new execution_id`,
+      409,
+    );
   }
 
   /** The finished result's JSON text, waiting for it when the execution is still running. */
@@ -214,7 +244,7 @@ export class ExecutionService {
     log.info({ language: request.language, code_bytes: Buffer.byteLength(request.code), timeout_s: request.timeout }, 'execution started');
 
     const runtime = runtimes[request.language];
-    const paths = sessionPaths(config.workspaceRoot, config.stateDir, request.session_id);
+    const paths = sessionPaths(config.workspaceRoot, config.stateDir, request.session_id, config.workspaceLayout);
     const warm = this.pool.take(request.session_id, request.language);
     const inputDir = warm?.inputDir ?? this.prepareSession(request.session_id);
     try {
@@ -305,7 +335,7 @@ export class ExecutionService {
   /** The session's workspace and /tmp exist, and a fresh input directory; returns the latter. */
   private prepareSession(sessionId: string): string {
     const { config, host } = this.deps;
-    const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId);
+    const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId, config.workspaceLayout);
     host.prepareWritableDir(paths.workspace);
     host.prepareWritableDir(paths.tmp);
     return this.inputs.take();
@@ -314,7 +344,7 @@ export class ExecutionService {
   /** One view for every execution of a session, cold or warm: every runtime's files are bound. */
   private policyFor(sessionId: string, inputDir: string, limits: Limits, dependencies = resolvedDependencyDir(this.deps.config.dependencyDir)) {
     const { config, host, runtimes } = this.deps;
-    const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId);
+    const paths = sessionPaths(config.workspaceRoot, config.stateDir, sessionId, config.workspaceLayout);
     return host.policy(
       [
         bind(paths.workspace, '/workspace', { writable: true })!,

@@ -35,6 +35,10 @@ export interface CallbackBody {
   artifacts: string[];
   /** extra key: how this run was isolated, attested from inside the sandbox */
   sandbox: Attestation | null;
+  /** extra keys: the text was cut / the return value replaced by null (in the result or, to fit the control plane, only in the callback) */
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  return_value_truncated: boolean;
 }
 
 /** What ?wait=true and GET /executions/{id} return once finished. */
@@ -44,9 +48,6 @@ export interface ExecutionResult extends CallbackBody {
   language: Language;
   /** the limit that stopped the run, if any */
   limit_exceeded: KilledBy;
-  stdout_truncated: boolean;
-  stderr_truncated: boolean;
-  return_value_truncated: boolean;
   artifact_details: ArtifactDetail[];
   artifacts_complete: boolean;
   /** null when complete; else which bound cut the list short */

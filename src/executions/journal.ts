@@ -45,6 +45,8 @@ export interface OutboxEntry {
   /** the callback body, sent verbatim */
   callback: string;
   delivery_attempts: number;
+  /** ISO-8601: when the result was committed (its delivery's age counts from there) */
+  finished_at: string;
 }
 
 export interface OutboxStats {
@@ -131,7 +133,7 @@ export class Journal {
       countByState: db.prepare('SELECT state, COUNT(*) AS n FROM executions GROUP BY state'),
       // ids already being delivered come as a JSON array: they are never handed out twice
       dueDeliveries: db.prepare(
-        `SELECT execution_id, result, return_value, callback, delivery_attempts FROM executions
+        `SELECT execution_id, result, return_value, callback, delivery_attempts, finished_at FROM executions
          WHERE delivery_state = 'pending' AND next_attempt_at <= ? AND execution_id NOT IN (SELECT value FROM json_each(?))
          ORDER BY next_attempt_at LIMIT ?`,
       ),
@@ -209,8 +211,8 @@ export class Journal {
 
   /** Up to `limit` results whose next delivery attempt is due, the longest-waiting first. */
   dueDeliveries(limit: number, excluding: Iterable<string>): OutboxEntry[] {
-    const rows = this.statements.dueDeliveries.all(Date.now(), JSON.stringify([...excluding]), limit) as (StoredResult & { execution_id: string; delivery_attempts: number })[];
-    return rows.map((row) => ({ execution_id: row.execution_id, callback: callbackJson(row), delivery_attempts: row.delivery_attempts }));
+    const rows = this.statements.dueDeliveries.all(Date.now(), JSON.stringify([...excluding]), limit) as (StoredResult & { execution_id: string; delivery_attempts: number; finished_at: string })[];
+    return rows.map((row) => ({ execution_id: row.execution_id, callback: callbackJson(row), delivery_attempts: row.delivery_attempts, finished_at: row.finished_at }));
   }
 
   /** When the next delivery attempt is due (epoch ms), or null when nothing waits. */

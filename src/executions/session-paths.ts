@@ -1,17 +1,21 @@
-// Where a session's files live on the host. The session_id becomes one path component, so it is
-// checked to be exactly that: nothing that could climb out of the workspace root.
+// Where a session's files live on the host. A session_id may be any string (the control plane
+// sends what its users chose); it never becomes a path as it is unless it is one plain, safe path
+// component. Anything else is stored under a name derived from its hash, so no id can climb out
+// of the workspace root and no two ids share a directory.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 
-const SESSION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A name used as it is: letters, digits, "_", "-", "." and not starting with "." (so never "." or ".."). */
+const PLAIN_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Hashed names start with a character no plain name has: the two forms never collide. */
+const HASHED_PREFIX = '@';
 
-export class InvalidSessionIdError extends Error {}
+export type WorkspaceLayout = 'per-session' | 'flat';
 
-export function assertSafeSessionId(sessionId: string): void {
-  if (!SESSION_ID.test(sessionId) || sessionId.includes('..')) {
-    throw new InvalidSessionIdError(
-      'session_id must be 1-128 characters of letters, digits, "_", "-" and "." (not starting with "." and without "..")',
-    );
-  }
+/** The directory name of a session: the id itself when plain, else "@" + base64url(sha256(id)). */
+export function sessionDirectoryName(sessionId: string): string {
+  if (PLAIN_COMPONENT.test(sessionId)) return sessionId;
+  return HASHED_PREFIX + createHash('sha256').update(sessionId, 'utf8').digest('base64url');
 }
 
 export interface SessionPaths {
@@ -21,13 +25,19 @@ export interface SessionPaths {
   tmp: string;
 }
 
-export function sessionPaths(workspaceRoot: string, stateDir: string, sessionId: string): SessionPaths {
-  assertSafeSessionId(sessionId);
-  const workspace = path.join(workspaceRoot, sessionId);
-  const tmp = path.join(stateDir, 'sessions', sessionId, 'tmp');
+/**
+ * per-session: the session's files are <workspaceRoot>/<name> (a shared executor).
+ * flat: the workspace root IS the session's storage (one executor per session, as the control
+ * plane deploys it): files at <root>/input/x are /workspace/input/x in the sandbox.
+ */
+export function sessionPaths(workspaceRoot: string, stateDir: string, sessionId: string, layout: WorkspaceLayout = 'per-session'): SessionPaths {
+  const name = sessionDirectoryName(sessionId);
+  const workspace = layout === 'flat' ? workspaceRoot : path.join(workspaceRoot, name);
+  const tmp = path.join(stateDir, 'sessions', name, 'tmp');
   // belt and braces: the joined paths must stay inside their roots
   for (const [root, dir] of [[workspaceRoot, workspace], [stateDir, tmp]] as const) {
-    if (path.relative(root, dir).startsWith('..')) throw new InvalidSessionIdError('session_id escapes the workspace root');
+    const relative = path.relative(root, dir);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`session directory ${dir} is outside ${root}`);
   }
   return { workspace, tmp };
 }

@@ -5,8 +5,23 @@ import { MAX_DEPENDENCIES, requirementSpecProblem } from '../dependencies/requir
 import { LANGUAGES } from '../runtimes/runtime.js';
 
 export const MAX_CODE_CHARACTERS = 1_048_576;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SESSION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * Variables the runtimes set for themselves and read back (the shell bootstrap's event): a
+ * request setting one would be silently overwritten or break the handler's input, so it is
+ * refused. Everything else an execve environment can carry is accepted (the original executor
+ * accepted any name; PATH, HOME, PYTHONPATH and the like are the handler's own business).
+ */
+export const RESERVED_ENV_NAMES = ['EVENT_JSON', 'EVENT_FILE'];
+const MAX_ENV_NAME_CHARACTERS = 1024;
+/** C0 controls and DEL: never part of an id that shows up in paths, logs and URLs. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+const envName = z
+  .string()
+  .min(1, 'names must not be empty')
+  .max(MAX_ENV_NAME_CHARACTERS, `names must be at most ${MAX_ENV_NAME_CHARACTERS} characters`)
+  .refine((name) => !name.includes('=') && !name.includes('\0'), 'names must not contain "=" or NUL (an environment entry is NAME=value)')
+  .refine((name) => !RESERVED_ENV_NAMES.includes(name), `names ${RESERVED_ENV_NAMES.join(', ')} are set by the executor for the handler: use another name`);
 
 const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
   message: 'must be a JSON object',
@@ -14,18 +29,21 @@ const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object
 
 export const ExecuteRequestSchema = z
   .looseObject({
-    execution_id: z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters'),
-    session_id: z
+    execution_id: z
       .string()
-      .regex(SESSION_ID, 'must be 1-128 characters of letters, digits, "_", "-" and "." and not start with "."')
-      .refine((s) => !s.includes('..'), 'must not contain ".."'),
+      .min(1, 'must not be empty')
+      .max(256, 'must be at most 256 characters')
+      .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."')
+      .refine((id) => !CONTROL_CHARACTER.test(id), 'must not contain control characters'),
+    // any string: its directory name is derived safely (src/executions/session-paths.ts)
+    session_id: z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters'),
     // the length limit is checked separately: the contract answers 400, not 422, for it
     code: z.string(),
     language: z.enum(LANGUAGES as [string, ...string[]], { message: `must be one of ${LANGUAGES.join(', ')}` }),
     event: jsonObject.optional().default({}),
     timeout: z.number().int('must be a whole number of seconds').min(1).max(3600).optional(),
     env_vars: z
-      .record(z.string().regex(ENV_NAME, 'names must be letters, digits and "_", not starting with a digit'), z.string({ message: 'values must be strings' }).refine((v) => !v.includes('\0'), 'values must not contain NUL'))
+      .record(envName, z.string({ message: 'values must be strings' }).refine((v) => !v.includes('\0'), 'values must not contain NUL'))
       .optional()
       .default({}),
   })

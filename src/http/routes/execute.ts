@@ -57,17 +57,18 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
     };
 
     const stream = yes(c.req.query('stream'));
-    // subscribe before admitting, so not a byte of output is missed
-    const relay = stream ? new OutputRelay(service.events, request.execution_id) : undefined;
     try {
       service.submit(request);
     } catch (error) {
-      relay?.close();
       if (error instanceof AdmissionError) return problem(c, error.httpStatus, error.code, error.message);
       throw error;
     }
-
-    if (relay) return streamExecution(c, request.execution_id, relay, service.waitForResult(request.execution_id));
+    if (stream) {
+      // only once admitted (a request reusing another's execution_id is refused before it can
+      // listen); still before any output: the run starts on a later turn of the event loop
+      const relay = new OutputRelay(service.events, request.execution_id);
+      return streamExecution(c, request.execution_id, relay, service.waitForResult(request.execution_id));
+    }
     if (yes(c.req.query('wait'))) {
       const result = await service.waitForResult(request.execution_id);
       return c.body(result ?? 'null', 200, { 'content-type': 'application/json' });

@@ -52,6 +52,8 @@ export function healthRoutes(deps: HealthDeps): Hono {
         network: config.network ? 'host' : 'none',
       },
       workspace: config.workspaceRoot,
+      workspace_layout: config.workspaceLayout,
+      session_id: config.sessionId ?? null,
       dependency_dir: config.dependencyDir,
       mode: config.controlPlaneUrl ? 'control-plane' : 'standalone',
       active_executions: service.activeCount,
