@@ -118,17 +118,36 @@ describe('bad requests', () => {
     for (const __timeout of [0, 3601, 'soon', 2.5]) await assert422(valid({ event: { __timeout } }), 'event.__timeout');
   });
 
-  it('env_vars with a non-string value, not an object, or a bad name: 422 naming env_vars', async () => {
-    for (const env_vars of [{ A: 1 }, { A: true }, { A: null }, { A: { nested: 'x' } }, ['A=1'], 'A=1', { '1BAD': 'x' }, { 'A=B': 'x' }, { A: 'nul\u0000inside' }]) {
+  it('env_vars with a non-string value, not an object, or a name no environment can carry or the executor owns: 422 naming env_vars', async () => {
+    for (const env_vars of [{ A: 1 }, { A: true }, { A: null }, { A: { nested: 'x' } }, ['A=1'], 'A=1', { '': 'x' }, { 'A=B': 'x' }, { 'A\u0000B': 'x' }, { A: 'nul\u0000inside' }, { EVENT_JSON: '{}' }]) {
       await assert422(valid({ env_vars }), 'env_vars');
     }
   });
 
-  it('a hostile session_id: 422, and no directory made outside the workspace root', async () => {
-    const hostile = ['../x', '../../etc', 'a/b', '.', '..', '', 'x'.repeat(200), '/abs', '.hidden', 'a\u0000b', 'a\\b', 'sp ace', 'x/../../y'];
-    for (const session_id of hostile) await assert422(valid({ session_id }), 'session_id');
+  it('execution_id empty, ".", "..", with control characters or absurdly long: 422 naming execution_id', async () => {
+    for (const execution_id of ['', '.', '..', 'a\nb', 'tab\there', 'nul\u0000', 'del\u007f', 'x'.repeat(257)]) await assert422(valid({ execution_id }), 'execution_id');
+  });
+
+  it('session_id empty or absurdly long: 422 naming session_id', async () => {
+    for (const session_id of ['', 'x'.repeat(513)]) await assert422(valid({ session_id }), 'session_id');
+  });
+
+  it('a hostile session_id is served in a directory of its own inside the workspace root, never a path built from it', async () => {
+    const hostile = ['../x', '../../etc', 'a/b', 'a_b', '.', '..', '/abs', '.hidden', 'a\u0000b', 'a\\b', 'sp ace', 'x/../../y', 'x'.repeat(200)];
+    const homes = new Set<string>();
+    for (const session_id of hostile) {
+      const reply = await post({ execution_id: executionId('hostile'), session_id, code: 'echo mine > owner.txt; pwd', language: 'shell' }, '?wait=true');
+      assert.equal(reply.status, 200, reply.text);
+      assert.equal(reply.json.status, 'success', reply.text);
+      assert.equal(reply.json.stdout, '/workspace\n');
+      const dirs = readdirSync(t.workspaceRoot).filter((name) => !name.startsWith('sess_') && !homes.has(name));
+      assert.equal(dirs.length, 1, `session ${JSON.stringify(session_id)} did not get exactly one new directory: ${dirs.join(', ')}`);
+      assert.ok(existsSync(path.join(t.workspaceRoot, dirs[0]!, 'owner.txt')));
+      homes.add(dirs[0]!);
+    }
+    assert.equal(homes.size, hostile.length, 'two session ids shared a directory');
     assert.ok(!existsSync(path.join(t.workspaceRoot, '..', 'x')), 'a directory was made beside the workspace root');
-    assert.deepEqual(readdirSync(t.workspaceRoot).filter((name) => !name.startsWith('sess_')), [], 'unexpected entries in the workspace root');
+    assert.ok(!existsSync(path.join(t.workspaceRoot, '..', 'y')), 'a directory was made beside the workspace root');
   });
 
   it('code of exactly 1,048,576 characters is accepted; one more is 400', async () => {

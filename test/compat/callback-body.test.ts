@@ -1,0 +1,48 @@
+// The callback body is one the control plane can store: stdout, stderr and the serialized return
+// value each within CALLBACK_FIELD_BYTES (its TEXT columns are 65,535 bytes), flagged when cut.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CALLBACK_FIELD_BYTES, callbackBody, storedJsonBytes } from '../../src/controlplane/callback-body.js';
+import type { ExecutionResult } from '../../src/executions/execution-types.js';
+import { RawJson, stringifyWithRaw } from '../../src/executions/raw-json.js';
+
+function result(fields: Partial<ExecutionResult>): ExecutionResult {
+  return {
+    execution_id: 'e', session_id: 's', language: 'python', status: 'success', stdout: '', stderr: '', exit_code: 0, execution_time: 0.1,
+    return_value: null, metrics: { duration_ms: 100, cpu_time_ms: 1, peak_memory_mb: 1, io_read_bytes: 0, io_write_bytes: 0 }, artifacts: [], sandbox: null,
+    limit_exceeded: null, stdout_truncated: false, stderr_truncated: false, return_value_truncated: false, artifact_details: [], artifacts_complete: true,
+    started_at: null, finished_at: '2026-12-04T00:00:00.000Z',
+    phases: { queue_ms: 0, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0, start: 'cold' },
+    ...fields,
+  };
+}
+
+describe('callback body', () => {
+  it('keeps what fits as it is, flags nothing', () => {
+    const body = callbackBody(result({ stdout: 'ü'.repeat(1000), return_value: RawJson.from('[1, 123456789012345678901234567890]') }));
+    assert.equal(body.stdout, 'ü'.repeat(1000));
+    assert.equal(stringifyWithRaw(body.return_value), '[1, 123456789012345678901234567890]');
+    assert.deepEqual([body.stdout_truncated, body.stderr_truncated, body.return_value_truncated], [false, false, false]);
+  });
+
+  it('cuts stdout and stderr on a character boundary within the bound, flagged', () => {
+    const body = callbackBody(result({ stdout: '😀'.repeat(40_000), stderr: 'e'.repeat(CALLBACK_FIELD_BYTES + 1) }));
+    for (const text of [body.stdout, body.stderr]) {
+      assert.ok(Buffer.byteLength(text) <= CALLBACK_FIELD_BYTES);
+      assert.ok(!text.includes('\ufffd'));
+      assert.match(text, /GET \/executions/);
+    }
+    assert.equal(body.stdout_truncated, true);
+    assert.equal(body.stderr_truncated, true);
+  });
+
+  it('a return value over the bound (as the control plane re-serializes it) becomes null, flagged', () => {
+    const big = callbackBody(result({ return_value: RawJson.from(JSON.stringify('x'.repeat(100_000))) }));
+    assert.equal(big.return_value, null);
+    assert.equal(big.return_value_truncated, true);
+    // 20,000 non-ASCII characters: 60 KB of UTF-8 but 120 KB as \\uXXXX escapes
+    const escaped = JSON.stringify('é'.repeat(20_000));
+    assert.ok(storedJsonBytes(escaped) > CALLBACK_FIELD_BYTES);
+    assert.equal(callbackBody(result({ return_value: RawJson.from(escaped) })).return_value, null);
+  });
+});
