@@ -38,6 +38,8 @@ export class StandInControlPlane {
   /** request paths in arrival order (execution ids decoded) */
   readonly paths: string[] = [];
   private firstReadyAt: number | undefined;
+  /** how long after the first ready the container is known (Infinity: never, a lost session) */
+  readyUnknownMs = READY_UNKNOWN_MS;
 
   private constructor(private readonly server: http.Server) {}
 
@@ -73,7 +75,7 @@ export class StandInControlPlane {
       if (path === '/api/v1/internal/containers/ready') {
         const now = Date.now();
         this.firstReadyAt ??= now;
-        const heard = now - this.firstReadyAt >= READY_UNKNOWN_MS;
+        const heard = now - this.firstReadyAt >= this.readyUnknownMs;
         this.ready.push({ at: now, heard, body });
         return answer(200, heard ? 'Container ready acknowledged, session updated' : 'Container ready acknowledged (no session found)');
       }

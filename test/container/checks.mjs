@@ -104,6 +104,17 @@ const checks = {
     return `success, return_value ${show(result.return_value)}, stdout ${show(result.stdout)}, ${elapsed} ms round trip`;
   },
 
+  /** session-file URL SESSION: a handler reads input/hello.txt and writes output/result.txt; another session is refused */
+  async 'session-file'(base, session) {
+    const code = 'def handler(event):\n    import os\n    text = open("input/hello.txt").read().strip()\n    os.makedirs("output", exist_ok=True)\n    open("output/result.txt", "w").write(text.upper())\n    return text\n';
+    const r = await request('POST', `${base}/execute?wait=true`, { execution_id: `ctest-session-${Date.now()}`, session_id: session, language: 'python', code, timeout: 60 });
+    expect(r.status === 200 && r.json?.status === 'success', `POST /execute?wait=true answered ${r.status}: ${r.text.slice(0, 300)}`);
+    expect(r.json.return_value === 'from the control plane', `return_value ${show(r.json.return_value)}`);
+    const other = await request('POST', `${base}/execute`, { execution_id: `ctest-other-${Date.now()}`, session_id: 'another-session', language: 'shell', code: 'true' });
+    expect(other.status === 409 && other.json?.error_code === 'Executor.WrongSession', `another session answered ${other.status}: ${other.text.slice(0, 300)}`);
+    return 'read input/hello.txt, wrote output/result.txt';
+  },
+
   /** callback URL CP_URL TOKEN: the control plane's own flow, 200 PENDING then the result callback */
   async callback(base, cp, token) {
     const id = `ctest-callback-${Date.now()}`;

@@ -227,6 +227,31 @@ k8s_pod() {
 }
 check "k8s-like pod (userns, ro root)" k8s_pod
 
+# --- one executor per session, as the control plane starts it (docs/deployment.md section 4) ---
+# SESSION_ID and an s3:// WORKSPACE_PATH: the workspace volume IS the session's storage, so a
+# file the control plane put in input/ is read by a handler and what it writes lands at the root.
+single_session() {
+  local port code volume
+  volume=$(mktemp -d /var/tmp/sandbox-executor-ctest-session.XXXXXX)
+  mkdir "$volume/input" && echo "from the control plane" >"$volume/input/hello.txt"
+  chmod 0777 "$volume" && chmod 0755 "$volume/input" && chmod 0644 "$volume/input/hello.txt"
+  port=$(free_port)
+  podman run -d --name "$run_id-session" "${hardened[@]}" --user 1000:1000 -p "127.0.0.1:$port:8080" \
+    -v "$volume:/workspace" -e SESSION_ID=ctest-session -e WORKSPACE_PATH=s3://bucket/sessions/ctest-session \
+    "$image" >/dev/null 2>&1
+  checks wait-healthy "http://127.0.0.1:$port" 60 "$(now_ms)" >/dev/null \
+    && checks session-file "http://127.0.0.1:$port" ctest-session \
+    && { [ "$(cat "$volume/output/result.txt" 2>/dev/null)" = "FROM THE CONTROL PLANE" ] \
+      || { echo "output/result.txt not at the volume root: $(cd "$volume" && find . | head -n 10 | tr '\n' ' ')"; false; }; } \
+    && echo "input/ read and output/result.txt written at the volume's root; another session is 409"
+  code=$?
+  [ "$code" -eq 0 ] || podman logs --tail 5 "$run_id-session" 2>&1 | grep -v systemd
+  podman rm -f --ignore -t 0 "$run_id-session" >/dev/null 2>&1
+  rm -rf "$volume"
+  return "$code"
+}
+check "single session (SESSION_ID, workspace volume)" single_session
+
 # --- deploy/compose, run by podman-compose (Docker Compose's file, podman as the engine) ---------
 compose() {
   INTERNAL_API_TOKEN="$token" EXECUTOR_IMAGE="$image" \
