@@ -51,10 +51,10 @@ describe('ready that is heard', () => {
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
     const lifecycle = new LifecycleEvents(new ControlPlaneClient(cp.url, undefined, createMetrics(() => ({ depth: 0, oldestAgeSeconds: 0 }))), logger, 2_000);
     lifecycle.announceReady({ containerId: 'ctr', podName: undefined, port: 1 });
+    cleanups.push(() => lifecycle.close());
     await eventually('ready given up', () => (lifecycle.readyStatus().state === 'gave_up' ? true : undefined), 10_000);
     assert.ok(lifecycle.readyStatus().attempts >= 2);
     assert.ok(lines.filter((l) => l.includes('"msg":"ready announced"')).length >= 2, 'each attempt logged at debug');
     assert.ok(lines.some((l) => l.includes('no longer announced')));
-    await lifecycle.close();
   });
 });
