@@ -5,7 +5,7 @@ import type { Server as HttpServer, ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from './config.js';
-import { ControlPlane } from './controlplane/control-plane.js';
+import { ControlPlane, STOP_AFTER_GRACE_MS } from './controlplane/control-plane.js';
 import { startJournalRetention } from './controlplane/journal-retention.js';
 import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { ExecutionService } from './executions/execution-service.js';
@@ -107,6 +107,7 @@ export async function startServer(config: Config, logger = createLogger(config.l
     journal.close();
   };
   const shutdown = async (exitReason: ExitReason) => {
+    const stopBy = Date.now() + config.shutdownGraceSeconds * 1000 + STOP_AFTER_GRACE_MS;
     logger.info({ reason: exitReason, running: service.activeCount, grace_seconds: config.shutdownGraceSeconds }, 'shutting down: no new executions');
     service.stopAccepting();
     if (!(await settlesWithin(service.drained(), config.shutdownGraceSeconds * 1000))) {
@@ -114,7 +115,7 @@ export async function startServer(config: Config, logger = createLogger(config.l
       service.killAll('shutdown');
       await service.drained();
     }
-    await controlPlane?.stop({ code: 0, reason: exitReason });
+    await controlPlane?.stop({ code: 0, reason: exitReason }, stopBy);
     await close();
     logger.info('stopped');
   };

@@ -23,11 +23,16 @@ export interface ControlPlaneDeps {
 
 /**
  * At a graceful stop, once no execution runs: time for the last results, then for `exited`.
- * With the default SHUTDOWN_GRACE_SECONDS (5) the whole stop takes at most ≈ 9 s: inside the
- * 10 s a Docker stop (the control plane's) waits before SIGKILL.
+ * STOP_AFTER_GRACE_MS is what a stop takes beyond SHUTDOWN_GRACE_SECONDS at most: with the
+ * default grace (5 s) the whole stop ends within 9 s, inside the 10 s a Docker stop (the
+ * control plane's) waits before SIGKILL. Time spent killing what still ran (its result is
+ * built and committed) is taken from `exited` first, down to EXITED_MIN_MS: the control plane
+ * records results, it only acknowledges `exited`.
  */
-export const FLUSH_TIMEOUT_MS = 2_500;
-export const EXITED_TIMEOUT_MS = 1_500;
+const FLUSH_TIMEOUT_MS = 2_500;
+const EXITED_TIMEOUT_MS = 1_500;
+const EXITED_MIN_MS = 500;
+export const STOP_AFTER_GRACE_MS = FLUSH_TIMEOUT_MS + EXITED_TIMEOUT_MS;
 
 export class ControlPlane {
   private readonly outbox: ResultOutbox;
@@ -70,14 +75,14 @@ export class ControlPlane {
   }
 
   /**
-   * Graceful stop, once no execution runs any more: deliver what the control plane takes within
-   * a time bound, then announce the exit. What is left stays in the journal for the next start.
+   * Graceful stop, once no execution runs any more: deliver what the control plane takes, then
+   * announce the exit, both by `stopBy` (epoch ms; see STOP_AFTER_GRACE_MS). What is left stays in the journal for the next start.
    */
-  async stop(exit: { code: number; reason: ExitReason }): Promise<void> {
+  async stop(exit: { code: number; reason: ExitReason }, stopBy = Date.now() + STOP_AFTER_GRACE_MS): Promise<void> {
     this.unsubscribe();
-    const waiting = await this.outbox.flush(FLUSH_TIMEOUT_MS);
+    const waiting = await this.outbox.flush(Math.min(FLUSH_TIMEOUT_MS, Math.max(0, stopBy - EXITED_MIN_MS - Date.now())));
     if (waiting > 0) this.logger.warn({ results: waiting }, 'results not delivered before exit: they stay in the journal, the next start on this STATE_PATH sends them');
-    await this.lifecycle.announceExited(this.identity, exit, EXITED_TIMEOUT_MS);
+    await this.lifecycle.announceExited(this.identity, exit, Math.min(EXITED_TIMEOUT_MS, Math.max(EXITED_MIN_MS, stopBy - Date.now())));
     await this.heartbeats.close();
   }
 
