@@ -2,7 +2,7 @@
 // value each within CALLBACK_FIELD_BYTES (its TEXT columns are 65,535 bytes), flagged when cut.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CALLBACK_FIELD_BYTES, callbackBody, storedJsonBytes } from '../../src/controlplane/callback-body.js';
+import { CALLBACK_FIELD_BYTES, callbackBody, storedJsonBytes } from '../../src/executions/callback-body.js';
 import type { ExecutionResult } from '../../src/executions/execution-types.js';
 import { RawJson, stringifyWithRaw } from '../../src/executions/raw-json.js';
 
