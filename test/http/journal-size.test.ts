@@ -95,7 +95,7 @@ describe('journal size', () => {
     assert.deepEqual(state.json.result?.artifacts, r.artifacts);
   });
 
-  it('never prunes a result waiting for the control plane; delivers it whole later', async (ctx) => {
+  it('never prunes a result waiting for the control plane; delivers it later', async (ctx) => {
     const capMb = 8;
     const receiver = await CallbackReceiver.start();
     receivers.push(receiver);
@@ -125,7 +125,10 @@ describe('journal size', () => {
     await receiver.waitUntil('the waiting results delivered', () => waiting.every((id) => receiver.acceptedResults().has(id)), 120_000);
     for (const [i, id] of waiting.entries()) {
       const call = receiver.acceptedResults().get(id)!.at(-1)!;
-      assert.equal(call.body.return_value, expectedValue(`waiting-${i}-`), 'the callback body is derived whole from the stored result');
+      // derived from the stored result; a 1 MB value cannot fit the control plane's column: the
+      // callback says so (docs/contract.md), GET /executions/{id} had it whole
+      assert.equal(call.body.return_value, null, `${i}: the callback's return value is bounded`);
+      assert.equal(call.body.return_value_truncated, true);
       assert.equal(call.body.status, 'success');
     }
   });

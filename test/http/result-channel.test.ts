@@ -21,7 +21,7 @@ const HOSTILE_TEXTS: Record<string, string> = {
 };
 
 const RESULT_KEYS = ['execution_id', 'session_id', 'language', 'status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox', 'limit_exceeded', 'stdout_truncated', 'stderr_truncated', 'return_value_truncated', 'artifact_details', 'artifacts_complete', 'artifacts_incomplete_reason', 'started_at', 'finished_at', 'phases'].sort();
-const CALLBACK_KEYS = ['status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox'].sort();
+const CALLBACK_KEYS = ['status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox', 'stdout_truncated', 'stderr_truncated', 'return_value_truncated'].sort();
 
 /** Code printing event.text on stdout and stderr (verbatim) and returning it, or a structure holding it. */
 const ECHO: Record<Exclude<Language, 'shell'>, string> = {
