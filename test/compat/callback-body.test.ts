@@ -10,7 +10,7 @@ function result(fields: Partial<ExecutionResult>): ExecutionResult {
   return {
     execution_id: 'e', session_id: 's', language: 'python', status: 'success', stdout: '', stderr: '', exit_code: 0, execution_time: 0.1,
     return_value: null, metrics: { duration_ms: 100, cpu_time_ms: 1, peak_memory_mb: 1, io_read_bytes: 0, io_write_bytes: 0 }, artifacts: [], sandbox: null,
-    limit_exceeded: null, stdout_truncated: false, stderr_truncated: false, return_value_truncated: false, artifact_details: [], artifacts_complete: true,
+    limit_exceeded: null, stdout_truncated: false, stderr_truncated: false, return_value_truncated: false, artifact_details: [], artifacts_complete: true, artifacts_incomplete_reason: null,
     started_at: null, finished_at: '2026-12-04T00:00:00.000Z',
     phases: { queue_ms: 0, prepare_ms: 0, spawn_ms: 0, run_ms: 0, artifact_scan_ms: 0, result_build_ms: 0, start: 'cold' },
     ...fields,
