@@ -5,7 +5,7 @@ const MAX_INDEX_URL_LENGTH = 2048;
 
 /** Why `value` is refused as an index URL, or undefined when it is usable. */
 export function indexUrlProblem(value: string): string | undefined {
-  if (value.trim() === '') return 'is empty: send the URL of a PEP 503 simple index, e.g. https://pypi.org/simple';
+  if (value.trim() === '') return 'is empty: send the URL of a PEP 503 simple index, e.g. https://<your-index>/simple';
   if (value.length > MAX_INDEX_URL_LENGTH) return `is longer than ${MAX_INDEX_URL_LENGTH} characters`;
   // pip takes the URL as one argv item, but a URL with spaces or control characters is no URL
   if (/[\s\x00-\x1f\x7f]/.test(value)) return 'contains whitespace or control characters';

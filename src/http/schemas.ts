@@ -71,7 +71,7 @@ export const SessionConfigSyncRequestSchema = z
       .string()
       .refine((v) => v.startsWith('python'), 'must start with "python" (e.g. "python3.11"): only Python dependencies are installed')
       .describe('starts with "python"'),
-    python_package_index_url: z.string().superRefine(withProblem(indexUrlProblem)).describe('an http(s) PEP 503 simple index, e.g. https://pypi.org/simple'),
+    python_package_index_url: z.string().superRefine(withProblem(indexUrlProblem)).describe('an http(s) PEP 503 simple index, e.g. https://<your-index>/simple'),
     dependencies: z
       .array(z.string().superRefine(withProblem(requirementSpecProblem)).describe('a name-based requirement spec without whitespace, e.g. "pandas>=2,<3"; not an option, URL or path'))
       .max(MAX_DEPENDENCIES, `at most ${MAX_DEPENDENCIES} dependencies are accepted`)

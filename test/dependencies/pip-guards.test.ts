@@ -74,19 +74,19 @@ describe('dependency specs', () => {
 
 describe('index URLs', () => {
   it('accepts http and https only', () => {
-    assert.equal(indexUrlProblem('https://pypi.org/simple'), undefined);
+    assert.equal(indexUrlProblem('https://packages.example/simple'), undefined);
     assert.equal(indexUrlProblem('http://devpi:3141/root/pypi/+simple/'), undefined);
     assert.match(indexUrlProblem('ftp://mirror/simple') ?? '', /http or https/);
     assert.match(indexUrlProblem('file:///srv/simple') ?? '', /http or https/);
     assert.match(indexUrlProblem('') ?? '', /empty/);
     assert.match(indexUrlProblem('not a url') ?? '', /whitespace/);
     assert.match(indexUrlProblem('http://x/simple\n--pre') ?? '', /whitespace/);
-    assert.match(indexUrlProblem('pypi.org/simple') ?? '', /not a URL/);
+    assert.match(indexUrlProblem('packages.example/simple') ?? '', /not a URL/);
   });
 
   it('trusts a plain-http host (pip would ignore it otherwise), never an https one', () => {
     assert.deepEqual(pipIndexArguments('http://devpi:3141/simple/'), ['--index-url', 'http://devpi:3141/simple/', '--trusted-host', 'devpi:3141']);
-    assert.deepEqual(pipIndexArguments('https://pypi.org/simple'), ['--index-url', 'https://pypi.org/simple']);
+    assert.deepEqual(pipIndexArguments('https://packages.example/simple'), ['--index-url', 'https://packages.example/simple']);
   });
 
   it('never shows a password', () => {
