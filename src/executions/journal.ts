@@ -94,6 +94,8 @@ CREATE INDEX IF NOT EXISTS executions_updated ON executions(updated_at);
 export class Journal {
   readonly db: Database.Database;
   private readonly statements;
+  /** fixed once the database exists */
+  private readonly pageSize: number;
 
   constructor(stateDir: string, fileName = 'journal.sqlite3') {
     mkdirSync(stateDir, { recursive: true });
@@ -108,6 +110,7 @@ export class Journal {
     // journals written before results were stored once: their rows keep the callback body whole
     const columns = this.db.pragma('table_info(executions)') as { name: string }[];
     if (!columns.some((c) => c.name === 'return_value')) this.db.exec('ALTER TABLE executions ADD COLUMN return_value TEXT');
+    this.pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const db = this.db;
     this.statements = {
       insert: db.prepare(
@@ -131,6 +134,8 @@ export class Journal {
            ORDER BY updated_at LIMIT 1)`,
       ),
       countByState: db.prepare('SELECT state, COUNT(*) AS n FROM executions GROUP BY state'),
+      // prepared once: the size is read after every result (db.pragma() would compile each time)
+      usedPages: db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())').pluck(),
       // ids already being delivered come as a JSON array: they are never handed out twice
       dueDeliveries: db.prepare(
         `SELECT execution_id, result, return_value, callback, delivery_attempts, finished_at FROM executions
@@ -205,8 +210,7 @@ export class Journal {
 
   /** Bytes in the database's pages, free pages (which new rows reuse) excluded. */
   usedBytes(): number {
-    const pragma = (name: string) => this.db.pragma(name, { simple: true }) as number;
-    return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+    return (this.statements.usedPages.get() as number) * this.pageSize;
   }
 
   /** Up to `limit` results whose next delivery attempt is due, the longest-waiting first. */
