@@ -1,7 +1,7 @@
 // Keeps the journal bounded, in age and in size. Finished executions whose result is settled
 // (delivered, undeliverable, or standalone and never to be sent) are dropped once untouched for
 // RESULT_RETENTION_HOURS, at start-up and then periodically; and whenever the journal holds more
-// than JOURNAL_MAX_MB (checked after every result), the least recently touched of them go first
+// than JOURNAL_MAX_MB (checked after every result, measured only when it may be so), the least recently touched of them go first
 // until it fits. A result still waiting for the control plane is never dropped, however old or
 // however full the journal: over the cap with nothing left to drop is logged, not enforced.
 import type { Journal } from '../executions/journal.js';
@@ -26,7 +26,7 @@ export function startJournalRetention(journal: Journal, policy: RetentionPolicy,
   const enforceSizeCap = () => {
     const removed = journal.pruneToSize(policy.maxBytes);
     if (removed > 0) logger.info({ removed, journal_max_mb: policy.maxBytes / MiB }, 'journal pruned to its size cap, oldest settled results first');
-    const overCap = journal.usedBytes() > policy.maxBytes;
+    const overCap = journal.mayHoldMoreThan(policy.maxBytes);
     if (overCap && !overCapReported) {
       logger.warn({ used_mb: Math.round(journal.usedBytes() / MiB), journal_max_mb: policy.maxBytes / MiB }, 'the journal is over JOURNAL_MAX_MB with only results waiting for the control plane: they are kept');
     }

@@ -91,11 +91,20 @@ CREATE INDEX IF NOT EXISTS executions_state ON executions(state);
 CREATE INDEX IF NOT EXISTS executions_updated ON executions(updated_at);
 `;
 
+/** Pages one execution's writes besides its result text may add (see Journal.usedBytesBound). */
+const ROW_WRITES_PAGES = 16;
+
 export class Journal {
   readonly db: Database.Database;
   private readonly statements;
   /** fixed once the database exists */
   private readonly pageSize: number;
+  /**
+   * At least what the pages hold now: usedBytes() when last measured plus what each result
+   * finished since could have added. Measuring costs a query (~0.1 ms), so the size cap, checked
+   * after every result, measures only when this bound says the cap may be crossed.
+   */
+  private usedBytesBound = Infinity;
 
   constructor(stateDir: string, fileName = 'journal.sqlite3') {
     mkdirSync(stateDir, { recursive: true });
@@ -180,6 +189,9 @@ export class Journal {
     delivery_state: DeliveryState;
   }): void {
     const { stored, ...fields } = row;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the pages allow for the row's other writes
+    // (insert, start, delivery) and the B-tree pages they may split
+    this.usedBytesBound += 3 * (stored.result.length + (stored.return_value?.length ?? 0)) + ROW_WRITES_PAGES * this.pageSize;
     this.statements.finish.run({ ...fields, ...stored, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
   }
 
@@ -199,7 +211,7 @@ export class Journal {
    * control plane is never dropped. Returns how many were dropped; the freed pages are reused.
    */
   pruneToSize(maxBytes: number): number {
-    if (this.usedBytes() <= maxBytes) return 0;
+    if (!this.mayHoldMoreThan(maxBytes)) return 0;
     // one row at a time (rows range from bytes to megabytes), in one transaction
     return this.db.transaction(() => {
       let removed = 0;
@@ -210,7 +222,14 @@ export class Journal {
 
   /** Bytes in the database's pages, free pages (which new rows reuse) excluded. */
   usedBytes(): number {
-    return (this.statements.usedPages.get() as number) * this.pageSize;
+    const used = (this.statements.usedPages.get() as number) * this.pageSize;
+    this.usedBytesBound = used;
+    return used;
+  }
+
+  /** usedBytes() > maxBytes, measured only when the results written since the last measurement could make it so. */
+  mayHoldMoreThan(maxBytes: number): boolean {
+    return this.usedBytesBound > maxBytes && this.usedBytes() > maxBytes;
   }
 
   /** Up to `limit` results whose next delivery attempt is due, the longest-waiting first. */
