@@ -5,7 +5,7 @@
 // "native-own-netns" creates its own in its clone, for comparison.
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../src/sandbox/backend.js';
-import { NativeBackend } from '../src/sandbox/native-backend.js';
+import { NativeBackend } from '../src/sandbox/backends/native.js';
 import { loadNative, type NativeSpawnPlan } from '../src/sandbox/native-addon.js';
 import type { Policy } from '../src/sandbox/policy.js';
 import type { SandboxHost } from '../src/sandbox/sandbox-host.js';

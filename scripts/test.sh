@@ -15,7 +15,8 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
     # The checkout is not readable by uid 65534 (e.g. under /root): test a world-readable copy.
     dir=$(mktemp -d /tmp/sandbox-executor-unprivileged.XXXXXX)
     cp -a package.json dist node_modules build-cmake "$dir"/
-    [ -d src/runtimes ] && mkdir -p "$dir/src" && cp -a src/runtimes "$dir/src/"
+    # src/: the runtimes' bootstrap files, and the sources test/layers.test.ts scans
+    cp -a src "$dir/"
     chmod -R a+rX "$dir"
     trap 'rm -rf "$dir"' EXIT
   fi

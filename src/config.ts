@@ -4,7 +4,6 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { WorkspaceLayout } from './executions/session-paths.js';
 
 const truthy = new Set(['1', 'true', 'yes', 'on']);
 const falsy = new Set(['0', 'false', 'no', 'off', '']);
@@ -125,6 +124,9 @@ const EnvSchema = z.object({
 });
 
 export type Isolation = 'auto' | 'native' | 'bwrap' | 'none';
+
+/** Where a session's files live under WORKSPACE_ROOT (executions/session-paths.ts). */
+export type WorkspaceLayout = 'per-session' | 'flat';
 
 export interface Config {
   port: number;

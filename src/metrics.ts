@@ -1,6 +1,13 @@
 // Prometheus metrics (prom-client), one registry per server.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { OutboxStats } from './executions/journal.js';
+
+/** The journal's undelivered results (Journal.outboxStats). */
+export interface OutboxStats {
+  /** results committed and not yet delivered */
+  depth: number;
+  /** how long the oldest of them has been waiting (0 when none) */
+  oldestAgeSeconds: number;
+}
 
 /** `outbox` is read on each scrape: the journal is the truth, no counter can drift from it. */
 export function createMetrics(outbox: () => OutboxStats) {

@@ -1,5 +1,5 @@
 // Wiring: configuration -> logger -> sandbox host (probe, select) -> journal -> executions ->
-// HTTP. Every other module receives what it needs; nothing is global.
+// dependency sync -> HTTP (docs/architecture.md). Every other module receives what it needs; nothing is global.
 import { mkdirSync } from 'node:fs';
 import type { Server as HttpServer, ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { ControlPlane, STOP_AFTER_GRACE_MS } from './controlplane/control-plane.js';
 import { startJournalRetention } from './controlplane/journal-retention.js';
 import type { ExitReason } from './controlplane/lifecycle-events.js';
+import { DependencySync } from './dependencies/dependency-sync.js';
 import { ExecutionService } from './executions/execution-service.js';
 import { Journal } from './executions/journal.js';
 import { createApp } from './http/app.js';
@@ -22,8 +23,7 @@ import { SessionConfigSyncRequestSchema } from './http/schemas.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
-import { limitsFromConfig } from './sandbox/limits.js';
-import { SandboxHost } from './sandbox/sandbox-host.js';
+import { limitsFromConfig, SandboxHost } from './sandbox/index.js';
 import { VERSION } from './version.js';
 
 export interface Server {
@@ -71,6 +71,16 @@ export async function startServer(config: Config, logger = createLogger(config.l
   if (interrupted.length > 0) logger.warn({ count: interrupted.length, execution_ids: interrupted.slice(0, 100) }, 'executions interrupted by an unclean stop recorded as crashed');
   const retention = startJournalRetention(journal, { retentionHours: config.resultRetentionHours, maxBytes: config.journalMaxBytes }, logger);
   service.events.on('finished', () => retention.enforceSizeCap());
+  const dependencySync = new DependencySync({
+    dependencyPath: config.dependencyDir,
+    stateDir: config.stateDir,
+    installTimeoutSeconds: config.dependencyInstallTimeoutSeconds,
+    logger,
+    metrics,
+    runningExecutions: () => service.activeCount,
+    onExecutionFinished: (listener) => service.events.on('finished', listener),
+    onPublished: () => service.invalidateWarmSandboxes(),
+  });
   const controlPlane = config.controlPlaneUrl ? new ControlPlane({ url: config.controlPlaneUrl, config, journal, service, logger, metrics }) : undefined;
   const app = createApp({
     apiToken: config.apiToken,
@@ -81,7 +91,7 @@ export async function startServer(config: Config, logger = createLogger(config.l
       executionRoutes(service),
       healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => ({ ...outboxInfo(journal), ...(controlPlane ? { ready: controlPlane.readyStatus() } : {}) }) }),
       metricsRoutes(metrics),
-      sessionConfigRoutes({ config, logger, metrics, service }),
+      sessionConfigRoutes({ dependencySync, metrics }),
       openApiRoutes(() => openApiDocument(VERSION, { SessionConfigSyncRequest: SessionConfigSyncRequestSchema })),
     ],
   });

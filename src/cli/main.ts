@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // sandbox-executor: serve | probe | run | bench | healthcheck
 import { ConfigError } from '../config.js';
-import { NoUsableBackendError } from '../sandbox/sandbox-host.js';
+import { NoUsableBackendError } from '../sandbox/index.js';
 import { probeCommand } from './probe-command.js';
 import { runCommand } from './run-command.js';
 import { UsageError } from './usage-error.js';

@@ -1,9 +1,8 @@
 // `sandbox-executor probe`: which backends work here, which one is selected, and what it enforces.
 import { parseArgs } from 'node:util';
-import { NoUsableBackendError } from '../sandbox/sandbox-host.js';
+import { NoUsableBackendError } from '../sandbox/index.js';
 import { loadConfig } from '../config.js';
 import { isolationOption, sandboxHostFor } from './sandbox-from-cli.js';
-import { loadNative } from '../sandbox/native-addon.js';
 
 export async function probeCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { backend: { type: 'string' } }, strict: true });
@@ -17,7 +16,7 @@ export async function probeCommand(args: string[]): Promise<number> {
       isolation,
       backends: host.probes,
       enforced: host.protections,
-      seccomp_denied_syscalls: loadNative().addon.seccompDenied(),
+      seccomp_denied_syscalls: host.seccompDeniedSyscalls(),
       host_uid: host.identity.uid,
       server_is_root: host.identity.serverIsRoot,
     };

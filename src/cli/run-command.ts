@@ -4,9 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { limitsFromConfig } from '../sandbox/limits.js';
-import { bind } from '../sandbox/policy.js';
-import { watchdogNotice } from '../sandbox/watchdog-notice.js';
+import { bind, limitsFromConfig, watchdogNotice } from '../sandbox/index.js';
 import { isolationOption, sandboxHostFor } from './sandbox-from-cli.js';
 import { parseIntegerOption, UsageError } from './usage-error.js';
 

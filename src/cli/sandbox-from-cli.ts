@@ -1,7 +1,6 @@
 // A SandboxHost for one-off CLI commands, configured from the environment like the server.
 import { loadConfig, type Config } from '../config.js';
-import { limitsFromConfig } from '../sandbox/limits.js';
-import { SandboxHost, type Isolation } from '../sandbox/sandbox-host.js';
+import { limitsFromConfig, SandboxHost, type Isolation } from '../sandbox/index.js';
 import { UsageError } from './usage-error.js';
 
 const BACKENDS = ['auto', 'native', 'bwrap', 'none'];

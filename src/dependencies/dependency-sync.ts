@@ -82,7 +82,6 @@ export class DependencySync {
       if (!(error instanceof QueueFullError)) throw error;
       this.deps.metrics.dependencySyncs.inc({ outcome: 'busy' });
       throw new SyncError(
-        409,
         'Executor.SessionConfigSyncError',
         `${this.queue.size} dependency syncs are already running or waiting on this executor: retry when they have finished`,
         '',
@@ -153,7 +152,6 @@ export class DependencySync {
     const missing = request.dependencies.filter((spec) => !spec.includes(';') && !projects.has(requestedProject(spec)));
     if (missing.length > 0) {
       throw new SyncError(
-        500,
         'Executor.SessionConfigSyncError',
         `pip reported success but the installed metadata lacks ${missing.map((s) => `"${s}"`).join(', ')}: the new set was discarded and the previous dependency set is unchanged`,
         outcome.output.text(8 * 1024),
@@ -202,5 +200,5 @@ function asSyncError(error: unknown): SyncError {
   if (error instanceof SyncError) return error;
   const message = (error as Error).message ?? String(error);
   const hint = error instanceof DependencyStoreError ? '' : ' (the dependency directory could not be prepared or swapped)';
-  return new SyncError(500, 'Executor.SessionConfigSyncError', `the executor could not complete the sync${hint}: ${message}; the previous dependency set is unchanged`, '', 'failed');
+  return new SyncError('Executor.SessionConfigSyncError', `the executor could not complete the sync${hint}: ${message}; the previous dependency set is unchanged`, '', 'failed');
 }

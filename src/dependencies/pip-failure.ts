@@ -16,11 +16,10 @@ export function pipFailure(outcome: Exclude<PipOutcome, { kind: 'installed' }>, 
   const index = redactIndexUrl(indexUrl);
   const detail = redactOutput(outcome.output.text(ERROR_DETAIL_BYTES), indexUrl);
   if (outcome.kind === 'not-started') {
-    return new SyncError(500, 'Executor.SessionConfigSyncError', `the executor could not start pip: ${outcome.error.message}; ${PREVIOUS_SET_KEPT}`, detail, 'failed');
+    return new SyncError('Executor.SessionConfigSyncError', `the executor could not start pip: ${outcome.error.message}; ${PREVIOUS_SET_KEPT}`, detail, 'failed');
   }
   if (outcome.kind === 'timed-out') {
     return new SyncError(
-      422,
       'Executor.DependencyInstallError',
       `pip did not finish within ${timeoutSeconds} s (DEPENDENCY_INSTALL_TIMEOUT) and was stopped: the index ${index} is slow or not answering, or the packages are too large; ${PREVIOUS_SET_KEPT}`,
       detail,
@@ -29,19 +28,18 @@ export function pipFailure(outcome: Exclude<PipOutcome, { kind: 'installed' }>, 
   }
   const text = outcome.output.text(64 * 1024);
   if (/No module named pip\b/.test(text)) {
-    return new SyncError(500, 'Executor.SessionConfigSyncError', `pip is not installed for the sandboxes' Python on this executor (install python3-pip); ${PREVIOUS_SET_KEPT}`, detail, 'failed');
+    return new SyncError('Executor.SessionConfigSyncError', `pip is not installed for the sandboxes' Python on this executor (install python3-pip); ${PREVIOUS_SET_KEPT}`, detail, 'failed');
   }
   if (/No space left on device|Disk quota exceeded/.test(text)) {
-    return new SyncError(500, 'Executor.SessionConfigSyncError', `the executor's disk is full: the dependencies do not fit; ${PREVIOUS_SET_KEPT}`, detail, 'failed');
+    return new SyncError('Executor.SessionConfigSyncError', `the executor's disk is full: the dependencies do not fit; ${PREVIOUS_SET_KEPT}`, detail, 'failed');
   }
   const unreachable = UNREACHABLE.exec(text);
   if (unreachable) {
-    return new SyncError(422, 'Executor.DependencyInstallError', `the package index ${index} could not be reached (${unreachable[0]}); ${PREVIOUS_SET_KEPT}`, detail, 'index_unreachable');
+    return new SyncError('Executor.DependencyInstallError', `the package index ${index} could not be reached (${unreachable[0]}); ${PREVIOUS_SET_KEPT}`, detail, 'index_unreachable');
   }
   const missing = /No matching distribution found for (\S+)/.exec(text);
   if (missing) {
     return new SyncError(
-      422,
       'Executor.DependencyInstallError',
       `no installable version of "${missing[1]}" on the index ${index} (only wheels are installed: a project published only as source cannot be); ${PREVIOUS_SET_KEPT}`,
       detail,
@@ -49,12 +47,11 @@ export function pipFailure(outcome: Exclude<PipOutcome, { kind: 'installed' }>, 
     );
   }
   if (/ResolutionImpossible|conflicting dependencies/.test(text)) {
-    return new SyncError(422, 'Executor.DependencyInstallError', `the requested versions conflict with each other or with their dependencies; ${PREVIOUS_SET_KEPT}`, detail, 'install_failed');
+    return new SyncError('Executor.DependencyInstallError', `the requested versions conflict with each other or with their dependencies; ${PREVIOUS_SET_KEPT}`, detail, 'install_failed');
   }
   const lastError = text.split('\n').reverse().find((line) => line.startsWith('ERROR:'));
   const exit = outcome.signal ? `signal ${outcome.signal}` : `exit status ${outcome.exitCode}`;
   return new SyncError(
-    422,
     'Executor.DependencyInstallError',
     `pip failed (${exit})${lastError ? `: ${redactOutput(lastError.slice(0, 500), indexUrl)}` : ''}; ${PREVIOUS_SET_KEPT}`,
     detail,

@@ -1,5 +1,6 @@
 // A sync that did not complete, carrying what the control plane is told (CONTRACT.md section 2:
-// {"detail": {"error_code", "description", "error_detail"}}) and how /metrics counts it.
+// {"detail": {"error_code", "description", "error_detail"}}) and how /metrics counts it. A domain
+// error: src/http/ decides the HTTP status (from code and outcome).
 
 export type SyncErrorCode = 'Executor.ValidationError' | 'Executor.DependencyInstallError' | 'Executor.SessionConfigSyncError';
 
@@ -8,7 +9,6 @@ export type SyncOutcome = 'completed' | 'invalid_request' | 'busy' | 'install_fa
 
 export class SyncError extends Error {
   constructor(
-    readonly status: 400 | 409 | 422 | 500,
     readonly code: SyncErrorCode,
     /** one sentence: what failed and what to do */
     readonly description: string,

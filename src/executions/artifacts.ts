@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, read } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadNative, type WorkspaceSnapshot } from '../sandbox/native-addon.js';
+import { openArtifact, scanWorkspace, type WorkspaceSnapshot } from '../sandbox/index.js';
 
 /** Why an artifact list may miss files: a scan budget ran out, or MAX_ARTIFACTS was reached. */
 export type ArtifactsIncompleteReason = 'entry_budget' | 'time_budget' | 'depth_limit' | 'max_artifacts';
@@ -45,7 +45,7 @@ const SYNCHRONOUS_ENTRIES = 256;
 const HASH_CHUNK_BYTES = 256 * 1024;
 
 export async function snapshot(root: string, limits: ScanLimits): Promise<Snapshot> {
-  const scan = await loadNative().addon.scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES });
+  const scan = await scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES });
   return { scan: scan.snapshot, incomplete: scan.incomplete };
 }
 
@@ -58,7 +58,7 @@ export interface ChangedFiles {
 
 /** Scans again and compares with `before`: the regular files new or changed since. */
 export async function changedSince(root: string, before: Snapshot, limits: ScanLimits, maxArtifacts: number): Promise<ChangedFiles> {
-  const after = await loadNative().addon.scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES }, { snapshot: before.scan, maxChanged: maxArtifacts });
+  const after = await scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES }, { snapshot: before.scan, maxChanged: maxArtifacts });
   return { paths: after.changed, incomplete: after.incomplete ?? before.incomplete ?? (after.changedTruncated ? 'max_artifacts' : null) };
 }
 
@@ -83,14 +83,13 @@ const readChunk = promisify(read);
  * only while the execution's hash budget and scan time last.
  */
 export async function describe(root: string, files: string[], limits: ScanLimits): Promise<ArtifactDetail[]> {
-  const { addon } = loadNative();
   const deadline = Date.now() + limits.maxMillis;
   const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
   let hashBytesLeft = limits.hashBytes;
   const details: ArtifactDetail[] = [];
   for (const file of files) {
     const mime_type = mimeTypeOf(file);
-    const opened = addon.openArtifact(root, file);
+    const opened = openArtifact(root, file);
     if (!opened) {
       details.push({ path: file, size: 0, mime_type, sha256: null, sha256_skipped: 'not_a_regular_file' });
       continue;

@@ -1,8 +1,7 @@
 import type { ArtifactDetail, ArtifactsIncompleteReason } from './artifacts.js';
 import type { ExecutionState } from './journal.js';
 import type { RawJson } from './raw-json.js';
-import type { Attestation } from '../sandbox/attestation.js';
-import type { KilledBy } from '../sandbox/sandbox-run.js';
+import type { Attestation, KilledBy } from '../sandbox/index.js';
 import type { Language } from '../runtimes/runtime.js';
 
 export interface ExecutionRequest {

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { OutboxStats } from '../metrics.js';
 import { callbackJson, type StoredResult } from './stored-result.js';
 
 export type ExecutionState = 'pending' | 'running' | 'success' | 'failed' | 'timeout' | 'crashed';
@@ -47,13 +48,6 @@ export interface OutboxEntry {
   delivery_attempts: number;
   /** ISO-8601: when the result was committed (its delivery's age counts from there) */
   finished_at: string;
-}
-
-export interface OutboxStats {
-  /** results committed and not yet delivered */
-  depth: number;
-  /** how long the oldest of them has been waiting (0 when none) */
-  oldestAgeSeconds: number;
 }
 
 export interface NewExecution {

@@ -4,13 +4,13 @@
 // of the workspace root and no two ids share a directory.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { WorkspaceLayout } from '../config.js';
 
 /** A name used as it is: letters, digits, "_", "-", "." and not starting with "." (so never "." or ".."). */
 const PLAIN_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Hashed names start with a character no plain name has: the two forms never collide. */
 const HASHED_PREFIX = '@';
 
-export type WorkspaceLayout = 'per-session' | 'flat';
 
 /** The directory name of a session: the id itself when plain, else "@" + base64url(sha256(id)). */
 export function sessionDirectoryName(sessionId: string): string {

@@ -7,9 +7,7 @@
 // namespace made and torn down per execution cost ~1 ms of CPU.
 import type { Logger } from '../logger.js';
 import type { Language } from '../runtimes/runtime.js';
-import type { Backend } from '../sandbox/backend.js';
-import type { NetworkHandle } from '../sandbox/native-addon.js';
-import type { WarmSandbox } from '../sandbox/warm-sandbox.js';
+import type { SessionNetwork, SessionNetworks, WarmSandbox } from '../sandbox/index.js';
 
 /** A session idle this long may lose its warm sandboxes to a new one when the pool is full. */
 const EVICTABLE_AFTER_MS = 10_000;
@@ -24,12 +22,9 @@ export interface WarmEntry {
   release: () => void;
 }
 
-/** Where a session's shared network comes from and goes back: the backend (native only). */
-export type SessionNetworks = Required<Pick<Backend, 'takeNetwork' | 'releaseNetwork'>>;
-
 export class WarmPool {
   private readonly sessions = new Map<string, WarmEntry[]>();
-  private readonly networks = new Map<string, NetworkHandle>();
+  private readonly networks = new Map<string, SessionNetwork>();
   private readonly filling = new Set<string>();
   private readonly lastActive = new Map<string, number>();
   private closed = false;
@@ -37,7 +32,7 @@ export class WarmPool {
   constructor(
     private readonly perSession: number,
     private readonly maxSessions: number,
-    private readonly create: (sessionId: string, language: Language, network: NetworkHandle | undefined) => WarmEntry,
+    private readonly create: (sessionId: string, language: Language, network: SessionNetwork | undefined) => WarmEntry,
     private readonly logger: Logger,
     private readonly sessionNetworks?: SessionNetworks,
   ) {}
@@ -93,6 +88,14 @@ export class WarmPool {
     for (const sessionId of [...this.networks.keys()]) this.releaseNetwork(sessionId);
   }
 
+  /** Discards the session's warm sandboxes and gives its network back (the session is gone). */
+  releaseSession(sessionId: string): void {
+    this.sessions.get(sessionId)?.splice(0).forEach((e) => this.drop(e));
+    this.sessions.delete(sessionId);
+    this.lastActive.delete(sessionId);
+    this.releaseNetwork(sessionId);
+  }
+
   close(): void {
     this.closed = true;
     this.clear();
@@ -114,7 +117,7 @@ export class WarmPool {
   }
 
   /** The session's network, taken with its first warm sandbox that can have one. */
-  private networkOf(sessionId: string): NetworkHandle | undefined {
+  private networkOf(sessionId: string): SessionNetwork | undefined {
     let network = this.networks.get(sessionId);
     if (!network) {
       network = this.sessionNetworks?.takeNetwork();

@@ -2,8 +2,7 @@
 // and never waits for a reader, so a reader that falls behind cannot slow it down; instead the
 // relay keeps at most STREAM_BUFFER_BYTES of output (and its bookkeeping) per connection and only
 // counts what does not fit: the reader gets a `gap` item saying how many bytes of which stream it missed, in place.
-import type { EventEmitter } from 'node:events';
-import type { OutputEvent } from '../executions/execution-service.js';
+import type { OutputEvent, OutputListener } from '../executions/output-subscriptions.js';
 
 /** Output kept per stream connection; beyond it output is counted, not kept. */
 export const STREAM_BUFFER_BYTES = 1024 * 1024;
@@ -20,16 +19,17 @@ export class OutputRelay {
   private queuedCost = 0;
   private ended = false;
   private wake: (() => void) | undefined;
-  private readonly eventName: string;
+  private readonly unsubscribe: () => void;
 
-  /** Subscribes to the execution's output at once: nothing printed from now on is missed. */
+  /**
+   * Subscribes to the execution's output at once (subscribe: e.g. ExecutionService.output's, for
+   * one execution): nothing printed from now on is missed.
+   */
   constructor(
-    private readonly events: EventEmitter,
-    executionId: string,
+    subscribe: (listener: OutputListener) => () => void,
     private readonly capacityBytes = STREAM_BUFFER_BYTES,
   ) {
-    this.eventName = `output:${executionId}`;
-    events.on(this.eventName, this.onOutput);
+    this.unsubscribe = subscribe(this.onOutput);
   }
 
   private readonly onOutput = (event: OutputEvent) => {
@@ -64,7 +64,7 @@ export class OutputRelay {
 
   /** The execution has finished: no more output will come; what is queued is still delivered. */
   end(): void {
-    this.events.off(this.eventName, this.onOutput);
+    this.unsubscribe();
     this.ended = true;
     this.wakeReader();
   }

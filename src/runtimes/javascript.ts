@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { realpathSync } from 'node:fs';
-import { bind, type FsEntry } from '../sandbox/policy.js';
+import { bind, type FsEntry } from '../sandbox/index.js';
 import { bootstrapFile, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
 
 /** The host's node; bound in when it lives outside /usr (e.g. /opt/node). */

@@ -1,4 +1,4 @@
-import { bind } from '../sandbox/policy.js';
+import { bind } from '../sandbox/index.js';
 import { bootstrapFile, DEPENDENCY_DIR, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
 
 export function pythonRuntime(stagingDir: string, interpreter = '/usr/bin/python3'): Runtime {

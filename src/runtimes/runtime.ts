@@ -1,10 +1,9 @@
 // A language runtime: how the code and event reach a real bootstrap file inside the sandbox, and
 // whether a return value comes back on the result channel (fd 3).
 import { existsSync } from 'node:fs';
-import { stageFile } from '../sandbox/system-files.js';
+import { stageFile, type FsEntry } from '../sandbox/index.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FsEntry } from '../sandbox/policy.js';
 
 export type Language = 'python' | 'javascript' | 'shell';
 export const LANGUAGES: readonly Language[] = ['python', 'javascript', 'shell'];

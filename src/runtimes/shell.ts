@@ -1,4 +1,4 @@
-import { bind } from '../sandbox/policy.js';
+import { bind } from '../sandbox/index.js';
 import { bootstrapFile, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
 
 export function shellRuntime(stagingDir: string, bash = '/bin/bash'): Runtime {

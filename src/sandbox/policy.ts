@@ -1,5 +1,5 @@
 // The one description of a sandbox. Both backends render exactly this: the native addon as mount
-// steps and a spawn plan (native-backend.ts), bwrap as arguments (bwrap-backend.ts).
+// steps and a spawn plan (backends/native.ts), bwrap as arguments (backends/bwrap.ts).
 import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 
 export type FsEntry =

@@ -5,14 +5,28 @@ import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, sta
 import path from 'node:path';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
 import { attest, missingProtections, type Attestation } from './attestation.js';
-import { BwrapBackend } from './bwrap-backend.js';
+import { BwrapBackend } from './backends/bwrap.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
-import { loadNative } from './native-addon.js';
-import { NativeBackend } from './native-backend.js';
-import { NoneBackend } from './none-backend.js';
+import { loadNative, type InitReport, type NetworkHandle } from './native-addon.js';
+import { NativeBackend } from './backends/native.js';
+import { NoneBackend } from './backends/none.js';
 import { bind, etcEntries, SANDBOX_GID, SANDBOX_UID, systemDirectories, type FsEntry, type Limits, type Policy, type Command } from './policy.js';
 import { SandboxRun, SandboxSpawnError, spawnSandbox, type RunOptions } from './sandbox-run.js';
 import { stageFile, writeSandboxEtc } from './system-files.js';
+import { WarmSandbox } from './warm-sandbox.js';
+
+/**
+ * A network namespace (loopback only) a session's sandboxes share: opaque outside sandbox/, taken
+ * from and given back to the host (SessionNetworks).
+ */
+export type SessionNetwork = NetworkHandle;
+
+/** Where a session's shared network comes from and goes back to (the native backend only). */
+export interface SessionNetworks {
+  takeNetwork(): SessionNetwork | undefined;
+  /** the network goes once the sandboxes that joined it have ended */
+  releaseNetwork(network: SessionNetwork): void;
+}
 
 export type Isolation = 'auto' | BackendName;
 
@@ -180,8 +194,27 @@ export class SandboxHost {
     return new SandboxRun(this.backend, policy, command, options);
   }
 
+  /**
+   * A sandbox built now that waits for its command (see WarmSandbox), its runtime started when
+   * `primed` is given, in the session's network when one is given.
+   */
+  warm(policy: Policy, primed: Command | null, network?: SessionNetwork): WarmSandbox {
+    return WarmSandbox.create(this.backend, policy, primed, network);
+  }
+
+  /** Session networks when the backend has them to give (native), else undefined. */
+  get sessionNetworks(): SessionNetworks | undefined {
+    const { backend } = this;
+    return backend.takeNetwork && backend.releaseNetwork ? (backend as SessionNetworks) : undefined;
+  }
+
+  /** The system calls the seccomp filter refuses (the probe command reports them). */
+  seccompDeniedSyscalls(): string[] {
+    return loadNative().addon.seccompDenied();
+  }
+
   /** What this run enforced, from its own report; null when it ended without one. */
-  attestation(run: { report: import('./native-addon.js').InitReport | null }, limits: Limits): Attestation | null {
+  attestation(run: { report: InitReport | null }, limits: Limits): Attestation | null {
     if (!run.report || this.backend.name === 'none') return null;
     return attest(this.backend.name, run.report, this.backend.processLimit, limits);
   }

@@ -79,7 +79,7 @@ describe('?stream=true', () => {
     const decoder = new TextDecoder();
     let seen = '';
     while (!seen.includes('tick 2')) seen += decoder.decode((await reader.read()).value);
-    const listeners = () => t.server.service.events.listenerCount(`output:${request.execution_id}`);
+    const listeners = () => t.server.service.output.count(request.execution_id);
     assert.equal(listeners(), 1);
     aborted.abort();
     const deadline = Date.now() + 2000;

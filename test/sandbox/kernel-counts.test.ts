@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Backend } from '../../src/sandbox/backend.js';
 import { KERNEL_COUNTS } from '../../src/sandbox/limits.js';
-import type { NativeBackend } from '../../src/sandbox/native-backend.js';
+import type { NativeBackend } from '../../src/sandbox/backends/native.js';
 import { bind } from '../../src/sandbox/policy.js';
 import { SandboxRun } from '../../src/sandbox/sandbox-run.js';
 import { compileC } from '../helpers/compile.js';

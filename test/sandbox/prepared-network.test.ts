@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { compileC } from '../helpers/compile.js';
 import { loadNative, type NetworkHandle } from '../../src/sandbox/native-addon.js';
-import type { NativeBackend } from '../../src/sandbox/native-backend.js';
+import type { NativeBackend } from '../../src/sandbox/backends/native.js';
 import { SandboxRun, spawnSandbox } from '../../src/sandbox/sandbox-run.js';
 import { pollFor } from '../helpers/processes.js';
 import { describeRun, SandboxFixture, sh, TEST_LIMITS } from '../helpers/sandbox-host.js';

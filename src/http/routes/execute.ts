@@ -1,11 +1,13 @@
 // POST /execute: the control plane's contract (200 PENDING at once, the result by callback), plus
 // ?wait=true (answer with the full result) and ?stream=true (server-sent events while it runs).
 import { Hono } from 'hono';
-import { AdmissionError, type ExecutionService } from '../../executions/execution-service.js';
+import { AdmissionError } from '../../executions/admission-error.js';
+import type { ExecutionService } from '../../executions/execution-service.js';
 import type { ExecutionRequest } from '../../executions/execution-types.js';
 import type { Language } from '../../runtimes/runtime.js';
 import { BodyTooLargeError, readBodyText } from '../body.js';
 import { OutputRelay } from '../output-relay.js';
+import { admissionStatus } from '../domain-errors.js';
 import { problem, validationProblem } from '../problem.js';
 import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS } from '../schemas.js';
 import { streamExecution } from '../stream-execution.js';
@@ -60,13 +62,13 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
     try {
       service.submit(request);
     } catch (error) {
-      if (error instanceof AdmissionError) return problem(c, error.httpStatus, error.code, error.message);
+      if (error instanceof AdmissionError) return problem(c, admissionStatus(error), error.code, error.message);
       throw error;
     }
     if (stream) {
       // only once admitted (a request reusing another's execution_id is refused before it can
       // listen); still before any output: the run starts on a later turn of the event loop
-      const relay = new OutputRelay(service.events, request.execution_id);
+      const relay = new OutputRelay((listener) => service.output.subscribe(request.execution_id, listener));
       return streamExecution(c, request.execution_id, relay, service.waitForResult(request.execution_id));
     }
     if (yes(c.req.query('wait'))) {

@@ -4,9 +4,7 @@ import os from 'node:os';
 import { Hono } from 'hono';
 import type { Config } from '../../config.js';
 import type { ExecutionService } from '../../executions/execution-service.js';
-import { configuredValues, sandboxBounds } from '../../sandbox/bounds.js';
-import { limitsFromConfig } from '../../sandbox/limits.js';
-import type { SandboxHost } from '../../sandbox/sandbox-host.js';
+import { configuredValues, limitsFromConfig, sandboxBounds, type SandboxHost } from '../../sandbox/index.js';
 
 export interface HealthDeps {
   config: Config;

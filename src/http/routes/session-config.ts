@@ -9,36 +9,22 @@
 // language_runtime or python_package_index_url counts as empty: 400.
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
-import type { Config } from '../../config.js';
-import { DependencySync } from '../../dependencies/dependency-sync.js';
+import type { DependencySync } from '../../dependencies/dependency-sync.js';
 import { SyncError } from '../../dependencies/sync-error.js';
-import type { ExecutionService } from '../../executions/execution-service.js';
-import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { SessionConfigSyncRequestSchema } from '../schemas.js';
 import { BodyTooLargeError, readBodyText } from '../body.js';
+import { syncErrorStatus } from '../domain-errors.js';
 
 export interface SessionConfigDeps {
-  config: Config;
-  logger: Logger;
+  dependencySync: DependencySync;
   metrics: Metrics;
-  service: ExecutionService;
 }
 
 const MISSING_MEANS_EMPTY = new Set(['session_id', 'language_runtime', 'python_package_index_url']);
 
 export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
-  const { config, metrics, service } = deps;
-  const dependencySync = new DependencySync({
-    dependencyPath: config.dependencyDir,
-    stateDir: config.stateDir,
-    installTimeoutSeconds: config.dependencyInstallTimeoutSeconds,
-    logger: deps.logger,
-    metrics,
-    runningExecutions: () => service.activeCount,
-    onExecutionFinished: (listener) => service.events.on('finished', listener),
-    onPublished: () => service.invalidateWarmSandboxes(),
-  });
+  const { dependencySync, metrics } = deps;
   const app = new Hono();
 
   app.post('/internal/session-config/sync', async (c) => {
@@ -48,12 +34,13 @@ export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
     } catch (error) {
       if (error instanceof BodyTooLargeError) throw error;
       metrics.dependencySyncs.inc({ outcome: 'invalid_request' });
-      return syncErrorResponse(c, new SyncError(400, 'Executor.ValidationError', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json', '', 'invalid_request'));
+      return syncErrorResponse(c, new SyncError('Executor.ValidationError', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json', '', 'invalid_request'));
     }
     const parsed = SessionConfigSyncRequestSchema.safeParse(body);
     if (!parsed.success) {
       metrics.dependencySyncs.inc({ outcome: 'invalid_request' });
-      return syncErrorResponse(c, validationError(parsed.error.issues, body));
+      const invalid = validationError(parsed.error.issues, body);
+      return syncErrorResponse(c, invalid.error, invalid.status);
     }
     const input = parsed.data;
     try {
@@ -74,15 +61,16 @@ export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
   return app;
 }
 
-function syncErrorResponse(c: Context, error: SyncError) {
-  return c.json({ detail: { error_code: error.code, description: error.description, error_detail: error.detail } }, error.status);
+function syncErrorResponse(c: Context, error: SyncError, status = syncErrorStatus(error)) {
+  return c.json({ detail: { error_code: error.code, description: error.description, error_detail: error.detail } }, status);
 }
 
-function validationError(issues: z.core.$ZodIssue[], body: unknown): SyncError {
+/** 422 when a field has the wrong JSON type (a schema error), else 400 (see the top). */
+function validationError(issues: z.core.$ZodIssue[], body: unknown): { status: 400 | 422; error: SyncError } {
   const described = issues.map((issue) => ({ status: issueStatus(issue, body), text: describeIssue(issue, body) }));
   const status = described.some((d) => d.status === 422) ? 422 : 400;
   const first = described.find((d) => d.status === status)!;
-  return new SyncError(status, 'Executor.ValidationError', first.text, described.map((d) => d.text).join('; '), 'invalid_request');
+  return { status, error: new SyncError('Executor.ValidationError', first.text, described.map((d) => d.text).join('; '), 'invalid_request') };
 }
 
 function issueStatus(issue: z.core.$ZodIssue, body: unknown): 400 | 422 {

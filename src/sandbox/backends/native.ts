@@ -1,11 +1,11 @@
 // The native backend: the policy as literal mount steps plus a plan for the addon, which builds
 // the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
 import path from 'node:path';
-import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from './backend.js';
-import type { HostIdentity } from './host-identity.js';
-import { loadNative, type FdKind, type MountStep, type NetworkHandle } from './native-addon.js';
-import { SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from './policy.js';
+import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
+import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from '../backend.js';
+import type { HostIdentity } from '../host-identity.js';
+import { loadNative, type FdKind, type MountStep, type NetworkHandle } from '../native-addon.js';
+import { SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from '../policy.js';
 
 /**
  * The sandbox's devices and the host devices bound there. /dev/zero is the host's /dev/full: it

@@ -2,11 +2,11 @@
 // (from the addon, through --seccomp FD). What bwrap lacks itself (rlimits, wall-clock tree kill,
 // exact rusage) comes from the shared launcher: rlimits are set before bwrap starts, and
 // sandbox-init runs inside as the command's parent.
-import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from './backend.js';
-import type { HostIdentity } from './host-identity.js';
-import type { FdKind } from './native-addon.js';
-import type { FsEntry, Policy, Command } from './policy.js';
+import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
+import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from '../backend.js';
+import type { HostIdentity } from '../host-identity.js';
+import type { FdKind } from '../native-addon.js';
+import type { FsEntry, Policy, Command } from '../policy.js';
 
 /** sandbox-init's user namespace limits under bwrap (native/init/user_namespace_limits.h). */
 const USER_NAMESPACE_LIMITS_ENV = 'SANDBOX_USER_NAMESPACE_LIMITS';

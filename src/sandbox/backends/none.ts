@@ -2,10 +2,10 @@
 // ever used when configured explicitly; every execution logs a warning. Sandbox paths in the
 // command (/workspace, /tmp, the runtime files) are translated to the host paths bound there.
 import path from 'node:path';
-import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
-import { envList, initTail, rlimitsFor } from './backend.js';
-import type { FdKind } from './native-addon.js';
-import type { Policy, Command } from './policy.js';
+import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
+import { envList, initTail, rlimitsFor } from '../backend.js';
+import type { FdKind } from '../native-addon.js';
+import type { Policy, Command } from '../policy.js';
 
 function hostPathOf(policy: Policy, value: string): string {
   let best: { target: string; source: string } | undefined;
