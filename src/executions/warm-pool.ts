@@ -82,7 +82,7 @@ export class WarmPool {
 
   /** Discards every warm sandbox (shutdown, or the dependency set changed under them). */
   clear(): void {
-    for (const entries of this.sessions.values()) for (const e of entries.splice(0)) this.drop(e);
+    for (const entries of this.sessions.values()) entries.splice(0).forEach((e) => this.drop(e));
     this.sessions.clear();
     this.lastActive.clear();
     for (const sessionId of [...this.networks.keys()]) this.releaseNetwork(sessionId);
@@ -109,7 +109,7 @@ export class WarmPool {
   private evictBeyondLimit(): void {
     while (this.sessions.size > this.maxSessions) {
       const [oldest, entries] = this.sessions.entries().next().value as [string, WarmEntry[]];
-      for (const e of entries) this.drop(e);
+      entries.forEach((e) => this.drop(e));
       this.sessions.delete(oldest);
       this.lastActive.delete(oldest);
       this.releaseNetwork(oldest);
