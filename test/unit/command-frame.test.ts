@@ -69,7 +69,9 @@ before(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'command-frame-'));
   driver = path.join(dir, 'driver');
   writeFileSync(path.join(dir, 'driver.c'), DRIVER);
-  execFileSync('gcc', ['-O1', '-Wall', '-Wextra', '-Werror', '-I', INIT_SOURCES, '-o', driver, path.join(dir, 'driver.c'), path.join(INIT_SOURCES, 'command_frame.c')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('gcc', ['-O1', '-Wall', '-Wextra', '-Werror', '-I', INIT_SOURCES, '-o', driver, path.join(dir, 'driver.c'), path.join(INIT_SOURCES, 'command_frame.c')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -95,7 +97,7 @@ function rawFrame(payload: string): Buffer {
   return Buffer.concat([header, body]);
 }
 
-describe('command frame: encodeCommand read by sandbox-init\'s parser', () => {
+describe("command frame: encodeCommand read by sandbox-init's parser", () => {
   const commands: [string, Command, number][] = [
     ['a plain command', { argv: ['/usr/bin/python3', '-c', 'print(1)'], env: { PATH: '/usr/bin:/bin', HOME: '/workspace' }, cwd: '/workspace' }, 30],
     ['a release of the primed runtime (no argv)', { argv: [], env: { EXECUTION_ID: 'e-1' }, cwd: '/workspace' }, 1],

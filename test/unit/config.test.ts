@@ -72,7 +72,10 @@ describe('loadConfig', () => {
 
   it('reports every bad variable at once, and says each in the error message', () => {
     const problems = problemsOf({ EXECUTOR_PORT: 'x', ISOLATION: 'y', SANDBOX_NETWORK: 'z' });
-    assert.deepEqual(problems.map((p) => p.split(':')[0]), ['EXECUTOR_PORT', 'ISOLATION', 'SANDBOX_NETWORK']);
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['EXECUTOR_PORT', 'ISOLATION', 'SANDBOX_NETWORK'],
+    );
     assert.throws(() => loadConfig({ EXECUTOR_PORT: 'x' }), /invalid configuration:\n {2}- EXECUTOR_PORT: /);
   });
 

@@ -69,13 +69,29 @@ describe('renderMountSteps (native backend)', () => {
 describe('renderBwrapFilesystem (bwrap backend)', () => {
   it('renders each entry in policy order as bwrap options', () => {
     assert.deepEqual(renderBwrapFilesystem(FILESYSTEM), [
-      '--ro-bind', '/usr', '/usr',
-      '--symlink', 'usr/bin', '/bin',
-      '--ro-bind', '/host/etc/passwd', '/etc/passwd',
-      '--ro-bind', '/host/etc/ssl', '/etc/ssl',
-      '--bind', '/srv/sessions/s-1', '/workspace',
-      '--perms', '1777', '--size', '1048576', '--tmpfs', '/run/deep/scratch',
-      '--proc', '/proc',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--ro-bind',
+      '/host/etc/passwd',
+      '/etc/passwd',
+      '--ro-bind',
+      '/host/etc/ssl',
+      '/etc/ssl',
+      '--bind',
+      '/srv/sessions/s-1',
+      '/workspace',
+      '--perms',
+      '1777',
+      '--size',
+      '1048576',
+      '--tmpfs',
+      '/run/deep/scratch',
+      '--proc',
+      '/proc',
     ]);
   });
 

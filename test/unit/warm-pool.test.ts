@@ -84,14 +84,26 @@ describe('WarmPool', () => {
     await nextTurn();
     warm.refill('s1', 'shell');
     await nextTurn();
-    assert.deepEqual(made.map((e) => [e.language, e.discarded]), [['python', true], ['python', true], ['shell', false], ['shell', false]]);
+    assert.deepEqual(
+      made.map((e) => [e.language, e.discarded]),
+      [
+        ['python', true],
+        ['python', true],
+        ['shell', false],
+        ['shell', false],
+      ],
+    );
   });
 
   it('keeps no more sessions than its bound: a new one waits while the oldest is recently active', async () => {
     const { warm, made } = pool(1, 2);
     for (const s of ['s1', 's2', 's3']) warm.refill(s, 'python');
     await nextTurn();
-    assert.deepEqual(made.map((e) => e.session), ['s1', 's2'], 's3 does not evict a session active a moment ago');
+    assert.deepEqual(
+      made.map((e) => e.session),
+      ['s1', 's2'],
+      's3 does not evict a session active a moment ago',
+    );
   });
 
   it('takes a session network once per session and gives each back once on clear', async () => {
@@ -100,7 +112,10 @@ describe('WarmPool', () => {
     warm.refill('s2', 'python');
     await nextTurn();
     assert.deepEqual(networks.taken, ['net-0', 'net-1']);
-    assert.deepEqual(made.map((e) => (e as unknown as { network: string }).network), ['net-0', 'net-0', 'net-1', 'net-1']);
+    assert.deepEqual(
+      made.map((e) => (e as unknown as { network: string }).network),
+      ['net-0', 'net-0', 'net-1', 'net-1'],
+    );
     warm.clear();
     assert.deepEqual(networks.released.sort(), ['net-0', 'net-1']);
     assert.ok(made.every((e) => e.discarded && e.released));
