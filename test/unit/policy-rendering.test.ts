@@ -3,8 +3,8 @@
 // plan each backend hands on. The /dev entry's rendering is compared by the sandbox tests.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderBwrapFilesystem } from '../../src/sandbox/bwrap-backend.js';
-import { renderMountSteps } from '../../src/sandbox/native-backend.js';
+import { renderBwrapFilesystem } from '../../src/sandbox/backends/bwrap.js';
+import { renderMountSteps } from '../../src/sandbox/backends/native.js';
 import type { FsEntry } from '../../src/sandbox/policy.js';
 
 const FILESYSTEM: FsEntry[] = [

@@ -7,8 +7,7 @@ import { describe, it } from 'node:test';
 import { WarmPool, type WarmEntry } from '../../src/executions/warm-pool.js';
 import { createLogger } from '../../src/logger.js';
 import type { Language } from '../../src/runtimes/runtime.js';
-import type { NetworkHandle } from '../../src/sandbox/native-addon.js';
-import type { WarmSandbox } from '../../src/sandbox/warm-sandbox.js';
+import type { SessionNetwork, WarmSandbox } from '../../src/sandbox/index.js';
 
 interface StandIn extends WarmEntry {
   session: string;
@@ -20,7 +19,7 @@ interface StandIn extends WarmEntry {
 function pool(perSession: number, maxSessions: number) {
   const made: StandIn[] = [];
   const networks = { taken: [] as string[], released: [] as string[] };
-  const create = (session: string, language: Language, network: NetworkHandle | undefined): WarmEntry => {
+  const create = (session: string, language: Language, network: SessionNetwork | undefined): WarmEntry => {
     const entry = { session, language, inputDir: `/run/${made.length}`, discarded: false, released: false, dead: false, network } as StandIn & { network: unknown };
     entry.warm = {
       get usable() {
@@ -40,9 +39,9 @@ function pool(perSession: number, maxSessions: number) {
     takeNetwork: () => {
       const handle = `net-${networks.taken.length}`;
       networks.taken.push(handle);
-      return handle as unknown as NetworkHandle;
+      return handle as unknown as SessionNetwork;
     },
-    releaseNetwork: (handle: NetworkHandle) => void networks.released.push(handle as unknown as string),
+    releaseNetwork: (handle: SessionNetwork) => void networks.released.push(handle as unknown as string),
   };
   const warm = new WarmPool(perSession, maxSessions, create, createLogger('silent', 'json'), sessionNetworks);
   return { warm, made, networks };
