@@ -66,7 +66,6 @@ RUN --mount=type=secret,id=build_ca set -eu; \
 COPY package.json CMakeLists.txt binding.gyp tsconfig.json ./
 COPY native native
 COPY src src
-COPY bench bench
 RUN npm run build \
  && npm prune --omit=dev \
  # Only better-sqlite3's compiled module is loaded at run time; its sources and objects are ~15 MB.
@@ -97,7 +96,6 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/build-cmake/Release/sandbox_native.node /src/build-cmake/Release/sandbox-init ./build-cmake/Release/
 COPY --from=build /src/dist/src ./dist/src
-COPY --from=build /src/dist/bench ./dist/bench
 COPY executor ./executor
 RUN printf '#!/bin/sh\nexec node /app/dist/src/cli/main.js "$@"\n' >/usr/local/bin/sandbox-executor \
  && chmod 0755 /usr/local/bin/sandbox-executor \

@@ -17,6 +17,8 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
     cp -a package.json dist node_modules build-cmake "$dir"/
     # src/: the runtimes' bootstrap files, and the sources test/layers.test.ts scans
     cp -a src "$dir/"
+    # the unit tier compiles sandbox-init's frame parser (test/unit/command-frame.test.ts)
+    mkdir -p "$dir/native" && cp -a native/init "$dir/native/"
     chmod -R a+rX "$dir"
     trap 'rm -rf "$dir"' EXIT
   fi

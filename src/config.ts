@@ -123,6 +123,9 @@ const EnvSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: integer(5, 1, 3600),
 });
 
+/** every environment variable read (test/unit/config.test.ts gives each a bad value) */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export type Isolation = 'auto' | 'native' | 'bwrap' | 'none';
 
 /** Where a session's files live under WORKSPACE_ROOT (executions/session-paths.ts). */

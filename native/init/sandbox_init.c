@@ -7,7 +7,7 @@
  * WATCH: the watchdog's limits as name-value pairs (watchdog.c): --memory-max BYTES,
  * --count-sockets 0|1, --disk PATH (repeated), --disk-max-bytes N, --disk-max-files N.
  * In --wait mode the sandbox is fully built and idle until the executor writes the command on
- * CONTROL_FD (see read_command): creating the sandbox leaves the request's critical path.
+ * CONTROL_FD (see command_frame.h): creating the sandbox leaves the request's critical path.
  * In --prime mode CMD (a language runtime) starts at once and waits on fd PRIMED_GO_FD; a command
  * frame without argv releases it: the frame's environment goes down that pipe, NUL-terminated
  * entries until EOF, and the runtime's own start-up has left the critical path too. A frame with
@@ -40,6 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "command_frame.h"
 #include "init_report.h"
 #include "user_namespace_limits.h"
 #include "watchdog.h"
@@ -124,10 +125,7 @@ static void read_io(int io_fd, int64_t *read_bytes, int64_t *write_bytes) {
   if (w) *write_bytes = strtoll(w + 6, NULL, 10);
 }
 
-/* The command of a warm sandbox, as the executor frames it on CONTROL_FD:
- *   u32 length (little endian), then NUL-terminated fields:
- *   cpu_soft, cpu_hard, cwd, argc, argv[0..argc), envc, env[0..envc)
- * Returns 0 on EOF before a complete command (the warm sandbox was discarded). */
+/* The command to run: from our own argv, or from a warm sandbox's frame (read_command). */
 struct command {
   char **argv;
   char **envp;
@@ -144,38 +142,28 @@ static int read_exactly(int fd, char *buffer, size_t length) {
   return 1;
 }
 
-static const char *next_field(char **cursor, const char *end) {
-  const char *field = *cursor;
-  char *nul = memchr(*cursor, '\0', (size_t)(end - *cursor));
-  if (nul == NULL) {
-    fprintf(stderr, "sandbox-init: malformed command\n");
-    _exit(125);
-  }
-  *cursor = nul + 1;
-  return field;
-}
-
+/* Reads a command frame (command_frame.h) from CONTROL_FD and applies its CPU limit and cwd.
+ * Returns 0 on EOF before a complete command (the warm sandbox was discarded). */
 static int read_command(int control_fd, struct command *out) {
   unsigned char header[4];
   if (!read_exactly(control_fd, (char *)header, sizeof header)) return 0;
-  uint32_t length = (uint32_t)header[0] | (uint32_t)header[1] << 8 | (uint32_t)header[2] << 16 | (uint32_t)header[3] << 24;
-  if (length == 0 || length > (16u << 20)) fail("command length");
+  uint32_t length = command_frame_length(header);
+  if (length == 0 || length > COMMAND_FRAME_MAX_BYTES) fail("command length");
   char *payload = malloc(length);
   if (payload == NULL) fail("malloc");
   if (!read_exactly(control_fd, payload, length)) return 0;
-  char *cursor = payload, *end = payload + length;
-  struct rlimit cpu = {strtoull(next_field(&cursor, end), NULL, 10), strtoull(next_field(&cursor, end), NULL, 10)};
+  struct command_frame frame;
+  const char *malformed = command_frame_parse(payload, length, &frame);
+  if (malformed != NULL) {
+    fprintf(stderr, "sandbox-init: %s\n", malformed);
+    _exit(125);
+  }
+  struct rlimit cpu = {frame.cpu_soft, frame.cpu_hard};
   /* lowering our own limit is always allowed; the command inherits it */
   if (setrlimit(RLIMIT_CPU, &cpu) != 0) fail("setrlimit(RLIMIT_CPU)");
-  if (chdir(next_field(&cursor, end)) != 0) fail("chdir");
-  for (int list = 0; list < 2; list++) {
-    unsigned long count = strtoul(next_field(&cursor, end), NULL, 10);
-    char **items = calloc(count + 1, sizeof(char *));
-    if (items == NULL) fail("calloc");
-    for (unsigned long i = 0; i < count; i++) items[i] = (char *)next_field(&cursor, end);
-    if (list == 0) out->argv = items;
-    else out->envp = items;
-  }
+  if (chdir(frame.cwd) != 0) fail("chdir");
+  out->argv = frame.argv;
+  out->envp = frame.envp;
   return 1;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// sandbox-executor: serve | probe | run | bench | healthcheck
+// sandbox-executor: serve | probe | run | healthcheck (the benchmarks are a tool of their own: tools/bench)
 import { ConfigError } from '../config.js';
 import { NoUsableBackendError } from '../sandbox/index.js';
 import { probeCommand } from './probe-command.js';
@@ -12,8 +12,6 @@ const USAGE = `usage: sandbox-executor <command> [options]
   probe [--backend B]                     JSON: each backend's availability and what is enforced
   run [--backend B] [--timeout SEC] [--memory-mb N] [--workspace DIR] [--json] -- CMD [ARGS...]
                                           run one command in a sandbox with the default policy
-  bench spawn|http|cost|all [options]     benchmarks (see bench --help and docs/benchmarks.md)
-  bench --compare A.json B.json           ratios of two runs; exit 1 on a regression
   healthcheck [--url URL]                 exit 0 when the local server is healthy, 1 otherwise
 
 backends: auto (default: native, else bwrap unless DISABLE_BWRAP=true), native, bwrap, none
@@ -22,8 +20,6 @@ backends: auto (default: native, else bwrap unless DISABLE_BWRAP=true), native, 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   probe: probeCommand,
   run: runCommand,
-  // loaded on demand: the server never needs the benchmark code
-  bench: async (args) => (await import('./bench-command.js')).benchCommand(args),
   serve: async (args) => (await import('./serve-command.js')).serveCommand(args),
   healthcheck: async (args) => (await import('./healthcheck-command.js')).healthcheckCommand(args),
 };

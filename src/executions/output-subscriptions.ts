@@ -15,7 +15,10 @@ export class OutputSubscriptions {
   /** Listens to the execution's output from now on; returns the unsubscribe. */
   subscribe(executionId: string, listener: OutputListener): () => void {
     let set = this.listeners.get(executionId);
-    if (!set) this.listeners.set(executionId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(executionId, set);
+    }
     set.add(listener);
     return () => {
       set.delete(listener);

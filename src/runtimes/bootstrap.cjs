@@ -23,7 +23,7 @@ function send(kind, payload) {
 function fail(message, error) {
   if (finished) return;
   finished = true;
-  if (error !== undefined) process.stderr.write(`${error && error.stack ? error.stack : String(error)}\n`);
+  if (error !== undefined) process.stderr.write(`${error?.stack ? error.stack : String(error)}\n`);
   process.stderr.write(`sandbox-executor: ${message}\n`);
   send('error', message);
   realExit(1);
@@ -38,7 +38,7 @@ process.on('uncaughtException', onUncaught);
 process.on('unhandledRejection', onUncaught);
 
 function describe(error) {
-  return error && error.name ? `${error.name}: ${error.message}` : String(error);
+  return error?.name ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** JSON with NaN/Infinity as null (JSON.stringify does that) and BigInt as exact integers. */

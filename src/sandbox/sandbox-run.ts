@@ -4,7 +4,7 @@
 import { closeSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Backend, BackendName } from './backend.js';
-import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeExit, type NetworkHandle } from './native-addon.js';
+import { isNativeSpawnError, loadNative, type FdKind, type InitReport, type NativeChild, type NativeExit, type NetworkHandle } from './native-addon.js';
 import type { Command, Policy } from './policy.js';
 
 export type KilledBy = 'timeout' | 'cpu' | 'memory' | 'disk' | 'files' | 'output' | 'file_size' | 'shutdown' | null;
@@ -108,7 +108,7 @@ export function spawnSandbox(backend: Backend, policy: Policy, command: Command 
   let exitValue: NativeExit | undefined;
   let resolveExit: (exit: NativeExit) => void = () => {};
   const exit = new Promise<NativeExit>((resolve) => (resolveExit = resolve));
-  let child;
+  let child: NativeChild;
   try {
     child = addon.spawn(
       plan,

@@ -1,4 +1,4 @@
-// `sandbox-executor bench all` end to end on a tiny iteration count: real sandboxes, a real
+// The bench tool's `all` end to end on a tiny iteration count: real sandboxes, a real
 // executor child process. Checks what it writes and prints, never how fast anything was.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -6,14 +6,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { BenchRun } from '../../bench/run.js';
+import type { BenchRun } from '../../tools/bench/run.js';
 import { assertWellFormedSvg } from './fixtures.js';
 
-const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const BENCH = new URL('../../tools/bench/main.js', import.meta.url).pathname;
 
 function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));

@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { compareRuns, comparisonText } from '../../bench/compare.js';
+import { compareRuns, comparisonText } from '../../tools/bench/compare.js';
 import { syntheticRun } from './fixtures.js';
 
-const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const BENCH = new URL('../../tools/bench/main.js', import.meta.url).pathname;
 
 describe('bench compare', () => {
   it('finds nothing between a run and itself', () => {
@@ -57,7 +57,7 @@ describe('bench compare', () => {
     };
     const a = write('a.json', syntheticRun());
     const b = write('b.json', syntheticRun(1.5));
-    const cli = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'bench', ...args], { encoding: 'utf8' });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8' });
 
     it('exits 1 on a regression and 0 without one', () => {
       const worse = cli('--compare', a, b);

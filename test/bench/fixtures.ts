@@ -2,9 +2,9 @@
 // structural check that an SVG is well-formed XML. Does nothing when imported on its own
 // (`node --test dist/test/` loads every file here).
 import assert from 'node:assert/strict';
-import type { CellResult } from '../../bench/load.js';
-import { SCHEMA, type BenchRun } from '../../bench/run.js';
-import { summarize } from '../../bench/stats.js';
+import type { CellResult } from '../../tools/bench/load.js';
+import { SCHEMA, type BenchRun } from '../../tools/bench/run.js';
+import { summarize } from '../../tools/bench/stats.js';
 
 const latency = (base: number) => summarize(Array.from({ length: 100 }, (_, i) => base + i * base * 0.01));
 

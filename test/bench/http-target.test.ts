@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { benchHttp } from '../../bench/http-suite.js';
-import { HTTP_WORKLOADS, SHELL_ECHO } from '../../bench/workloads.js';
+import { benchHttp } from '../../tools/bench/http-suite.js';
+import { HTTP_WORKLOADS, SHELL_ECHO } from '../../tools/bench/workloads.js';
 
 /** Answers like our executor would for the bench's workloads; every 5th request gets a 503. */
 class FakeExecutor {

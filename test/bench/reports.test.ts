@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { renderMarkdown } from '../../bench/report-markdown.js';
-import { chartPanels, renderSvg } from '../../bench/report-svg.js';
-import { writeResults } from '../../bench/results-files.js';
-import { percentile, summarize } from '../../bench/stats.js';
+import { renderMarkdown } from '../../tools/bench/report-markdown.js';
+import { chartPanels, renderSvg } from '../../tools/bench/report-svg.js';
+import { writeResults } from '../../tools/bench/results-files.js';
+import { percentile, summarize } from '../../tools/bench/stats.js';
 import { assertWellFormedSvg, syntheticRun } from './fixtures.js';
 
 describe('bench statistics', () => {

@@ -94,13 +94,13 @@ export class StandInControlPlane {
   }
 
   private store(executionId: string, body: any, answer: (status: number, message: string) => void): void {
-    if (this.results.has(executionId)) return answer(200, 'Result already recorded');
+    if (this.results.has(executionId)) return void answer(200, 'Result already recorded');
     const columns = { f_return_value: JSON.stringify(body.return_value ?? null), f_stdout: body.stdout, f_stderr: body.stderr };
     for (const [column, value] of Object.entries(columns)) {
       if (Buffer.byteLength(value ?? '', 'utf8') > TEXT_COLUMN_BYTES) {
         const message = `(1406, "Data too long for column '${column}' at row 1")`;
         this.refusedResults.push({ executionId, answer: message });
-        return answer(500, message);
+        return void answer(500, message);
       }
     }
     this.results.set(executionId, { status: body.status, stdout: body.stdout, stderr: body.stderr, exit_code: body.exit_code, return_value: body.return_value, body });

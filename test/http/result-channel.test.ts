@@ -76,6 +76,7 @@ describe('the result channel: no in-band signalling', () => {
       it(`${language}: ${label} in stdout, stderr, the event and the return value`, async () => {
         const session = sessionId(`inband-${language}`);
         const r = await t.run({ session_id: session, language, code: ECHO[language], event: { text } });
+        // biome-ignore lint/correctness/noPrecisionLoss: 2^70 is exact as a double; the test needs an integer past 2^53
         const returnValue = { text, list: [text], [text]: 1, big: 1180591620717411303424 };
         await checkEverywhere(r.execution_id, session, r.raw, { stdout: text, stderr: text, returnValue });
         assert.match(r.raw, /"big":1180591620717411303424\b/, 'big integers keep every digit');

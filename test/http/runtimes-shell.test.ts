@@ -14,6 +14,7 @@ describe('shell runtime', () => {
   after(() => t.stop());
 
   it('runs the code with bash (arrays, [[ ]], $BASH_VERSION)', async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash code, not a template
     const r = await sh('a=(one two three)\n[[ ${#a[@]} -eq 3 ]] && echo "n=${#a[@]} last=${a[2]}"\n[[ -n $BASH_VERSION ]] && echo bash');
     assertSuccess(r);
     assert.equal(r.stdout, 'n=3 last=three\nbash\n');

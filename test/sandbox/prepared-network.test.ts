@@ -48,9 +48,9 @@ int main(int argc, char **argv) {
 const native = fixture.host.usable.native as NativeBackend;
 
 /** The network namespace a sandbox sees (its /proc/self/ns/net link). */
-async function networkOf(network?: NetworkHandle): Promise<string> {
+async function networkOf(network?: NetworkHandle, then = ''): Promise<string> {
   const policy = fixture.host.policy([], TEST_LIMITS);
-  const command = { argv: sh('readlink /proc/self/ns/net'), env: { PATH: '/usr/bin:/bin' }, cwd: '/' };
+  const command = { argv: sh(`readlink /proc/self/ns/net${then}`), env: { PATH: '/usr/bin:/bin' }, cwd: '/' };
   const spawned = spawnSandbox(native, policy, command, false, network);
   const r = await new SandboxRun(native, policy, command, { timeoutMs: 10_000, captureBytesPerStream: 4096, maxTotalOutputBytes: 1 << 20, resultChannel: false }, spawned).result;
   assert.equal(r.exitCode, 0, describeRun(r));
@@ -72,8 +72,12 @@ describe('prepared network namespaces (native)', () => {
     } finally {
       loadNative().addon.releaseNetwork(handle);
     }
-    // released: a sandbox given the handle still runs, in a network namespace of its own
-    assert.match(await networkOf(handle), /^net:\[\d+\]$/);
+    // Released: sandboxes given the handle still run, but each in a network namespace of its own.
+    // Two alive at once (the sleep keeps the first while the second starts; both are spawned in
+    // this turn): distinct namespaces then have distinct inodes, which a freed one could reuse.
+    const afterRelease = await Promise.all([networkOf(handle, '; sleep 1'), networkOf(handle, '; sleep 1')]);
+    assert.match(afterRelease[0]!, /^net:\[\d+\]$/);
+    assert.notEqual(afterRelease[0], afterRelease[1], 'a released handle is no longer joined');
   });
 
   it('where setns is refused, sandboxes make their own network namespace, and the probe says so', { skip: process.arch !== 'x64' ? 'the filter is written for x86_64' : false }, () => {

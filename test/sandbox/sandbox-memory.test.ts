@@ -155,7 +155,7 @@ print('ALL HELD')
         assertHostKept(t, drop, r);
       });
 
-      it('control: a tree below the limit (processes, a /dev/shm file, sockets) runs to the end, its memory counted', async (t) => {
+      it('control: a tree below the limit (processes, a /dev/shm file, sockets) runs to the end, its memory counted', async () => {
         const { r } = await runMeasured(backend, {
           argv: python(`
 import os, socket, time

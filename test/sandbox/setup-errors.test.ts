@@ -45,13 +45,17 @@ describe('sandbox setup errors (native)', () => {
     assert.match(error.message, /mount\(bind\) \/data from .*: ENOENT/);
   });
 
-  it('a warm sandbox (cloned on the spawner thread): the same, when its command is run', async () => {
+  it('a warm sandbox (cloned on the spawner thread): the same, when its command is run', async (t) => {
     const native = fixture.host.usable.native!;
     const warm = WarmSandbox.create(native, policyWithVanishedBind('warm'), null);
     // the failure arrives with the child's exit: the warm sandbox is then unusable, and a command
     // handed to it before that learns why
     const run = warm.run({ argv: ['/bin/true'], env: { ...DEFAULT_ENV }, cwd: '/' }, OPTIONS, 10);
-    if (run) {
+    if (run === undefined) {
+      // The spawner thread's child may fail and close its control pipe before the command is
+      // written (the write then fails): nothing is left to carry the error to, only the check below.
+      t.skip('the warm sandbox failed before its command reached it (a race with the spawner thread): only its unusability is checked');
+    } else {
       const error = await expectSetupError(run.result);
       assert.equal(error.errno, 'ENOENT');
       assert.match(error.step ?? '', /^mount\(bind\) \/data from .*vanishing-warm$/);

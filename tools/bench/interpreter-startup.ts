@@ -41,6 +41,6 @@ export async function interpreterStartup(iterations: number, warmup = 3): Promis
       }
     }
   }
-  const summary = (s: number[] | null) => (s && s.length ? summarize(s) : null);
+  const summary = (s: number[] | null) => (s?.length ? summarize(s) : null);
   return { iterations, python: summary(samples.python), javascript: summary(samples.javascript) };
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { VERSION } from '../src/version.js';
+import { VERSION } from '../../src/version.js';
 
 export interface MachineInfo {
   hostname: string;
@@ -29,7 +29,7 @@ export interface Versions {
 }
 
 /** The repository root: dist/bench/machine.js -> ../.. */
-export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 
 function run(file: string, args: string[], cwd?: string): string | null {
   try {

@@ -1,22 +1,26 @@
-// `sandbox-executor bench <spawn|http|cost|all>` and `bench --compare A.json B.json`.
-// Results go to stdout (Markdown, or only the JSON document with --json) and to files under
-// --out; progress goes to stderr.
+#!/usr/bin/env node
+// The benchmark tool's entry: `npm run bench -- <spawn|http|cost|all>` and `--compare A.json B.json`.
+// A development tool beside the service, not part of it: it imports src/, src/ never imports it,
+// and the runtime image does not ship it. Results go to stdout (Markdown, or only the JSON
+// document with --json) and to files under --out; progress goes to stderr.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareRuns, comparisonText } from '../../bench/compare.js';
-import { renderMarkdown } from '../../bench/report-markdown.js';
-import { DEFAULT_RESULTS_DIR, writeResults } from '../../bench/results-files.js';
-import { runBenchmarks, SCHEMA, SUITES, type BenchRun, type SuiteName } from '../../bench/run.js';
-import { parseIntegerOption, UsageError } from './usage-error.js';
+import { parseIntegerOption, UsageError } from '../../src/cli/usage-error.js';
+import { ConfigError } from '../../src/config.js';
+import { compareRuns, comparisonText } from './compare.js';
+import { renderMarkdown } from './report-markdown.js';
+import { DEFAULT_RESULTS_DIR, writeResults } from './results-files.js';
+import { runBenchmarks, SCHEMA, SUITES, type BenchRun, type SuiteName } from './run.js';
 
-export const BENCH_USAGE = `usage: sandbox-executor bench <spawn|http|cost|all> [options]
-       sandbox-executor bench --compare A.json B.json [--threshold 0.1] [--only REGEX] [--json]
+const USAGE = `usage: npm run bench -- <spawn|http|cost|all> [options]
+       npm run bench -- --compare A.json B.json [--threshold 0.1] [--only REGEX] [--json]
+  (or node dist/tools/bench/main.js ...; no suite: all)
 
   --json                 print only the run's JSON document on stdout (default: Markdown tables)
   --iterations N         measured iterations per variant / per http cell / per cost load
   --concurrency LIST     concurrency levels for spawn and http, e.g. 1,4,16
-  --out DIR              where the JSON, Markdown and SVG go (default bench/results/)
+  --out DIR              where the JSON, Markdown and SVG go (default tools/bench/results/)
   --no-write             write no files
   --target URL           http suite: measure this executor instead of starting one
   --mode wait|callback   http suite: POST /execute?wait=true (default), or the result by callback
@@ -26,7 +30,7 @@ export const BENCH_USAGE = `usage: sandbox-executor bench <spawn|http|cost|all> 
   --compare A B          print B/A for every figure; exit 1 when one got worse by more than --threshold
 `;
 
-export async function benchCommand(args: string[]): Promise<number> {
+async function bench(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     strict: true,
@@ -49,13 +53,12 @@ export async function benchCommand(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(BENCH_USAGE);
+    process.stdout.write(USAGE);
     return 0;
   }
   if (values.compare || positionals[0] === 'compare') return compare(positionals[0] === 'compare' ? positionals.slice(1) : positionals, values);
 
-  const [suite, ...extra] = positionals;
-  if (suite === undefined) throw new UsageError(`missing suite: one of ${[...SUITES, 'all'].join(', ')}`);
+  const [suite = 'all', ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (suite !== 'all' && !(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown bench suite '${suite}': expected ${[...SUITES, 'all'].join(', ')}`);
   if (values.mode !== 'wait' && values.mode !== 'callback') throw new UsageError(`--mode must be wait or callback, got '${values.mode}'`);
@@ -121,3 +124,15 @@ function compare(files: string[], values: { threshold: string; only?: string; js
   process.stdout.write(values.json ? `${JSON.stringify(comparison)}\n` : comparisonText(comparison, files[0]!, files[1]!));
   return comparison.regressions > 0 ? 1 : 0;
 }
+
+bench(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const hint = usage ? '\n(see npm run bench -- --help)' : '';
+    process.stderr.write(`bench: ${(error as Error).message}${hint}\n`);
+    process.exitCode = usage || error instanceof ConfigError ? 2 : 1;
+  },
+);

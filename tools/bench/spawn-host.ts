@@ -4,9 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { limitsFromConfig } from '../src/sandbox/limits.js';
-import { SandboxHost } from '../src/sandbox/sandbox-host.js';
+import { loadConfig } from '../../src/config.js';
+import { limitsFromConfig } from '../../src/sandbox/limits.js';
+import { SandboxHost } from '../../src/sandbox/sandbox-host.js';
 
 export async function spawnHost(): Promise<{ host: SandboxHost; close(): void }> {
   const config = loadConfig();

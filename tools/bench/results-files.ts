@@ -7,7 +7,7 @@ import { renderMarkdown } from './report-markdown.js';
 import { renderSvg } from './report-svg.js';
 import type { BenchRun } from './run.js';
 
-export const DEFAULT_RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
+export const DEFAULT_RESULTS_DIR = path.join(REPO_ROOT, 'tools', 'bench', 'results');
 
 export function writeResults(run: BenchRun, dir: string): { json: string; markdown: string; svg: string } {
   mkdirSync(dir, { recursive: true });

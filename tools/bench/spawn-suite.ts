@@ -4,12 +4,12 @@
 // "native" joins a network namespace the addon made ahead, as the service's sandboxes do;
 // "native-own-netns" creates its own in its clone, for comparison.
 import { performance } from 'node:perf_hooks';
-import type { Backend } from '../src/sandbox/backend.js';
-import { NativeBackend } from '../src/sandbox/backends/native.js';
-import { loadNative, type NativeSpawnPlan } from '../src/sandbox/native-addon.js';
-import type { Policy } from '../src/sandbox/policy.js';
-import type { SandboxHost } from '../src/sandbox/sandbox-host.js';
-import { SandboxRun } from '../src/sandbox/sandbox-run.js';
+import type { Backend } from '../../src/sandbox/backend.js';
+import { NativeBackend } from '../../src/sandbox/backends/native.js';
+import { loadNative, type NativeSpawnPlan } from '../../src/sandbox/native-addon.js';
+import type { Policy } from '../../src/sandbox/policy.js';
+import type { SandboxHost } from '../../src/sandbox/sandbox-host.js';
+import { SandboxRun } from '../../src/sandbox/sandbox-run.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface SpawnBenchResult {

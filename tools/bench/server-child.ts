@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const MAIN = new URL('../src/cli/main.js', import.meta.url).pathname;
+const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 export interface ServerChild {
   url: string;

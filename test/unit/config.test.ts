@@ -1,0 +1,97 @@
+// Configuration from the environment: every variable with a value it can refuse gets a bad one,
+// and the start-up error names that variable and what it expects. Free-text variables are listed
+// apart, so a new variable must land in one list or the other.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
+
+/** variable, a bad value, what the message must say */
+const BAD_VALUES: [string, string, RegExp][] = [
+  ['EXECUTOR_PORT', '80a', /whole number from 0 to 65535, got '80a'/],
+  ['WORKSPACE_LAYOUT', 'nested', /per-session.*flat/],
+  ['CONTROL_PLANE_URL', 'ftp://cp', /http\(s\) URL such as http:\/\/control-plane:8000, got 'ftp:\/\/cp'/],
+  ['LOG_LEVEL', 'loud', /trace.*silent/],
+  ['LOG_FORMAT', 'xml', /json.*text/],
+  ['MAX_MEMORY_MB', '8', /whole number from 16 to 1048576, got '8'/],
+  ['MAX_EXECUTION_TIME', '0', /from 1 to 3600/],
+  ['MAX_CPU_SECONDS', '-1', /from 0 to 86400/],
+  ['MAX_CONCURRENT_EXECUTIONS', '1.5', /from 1 to 10000, got '1.5'/],
+  ['MAX_PROCESSES', '300', /from 301 to 65536/],
+  ['MAX_OPEN_FILES', '15', /from 16 to 1048576/],
+  ['MAX_FILE_SIZE_MB', 'big', /from 1 to 1048576, got 'big'/],
+  ['MAX_OUTPUT_BYTES', '61441', /from 1024 to 61440/],
+  ['MAX_OUTPUT_TOTAL_MB', '0', /from 1 to 4096/],
+  ['MAX_ARTIFACTS', '100001', /from 0 to 100000/],
+  ['WORKSPACE_MAX_MB', '0', /from 1 to 1048576/],
+  ['WORKSPACE_MAX_FILES', '9', /from 10 to 100000000/],
+  ['ISOLATION', 'docker', /auto.*native.*bwrap.*none/],
+  ['DISABLE_BWRAP', 'maybe', /expected true or false, got 'maybe'/],
+  ['SANDBOX_NETWORK', '2', /expected true or false, got '2'/],
+  ['SANDBOX_HOST_UID', '0', /from 1 to 4294967294/],
+  ['SANDBOX_HOST_GID', '4294967295', /from 1 to 4294967294/],
+  ['SHUTDOWN_GRACE_SECONDS', '3601', /from 0 to 3600/],
+  ['RESULT_RETENTION_HOURS', '0', /from 1 to 8760/],
+  ['JOURNAL_MAX_MB', '7', /from 8 to 1048576/],
+  ['RESULT_DELIVERY_MAX_AGE_HOURS', '0', /from 1 to 8760/],
+  ['RESULT_DELIVERY_MAX_ATTEMPTS', '-3', /from 0 to 1000000/],
+  ['DEPENDENCY_INSTALL_TIMEOUT', '7201', /from 1 to 7200/],
+  ['WARM_SANDBOXES_PER_SESSION', '65', /from 0 to 64/],
+  ['WARM_SESSIONS', '0', /from 1 to 4096/],
+  ['MAX_CONNECTIONS', '0', /from 1 to 1048576/],
+  ['HTTP_HEADERS_TIMEOUT_SECONDS', '0', /from 1 to 3600/],
+  ['HTTP_REQUEST_TIMEOUT_SECONDS', 'soon', /from 1 to 3600, got 'soon'/],
+  ['HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', '3601', /from 1 to 3600/],
+];
+
+/** paths, names and tokens: any text is a value */
+const FREE_TEXT = ['EXECUTOR_HOST', 'WORKSPACE_PATH', 'SESSION_ID', 'STATE_PATH', 'DEPENDENCY_PATH', 'INTERNAL_API_TOKEN', 'EXECUTOR_API_TOKEN', 'CONTAINER_ID', 'POD_NAME', 'HOSTNAME'];
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
+    return error.problems;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('covers every variable it reads: each has a bad value below or is free text', () => {
+    assert.deepEqual([...BAD_VALUES.map(([name]) => name), ...FREE_TEXT].sort(), [...CONFIG_VARIABLES].sort());
+  });
+
+  for (const [name, value, expected] of BAD_VALUES) {
+    it(`refuses ${name}=${value} with one line naming it and what it expects`, () => {
+      const problems = problemsOf({ [name]: value });
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.ok(problems[0]!.startsWith(`${name}: `), problems[0]);
+      assert.match(problems[0]!, expected);
+    });
+  }
+
+  it('reports every bad variable at once, and says each in the error message', () => {
+    const problems = problemsOf({ EXECUTOR_PORT: 'x', ISOLATION: 'y', SANDBOX_NETWORK: 'z' });
+    assert.deepEqual(
+      problems.map((p) => p.split(':')[0]),
+      ['EXECUTOR_PORT', 'ISOLATION', 'SANDBOX_NETWORK'],
+    );
+    assert.throws(() => loadConfig({ EXECUTOR_PORT: 'x' }), /invalid configuration:\n {2}- EXECUTOR_PORT: /);
+  });
+
+  it('refuses a header timeout longer than the request timeout, saying which to lower', () => {
+    const problems = problemsOf({ HTTP_HEADERS_TIMEOUT_SECONDS: '30', HTTP_REQUEST_TIMEOUT_SECONDS: '20' });
+    assert.deepEqual(problems.length, 1);
+    assert.match(problems[0]!, /^HTTP_HEADERS_TIMEOUT_SECONDS: 30 is more than HTTP_REQUEST_TIMEOUT_SECONDS=20.*set it lower/);
+  });
+
+  it('takes flags, spaces and empty values as documented', () => {
+    const config = loadConfig({ SANDBOX_NETWORK: ' Yes ', DISABLE_BWRAP: '', LOG_LEVEL: 'WARNING', MAX_MEMORY_MB: ' ', WORKSPACE_PATH: '/nonexistent-ws', SESSION_ID: 's-1' });
+    assert.equal(config.network, true);
+    assert.equal(config.disableBwrap, false);
+    assert.equal(config.logLevel, 'warn');
+    assert.equal(config.limits.memoryMb, 512, 'empty: the default');
+    assert.equal(config.workspaceLayout, 'flat', 'one session: its storage is the workspace root');
+    assert.equal(config.stateDir, '/var/lib/sandbox-executor');
+  });
+});

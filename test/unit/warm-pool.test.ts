@@ -1,0 +1,136 @@
+// The warm pool's accounting, with stand-ins for the sandboxes (no namespaces): how many entries
+// a session keeps, which one a take returns, what is discarded and when, and that each session's
+// network is taken once and given back once.
+import assert from 'node:assert/strict';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { WarmPool, type WarmEntry } from '../../src/executions/warm-pool.js';
+import { createLogger } from '../../src/logger.js';
+import type { Language } from '../../src/runtimes/runtime.js';
+import type { SessionNetwork, WarmSandbox } from '../../src/sandbox/index.js';
+
+interface StandIn extends WarmEntry {
+  session: string;
+  discarded: boolean;
+  released: boolean;
+  dead: boolean;
+}
+
+function pool(perSession: number, maxSessions: number) {
+  const made: StandIn[] = [];
+  const networks = { taken: [] as string[], released: [] as string[] };
+  const create = (session: string, language: Language, network: SessionNetwork | undefined): WarmEntry => {
+    const entry = { session, language, inputDir: `/run/${made.length}`, discarded: false, released: false, dead: false, network } as StandIn & { network: unknown };
+    entry.warm = {
+      get usable() {
+        return !entry.discarded && !entry.dead;
+      },
+      discard: () => {
+        entry.discarded = true;
+      },
+    } as unknown as WarmSandbox;
+    entry.release = () => {
+      entry.released = true;
+    };
+    made.push(entry);
+    return entry;
+  };
+  const sessionNetworks = {
+    takeNetwork: () => {
+      const handle = `net-${networks.taken.length}`;
+      networks.taken.push(handle);
+      return handle as unknown as SessionNetwork;
+    },
+    releaseNetwork: (handle: SessionNetwork) => void networks.released.push(handle as unknown as string),
+  };
+  const warm = new WarmPool(perSession, maxSessions, create, createLogger('silent', 'json'), sessionNetworks);
+  return { warm, made, networks };
+}
+
+describe('WarmPool', () => {
+  it('fills a session up to its count, after the current turn, and not twice for two refills', async () => {
+    const { warm, made } = pool(2, 4);
+    warm.refill('s1', 'python');
+    warm.refill('s1', 'python');
+    assert.equal(made.length, 0, 'filled off the current turn');
+    await nextTurn();
+    assert.equal(made.length, 2);
+    warm.refill('s1', 'python');
+    await nextTurn();
+    assert.equal(made.length, 2, 'already full');
+  });
+
+  it('takes one primed for the language first, else any, and never a dead one (discarded and released)', async () => {
+    const { warm, made } = pool(2, 4);
+    warm.refill('s1', 'python');
+    await nextTurn();
+    made[0]!.language = 'javascript';
+    assert.equal(warm.take('s1', 'python'), made[1]);
+    assert.equal(warm.take('s1', 'python'), made[0], 'another language is still a sandbox');
+    assert.equal(warm.take('s1', 'python'), undefined);
+    assert.equal(warm.take('nobody', 'python'), undefined);
+
+    warm.refill('s1', 'python');
+    await nextTurn();
+    made[2]!.dead = true;
+    assert.equal(warm.take('s1', 'python'), made[3]);
+    assert.ok(made[2]!.discarded && made[2]!.released, 'a dead entry is dropped and its input directory released');
+  });
+
+  it('replaces entries primed for another language when the session moves on', async () => {
+    const { warm, made } = pool(2, 4);
+    warm.refill('s1', 'python');
+    await nextTurn();
+    warm.refill('s1', 'shell');
+    await nextTurn();
+    assert.deepEqual(
+      made.map((e) => [e.language, e.discarded]),
+      [
+        ['python', true],
+        ['python', true],
+        ['shell', false],
+        ['shell', false],
+      ],
+    );
+  });
+
+  it('keeps no more sessions than its bound: a new one waits while the oldest is recently active', async () => {
+    const { warm, made } = pool(1, 2);
+    for (const s of ['s1', 's2', 's3']) warm.refill(s, 'python');
+    await nextTurn();
+    assert.deepEqual(
+      made.map((e) => e.session),
+      ['s1', 's2'],
+      's3 does not evict a session active a moment ago',
+    );
+  });
+
+  it('takes a session network once per session and gives each back once on clear', async () => {
+    const { warm, made, networks } = pool(2, 4);
+    warm.refill('s1', 'python');
+    warm.refill('s2', 'python');
+    await nextTurn();
+    assert.deepEqual(networks.taken, ['net-0', 'net-1']);
+    assert.deepEqual(
+      made.map((e) => (e as unknown as { network: string }).network),
+      ['net-0', 'net-0', 'net-1', 'net-1'],
+    );
+    warm.clear();
+    assert.deepEqual(networks.released.sort(), ['net-0', 'net-1']);
+    assert.ok(made.every((e) => e.discarded && e.released));
+    warm.clear();
+    assert.equal(networks.released.length, 2, 'released once');
+  });
+
+  it('makes nothing once closed, and nothing when sized 0', async () => {
+    const closed = pool(2, 4);
+    closed.warm.refill('s1', 'python');
+    closed.warm.close();
+    await nextTurn();
+    assert.equal(closed.made.length, 0);
+    const none = pool(0, 4);
+    none.warm.refill('s1', 'python');
+    await nextTurn();
+    assert.equal(none.made.length, 0);
+  });
+});
