@@ -6,7 +6,7 @@
  *    never less than its share;
  *  - the files of its own tmpfs mounts (/dev/shm, ...), exactly, by statvfs: shared memory can
  *    only live there, since the seccomp filter refuses memfd_create, SysV shmget and shared
- *    anonymous mappings, and /dev/zero cannot be mapped (native/src/seccomp_policy.cc, policy.ts);
+ *    anonymous mappings, and /dev/zero cannot be mapped (native/parent/seccomp_policy.cc, policy.ts);
  *  - the buffers of its Unix sockets, when the network namespace is its own (socket_memory.c).
  * Over --memory-max the tree is killed. The storage directories (--disk) are walked less often
  * (storage_usage.c). The measures run only while a command runs; an idle sandbox costs nothing. */

@@ -1,5 +1,5 @@
 // The native backend: the policy as literal mount steps plus a plan for the addon, which builds
-// the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
+// the sandbox itself with clone/mount/pivot_root/seccomp (native/child/recipe.cc).
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from './backend.js';
 import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from './backend.js';

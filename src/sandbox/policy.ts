@@ -35,7 +35,7 @@ export interface Limits {
  * count per (user namespace, real uid): every sandbox has a user namespace of its own, so the
  * count is the sandbox's. The /proc/sys/user limits are those of the sandbox's user namespace.
  * Both are charged again, up the chain of user namespaces, to the sandbox's host uid (never root:
- * native/src/namespace_owner.h), where the host's own per-user limits apply.
+ * native/parent/namespace_owner.h), where the host's own per-user limits apply.
  */
 export interface KernelCounts {
   /** RLIMIT_SIGPENDING: queued signals and POSIX timers */
