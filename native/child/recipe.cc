@@ -1,9 +1,13 @@
-// The child's recipe, in the order it runs. It reads like the threat model:
-//   wait for the uid/gid maps (or, in a prepared network, write our own) -> new session -> uid/gid -> fresh root (mounts, pivot_root) -> hostname ->
-//   loopback up -> process cap -> user namespace limits -> fds -> rlimits -> cwd -> drop capabilities -> no_new_privs + seccomp ->
-//   default signals -> execve.
-// Everything it reads was prepared by the parent (spawn.cc); see raw_syscall.h for why only raw
-// system calls are made here.
+// The child's recipe: one ordered list of named steps (kRecipe below), run from clone to execve.
+// It reads like the threat model:
+//   signals to their defaults -> die with the server -> wait for the uid/gid maps (or, in a
+//   prepared network, write our own) -> new session -> uid/gid -> fresh root (mounts, pivot_root)
+//   -> hostname -> loopback up -> process cap -> user namespace limits -> fds -> rlimits -> cwd ->
+//   drop capabilities -> no_new_privs + seccomp -> unblock signals -> execve.
+// A step that fails reports {step, errno} to the parent and the child exits; steps that go
+// through several system calls name the one that failed (child/steps.h). Everything it reads was
+// prepared by the parent (parent/spawn.cc); see raw_syscall.h for why only raw system calls are
+// made here.
 #include "child/recipe.h"
 
 #include <fcntl.h>
@@ -20,13 +24,6 @@
 namespace sandbox {
 namespace {
 
-[[noreturn]] void report_and_exit(int error_fd, int step, long negative_errno, int mount_index = -1) {
-  ChildError error{step, (int)-negative_errno, mount_index};
-  sys(SYS_write, error_fd, &error, sizeof error);
-  sys(SYS_exit_group, 127);
-  __builtin_unreachable();
-}
-
 // Signal handlers are Node's (copied at clone); none may run in this process. The parent
 // blocked every signal before clone, so we reset dispositions first and unblock at the end.
 long reset_signal_dispositions() {
@@ -38,7 +35,8 @@ long reset_signal_dispositions() {
   } action = {(void*)SIG_DFL, 0, nullptr, 0};
   for (int sig = 1; sig < 65; sig++) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    sys(SYS_rt_sigaction, sig, &action, nullptr, sizeof(unsigned long));
+    long r = sys(SYS_rt_sigaction, sig, &action, nullptr, sizeof(unsigned long));
+    if (r < 0) return r;
   }
   return 0;
 }
@@ -77,12 +75,16 @@ long set_rlimits(const ChildContext& ctx) {
   return 0;
 }
 
+long length_of(const char* text) {
+  long length = 0;
+  while (text[length] != '\0') length++;
+  return length;
+}
+
 long write_small_file(const char* path, const char* text) {
   long fd = sys(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return fd;
-  long length = 0;
-  while (text[length] != '\0') length++;
-  long r = sys(SYS_write, fd, text, length);
+  long r = sys(SYS_write, fd, text, length_of(text));
   sys(SYS_close, fd);
   return r < 0 ? r : 0;
 }
@@ -102,93 +104,132 @@ long write_own_proc_file(const char* path, const char* text) {
 // our own (nested) user namespace. When our host uid is not the server's (a root server), the
 // address space goes back to not dumpable afterwards, as the uid change had left it: until exec
 // it is the server's, and a dumpable one could be read through /proc/<pid>/mem by that uid.
-long write_own_id_maps(const ChildContext& ctx) {
+long write_own_id_maps(const ChildContext& ctx, int* step) {
   long r;
   if ((r = write_own_proc_file("/proc/self/setgroups", "deny")) < 0) return r;
   if ((r = write_own_proc_file("/proc/self/uid_map", ctx.own_uid_map)) < 0) return r;
-  r = write_own_proc_file("/proc/self/gid_map", ctx.own_gid_map);
-  if (ctx.undumpable_after_maps) sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if ((r = write_own_proc_file("/proc/self/gid_map", ctx.own_gid_map)) < 0) return r;
+  if (!ctx.undumpable_after_maps) return 0;
+  *step = (int)Step::MakeUndumpable;
+  return sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+
+// What one run of the recipe carries from step to step.
+struct Run {
+  const ChildContext& ctx;
+  int error_fd;  // moves to ctx.error_fd_target once the fds are arranged
+  int step;      // the step (or, within it, the system call) running: reported if it fails
+  int index;     // which mount or user namespace limit, or -1
+};
+
+[[noreturn]] void report_and_exit(const Run& run, long negative_errno) {
+  ChildError error{run.step, (int)-negative_errno, run.index};
+  sys(SYS_write, run.error_fd, &error, sizeof error);
+  sys(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+// The parent thread (Node's main thread, or the addon's spawner thread) is alive as long as the
+// process. A credential change clears the signal: take_identity arms it again.
+long die_with_parent(Run&) { return sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+
+long wait_for_parent(Run& run) {
+  sys(SYS_close, run.ctx.sync_write_fd);
+  char go = 0;
+  long r = sys(SYS_read, run.ctx.sync_read_fd, &go, 1);
+  if (r != 1) return r < 0 ? r : -ECHILD;  // the parent died or gave up
+  return sys(SYS_close, run.ctx.sync_read_fd);
+}
+
+long take_identity(Run& run) {
+  long r = take_sandbox_identity(run.ctx, &run.step);
+  if (r < 0) return r;
+  run.step = (int)Step::DieWithParent;
+  return die_with_parent(run);
+}
+
+long set_hostname(Run& run) { return sys(SYS_sethostname, run.ctx.hostname, length_of(run.ctx.hostname)); }
+
+// Needs CAP_SYS_RESOURCE in our user namespace, which we hold until the capabilities go.
+long set_user_namespace_limits(Run& run) {
+  for (run.index = 0; run.index < run.ctx.user_namespace_limit_count; run.index++) {
+    const ChildSysctl& limit = run.ctx.user_namespace_limits[run.index];
+    long r = write_small_file(limit.path, limit.text);
+    if (r < 0) return r;
+  }
+  run.index = -1;
+  return 0;
+}
+
+// fds before rlimits: the server may hold more fds than RLIMIT_NOFILE allows the sandbox, and
+// the moves go above the server's highest one. Errors go to the moved error fd from here on.
+long move_fds(Run& run) {
+  long r = arrange_fds(run.ctx, &run.step);
+  if (r >= 0) run.error_fd = run.ctx.error_fd_target;
   return r;
 }
+
+long exec_init(Run& run) {
+  const ChildContext& ctx = run.ctx;
+  if (ctx.exec_fd >= 0) return sys(SYS_execveat, ctx.exec_fd, "", ctx.argv, ctx.envp, AT_EMPTY_PATH);
+  return sys(SYS_execve, ctx.exec_path, ctx.argv, ctx.envp);
+}
+
+bool always(const ChildContext&) { return true; }
+bool sandboxed(const ChildContext& ctx) { return ctx.sandboxed; }
+bool released_by_parent(const ChildContext& ctx) { return ctx.sync_read_fd >= 0; }
+bool in_prepared_network(const ChildContext& ctx) { return ctx.write_own_id_maps; }
+bool switching_identity(const ChildContext& ctx) { return ctx.switch_identity; }
+bool own_network(const ChildContext& ctx) { return ctx.sandboxed && (ctx.clone_flags & CLONE_NEWNET); }
+bool capping_processes(const ChildContext& ctx) { return ctx.sandboxed && ctx.pid_max_path != nullptr; }
+bool filtering(const ChildContext& ctx) { return ctx.apply_seccomp; }
+
+struct RecipeStep {
+  Step step;
+  bool (*applies)(const ChildContext&);
+  long (*run)(Run&);  // 0 or a negative errno; may name a finer step in run.step
+};
+
+// No controlling terminal (the new session): TIOCSTI and job-control signals cannot reach the
+// server's session. Signal handlers are Node's (copied at clone) until the first step; the parent
+// blocked every signal before clone, and they are unblocked only just before execve.
+constexpr RecipeStep kRecipe[] = {
+    {Step::ResetSignalHandlers, always, [](Run&) { return reset_signal_dispositions(); }},
+    {Step::DieWithParent, always, die_with_parent},
+    {Step::WaitForParent, released_by_parent, wait_for_parent},
+    {Step::WriteOwnIdMaps, in_prepared_network, [](Run& run) { return write_own_id_maps(run.ctx, &run.step); }},
+    {Step::NewSession, always, [](Run&) { return sys(SYS_setsid); }},
+    {Step::SetGroups, switching_identity, take_identity},
+    {Step::MakeMountsPrivate, sandboxed,
+     [](Run& run) -> long { return build_root_filesystem(run.ctx, &run.step, &run.index); }},
+    {Step::SetHostname, sandboxed, set_hostname},
+    {Step::BringUpLoopback, own_network, [](Run& run) -> long { return bring_up_loopback(&run.step); }},
+    {Step::SetPidMax, capping_processes,
+     [](Run& run) { return write_small_file(run.ctx.pid_max_path, run.ctx.pid_max_text); }},
+    {Step::SetUserNamespaceLimit, sandboxed, set_user_namespace_limits},
+    {Step::MoveFds, always, move_fds},
+    {Step::SetRlimit, always, [](Run& run) { return set_rlimits(run.ctx); }},
+    {Step::ChangeDirectory, always, [](Run& run) { return sys(SYS_chdir, run.ctx.cwd); }},
+    {Step::DropBoundingSet, sandboxed, [](Run& run) -> long { return drop_all_capabilities(&run.step); }},
+    {Step::NoNewPrivs, filtering, [](Run&) { return sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }},
+    {Step::Seccomp, filtering,
+     [](Run& run) { return sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, run.ctx.seccomp_program); }},
+    {Step::UnblockSignals, always, [](Run&) { return unblock_all_signals(); }},
+    {Step::Exec, always, exec_init},  // returns only on failure
+};
 
 }  // namespace
 
 int child_main(void* context) {
-  const ChildContext& ctx = *static_cast<const ChildContext*>(context);
-  int step = (int)Step::ResetSignals;
-  int error_fd = ctx.error_write_fd;  // moves to ctx.error_fd_target once fds are arranged
-  long r = reset_signal_dispositions();
-
-  // Die with the server: the parent thread (Node's main thread, or the addon's spawner thread) is
-  // alive as long as the process.
-  sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
-  if (ctx.sync_read_fd >= 0) {
-    step = (int)Step::WaitForParent;
-    sys(SYS_close, ctx.sync_write_fd);
-    char go = 0;
-    r = sys(SYS_read, ctx.sync_read_fd, &go, 1);
-    if (r != 1) report_and_exit(error_fd, step, r < 0 ? r : -ECHILD);  // the parent died or gave up
-    sys(SYS_close, ctx.sync_read_fd);
+  Run run{*static_cast<const ChildContext*>(context), static_cast<const ChildContext*>(context)->error_write_fd, 0, -1};
+  for (const RecipeStep& step : kRecipe) {
+    if (!step.applies(run.ctx)) continue;
+    run.step = (int)step.step;
+    long r = step.run(run);
+    if (r < 0) report_and_exit(run, r);
   }
-  if (ctx.write_own_id_maps && (r = write_own_id_maps(ctx)) < 0) report_and_exit(error_fd, (int)Step::WriteOwnIdMaps, r);
-
-  // No controlling terminal: TIOCSTI and job-control signals cannot reach the server's session.
-  step = (int)Step::NewSession;
-  if ((r = sys(SYS_setsid)) < 0) report_and_exit(error_fd, step, r);
-
-  if (ctx.switch_identity) {
-    if ((r = take_sandbox_identity(ctx, &step)) < 0) report_and_exit(error_fd, step, r);
-    // A credential change clears the parent-death signal: arm it again.
-    sys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
-  }
-  if (ctx.sandboxed) {
-    int mount_index = -1;
-    if ((r = build_root_filesystem(ctx, &step, &mount_index)) < 0) report_and_exit(error_fd, step, r, mount_index);
-    step = (int)Step::SetHostname;
-    long length = 0;
-    while (ctx.hostname[length] != '\0') length++;
-    if ((r = sys(SYS_sethostname, ctx.hostname, length)) < 0) report_and_exit(error_fd, step, r);
-    if ((ctx.clone_flags & CLONE_NEWNET) && (r = bring_up_loopback(&step)) < 0) report_and_exit(error_fd, step, r);
-    if (ctx.pid_max_path != nullptr) {
-      step = (int)Step::SetPidMax;
-      if ((r = write_small_file(ctx.pid_max_path, ctx.pid_max_text)) < 0) report_and_exit(error_fd, step, r);
-    }
-    // Needs CAP_SYS_RESOURCE in our user namespace, which we hold until the capabilities go.
-    step = (int)Step::SetUserNamespaceLimit;
-    for (int i = 0; i < ctx.user_namespace_limit_count; i++) {
-      const ChildSysctl& limit = ctx.user_namespace_limits[i];
-      if ((r = write_small_file(limit.path, limit.text)) < 0) report_and_exit(error_fd, step, r, i);
-    }
-  }
-
-  // fds first: the server may hold more fds than RLIMIT_NOFILE allows the sandbox, and the moves
-  // go above the server's highest one.
-  if ((r = arrange_fds(ctx, &step)) < 0) report_and_exit(error_fd, step, r);
-  error_fd = ctx.error_fd_target;
-  step = (int)Step::SetRlimit;
-  if ((r = set_rlimits(ctx)) < 0) report_and_exit(error_fd, step, r);
-  step = (int)Step::ChangeDirectory;
-  if ((r = sys(SYS_chdir, ctx.cwd)) < 0) report_and_exit(error_fd, step, r);
-
-  if (ctx.sandboxed) {
-    if ((r = drop_all_capabilities(&step)) < 0) report_and_exit(error_fd, step, r);
-  }
-  if (ctx.apply_seccomp) {
-    step = (int)Step::NoNewPrivs;
-    if ((r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0) report_and_exit(error_fd, step, r);
-    step = (int)Step::Seccomp;
-    if ((r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, ctx.seccomp_program)) < 0) report_and_exit(error_fd, step, r);
-  }
-
-  step = (int)Step::ResetSignals;
-  if ((r = unblock_all_signals()) < 0) report_and_exit(error_fd, step, r);
-  step = (int)Step::Exec;
-  if (ctx.exec_fd >= 0) {
-    r = sys(SYS_execveat, ctx.exec_fd, "", ctx.argv, ctx.envp, AT_EMPTY_PATH);
-  } else {
-    r = sys(SYS_execve, ctx.exec_path, ctx.argv, ctx.envp);
-  }
-  report_and_exit(error_fd, step, r);
+  report_and_exit(run, -ENOEXEC);  // execve returned without an error
 }
 
 }  // namespace sandbox

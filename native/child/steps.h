@@ -1,12 +1,20 @@
-// The ordered steps of the child recipe. A failing step is reported to the parent as
+// The steps of the child recipe. A failing step is reported to the parent as
 // {step, errno} and surfaces in TypeScript as "pivot_root: EPERM".
 #pragma once
 
 namespace sandbox {
 
+// In the order they run (child/recipe.cc's kRecipe, and within its steps).
 enum class Step : int {
-  WaitForParent = 1,
+  ResetSignalHandlers = 1,
+  DieWithParent,
+  WaitForParent,
+  WriteOwnIdMaps,
+  MakeUndumpable,
   NewSession,
+  SetGroups,
+  SetGid,
+  SetUid,
   MakeMountsPrivate,
   StagingTmpfs,
   StagingDirs,
@@ -23,21 +31,17 @@ enum class Step : int {
   SetHostname,
   BringUpLoopback,
   SetPidMax,
-  SetRlimit,
+  SetUserNamespaceLimit,
   MoveFds,
   CloseFds,
+  SetRlimit,
   ChangeDirectory,
   DropBoundingSet,
-  SetGroups,
-  SetGid,
-  SetUid,
   DropCapabilities,
   NoNewPrivs,
   Seccomp,
-  ResetSignals,
+  UnblockSignals,
   Exec,
-  WriteOwnIdMaps,
-  SetUserNamespaceLimit,
 };
 
 struct ChildError {
