@@ -1,5 +1,6 @@
 #include "parent/prepared_network.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -171,8 +172,9 @@ std::shared_ptr<PreparedNetwork> prepare_network_now(const SandboxIdentity& iden
 
 void network_joined() { pool().join_failures_in_a_row = 0; }
 
-void network_join_failed() {
-  if (++pool().join_failures_in_a_row >= kMaxJoinFailuresInARow) pool().stopped = true;
+void network_join_failed(int error) {
+  bool refused = error == EPERM || error == EACCES || error == ENOSYS || error == EINVAL;
+  if (refused || ++pool().join_failures_in_a_row >= kMaxJoinFailuresInARow) pool().stopped = true;
 }
 
 bool preparing_networks() { return !pool().stopped; }

@@ -36,13 +36,16 @@ std::shared_ptr<PreparedNetwork> take_prepared_network(Napi::Env env, const Sand
 // refuses), for a probe sandbox to join.
 std::shared_ptr<PreparedNetwork> prepare_network_now(const SandboxIdentity& identity);
 
-// The spawning thread (any), after a sandbox tried to join one. kMaxJoinFailuresInARow failed
-// joins in a row mean this host refuses them: sandboxes make their own network from then on. A
-// single failure (a transient ENOMEM, say) costs that sandbox the detour only.
+// The spawning thread (any), after a sandbox tried to join one. A refusal (EPERM, EACCES, ENOSYS,
+// EINVAL: setns denied by a container's profile, say) means no join will ever work here, and so
+// do kMaxJoinFailuresInARow failures of any other kind in a row: sandboxes make their own network
+// from then on. A single transient failure (ENOMEM, or ENOSPC from a full per-user namespace
+// count) costs that sandbox the detour only.
 constexpr int kMaxJoinFailuresInARow = 3;
 void network_joined();
-void network_join_failed();
-// False once making one failed, or joining failed kMaxJoinFailuresInARow times in a row.
+void network_join_failed(int error);
+// False once making one failed, or joining was refused or failed kMaxJoinFailuresInARow times in
+// a row.
 bool preparing_networks();
 
 }  // namespace sandbox

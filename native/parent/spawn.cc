@@ -161,45 +161,42 @@ bool setup_failure(const SpawnedChild& child, SpawnError* failure) {
   return true;
 }
 
-SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const sock_fprog* seccomp_program,
-                           std::shared_ptr<PreparedNetwork> network) {
-  FdSet owned;
-  SpawnedChild result;
-  std::shared_ptr<PreparedChild> prepared(new PreparedChild{}, PreparedChildDeleter{});
-  prepared->plan = source_plan;
-  const SpawnPlan& plan = prepared->plan;
-  ChildContext& ctx = prepared->ctx;
-  ctx.sandboxed = plan.sandboxed;
+namespace {
 
+// The plan's strings and arrays as the pointers the child reads (child/context.h).
+void freeze_plan(PreparedChild& prepared, const sock_fprog* seccomp_program) {
+  const SpawnPlan& plan = prepared.plan;
+  ChildContext& ctx = prepared.ctx;
+  ctx.sandboxed = plan.sandboxed;
   for (const MountOp& op : plan.mounts) {
-    prepared->mounts.push_back(ChildMount{op.kind, op.source.c_str(), op.target.c_str(),
-                                          op.data.empty() ? nullptr : op.data.c_str(), op.flags, op.read_only});
+    prepared.mounts.push_back(ChildMount{op.kind, op.source.c_str(), op.target.c_str(),
+                                         op.data.empty() ? nullptr : op.data.c_str(), op.flags, op.read_only});
   }
-  ctx.mounts = prepared->mounts.data();
-  ctx.mount_count = (int)prepared->mounts.size();
+  ctx.mounts = prepared.mounts.data();
+  ctx.mount_count = (int)prepared.mounts.size();
   if (plan.rlimits.size() > (size_t)kMaxRlimits) throw SpawnError{"plan(rlimits)", E2BIG};
   ctx.rlimits = plan.rlimits.data();
   ctx.rlimit_count = (int)plan.rlimits.size();
 
-  prepared->argv = c_strings(plan.argv);
-  prepared->envp = c_strings(plan.envp);
-  ctx.argv = prepared->argv.data();
-  ctx.envp = prepared->envp.data();
+  prepared.argv = c_strings(plan.argv);
+  prepared.envp = c_strings(plan.envp);
+  ctx.argv = prepared.argv.data();
+  ctx.envp = prepared.envp.data();
   ctx.cwd = plan.cwd.c_str();
   ctx.hostname = plan.hostname.c_str();
-  prepared->pid_max_text = std::to_string(plan.max_processes);
+  prepared.pid_max_text = std::to_string(plan.max_processes);
   ctx.pid_max_path = plan.sandboxed && plan.max_processes > 0 ? "/proc/sys/kernel/pid_max" : nullptr;
-  ctx.pid_max_text = prepared->pid_max_text.c_str();
+  ctx.pid_max_text = prepared.pid_max_text.c_str();
   if (plan.sandboxed) {
-    for (const auto& limit : plan.user_namespace_limits) prepared->user_namespace_limit_paths.push_back("/proc/sys/user/" + limit.first);
+    for (const auto& limit : plan.user_namespace_limits) prepared.user_namespace_limit_paths.push_back("/proc/sys/user/" + limit.first);
     // pointers into the paths only once they are all in place (the vector no longer moves them)
     for (size_t i = 0; i < plan.user_namespace_limits.size(); i++) {
-      prepared->user_namespace_limits.push_back(
-          ChildSysctl{prepared->user_namespace_limit_paths[i].c_str(), plan.user_namespace_limits[i].second.c_str()});
+      prepared.user_namespace_limits.push_back(
+          ChildSysctl{prepared.user_namespace_limit_paths[i].c_str(), plan.user_namespace_limits[i].second.c_str()});
     }
   }
-  ctx.user_namespace_limits = prepared->user_namespace_limits.data();
-  ctx.user_namespace_limit_count = (int)prepared->user_namespace_limits.size();
+  ctx.user_namespace_limits = prepared.user_namespace_limits.data();
+  ctx.user_namespace_limit_count = (int)prepared.user_namespace_limits.size();
   // Sandboxed: become the inside ids (mapped by the parent). Plain: optionally drop to the outside ids.
   ctx.switch_identity = plan.sandboxed || plan.run_as_outside_user;
   ctx.inside_uid = plan.sandboxed ? plan.inside_uid : plan.outside_uid;
@@ -209,13 +206,22 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
   ctx.seccomp_program = seccomp_program;
   ctx.exec_path = plan.exec_path.c_str();
   ctx.exec_fd = -1;
+}
 
-  // The child's fd table: 0..n-1 as planned, then REPORT_FD and CONTROL_FD for sandbox-init,
-  // then (sandboxed) the init binary itself, executed by fd because it is not inside the new root.
+// The child's fd table: 0..n-1 as planned, then REPORT_FD and CONTROL_FD for sandbox-init,
+// then (sandboxed) the init binary itself, executed by fd because it is not inside the new root,
+// then the error pipe. Every pipe is closed again if one cannot be made; the parent's ends go
+// to the result, the child's to prepared.child_side_fds (closed once the child has its copies),
+// handed over at the end, when nothing can throw any more.
+void plan_fds(PreparedChild& prepared, SpawnedChild& result, int init_exec_fd) {
+  FdSet owned;
+  const SpawnPlan& plan = prepared.plan;
+  ChildContext& ctx = prepared.ctx;
   const int planned = (int)plan.fds.size();
   int extra = (plan.with_init ? 2 : 0) + (plan.sandboxed ? 1 : 0) + 1;
   if (planned + extra > kMaxFdMoves) throw SpawnError{"plan(fds)", E2BIG};
   std::vector<int> child_ends;
+  auto move = [&](int source, int target, bool cloexec) { ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{source, target, cloexec}; };
   for (int target = 0; target < planned; target++) {
     int source = -1;
     switch (plan.fds[target]) {
@@ -238,7 +244,7 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
         break;
       }
     }
-    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{source, target, false};
+    move(source, target, false);
   }
   int next_target = planned;
   if (plan.with_init) {
@@ -248,27 +254,43 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
     child_ends.push_back(control.read);
     result.report_fd = report.read;
     result.control_fd = control.write;
-    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{report.write, next_target++, false};
-    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{control.read, next_target++, false};
+    move(report.write, next_target++, false);
+    move(control.read, next_target++, false);
   }
   if (plan.sandboxed) {
     ctx.exec_fd = next_target;
-    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{init_exec_fd, next_target++, true};
+    move(init_exec_fd, next_target++, true);
   }
   Pipe errors = make_pipe(owned, "errors");
+  if (fcntl(errors.read, F_SETFL, O_NONBLOCK) < 0) throw SpawnError{"fcntl(errors)", errno};
+  child_ends.push_back(errors.write);
+  result.error_fd = errors.read;
+  ctx.error_write_fd = errors.write;
   ctx.error_fd_target = next_target;
-  ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{errors.write, next_target++, true};
+  move(errors.write, next_target++, true);
   ctx.keep_fds_below = next_target;
+
+  // The release pipe: the child waits on it until the parent has written its id maps.
   Pipe sync;
   if (plan.sandboxed) sync = make_pipe(owned, "sync");
+  if (sync.read >= 0) child_ends.push_back(sync.read);
+  ctx.sync_read_fd = sync.read;
+  ctx.sync_write_fd = sync.write;
+
   int highest = std::max({next_target, sync.read, sync.write});
   for (int i = 0; i < ctx.fd_move_count; i++) highest = std::max(highest, ctx.fd_moves[i].source);
   ctx.fd_high_base = highest + 1;
-  ctx.error_write_fd = errors.write;
-  ctx.sync_read_fd = sync.read;
-  ctx.sync_write_fd = sync.write;
-  prepared->sync_read_fd = sync.read;
 
+  prepared.child_side_fds = std::move(child_ends);
+  prepared.sync_read_fd = sync.read;
+  prepared.sync_write_fd = sync.write;
+  owned.fds.clear();  // every fd now belongs to result or to prepared
+}
+
+// The namespaces the child creates; in a prepared network, the ones it joins instead.
+void plan_namespaces(PreparedChild& prepared, std::shared_ptr<PreparedNetwork> network) {
+  const SpawnPlan& plan = prepared.plan;
+  ChildContext& ctx = prepared.ctx;
   int flags = CLONE_VM | CLONE_PIDFD | SIGCHLD;
   if (plan.sandboxed) {
     flags |= CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
@@ -278,36 +300,37 @@ SpawnedChild prepare_child(const SpawnPlan& source_plan, int init_exec_fd, const
   ctx.join_user_fd = ctx.join_net_fd = -1;
   ctx.joined_pid = -1;
   ctx.joined_pidfd = -1;
-  if (network && plan.sandboxed && plan.new_network) {
-    // The child's user namespace nests in the prepared one, which maps the inside ids already:
-    // the child maps them one to one itself (no round trip through the parent), and setgroups is
-    // denied there, as an unprivileged writer must.
-    ctx.join_user_fd = network->user_fd;
-    ctx.join_net_fd = network->net_fd;
-    ctx.clone_flags = flags & ~CLONE_NEWNET;
-    ctx.write_own_id_maps = true;
-    ctx.undumpable_after_maps = plan.outside_uid != geteuid();
-    ctx.may_setgroups = false;
-    ctx.sync_read_fd = -1;  // nothing to wait for
-    snprintf(ctx.own_uid_map, sizeof ctx.own_uid_map, "%u %u 1\n", plan.inside_uid, plan.inside_uid);
-    snprintf(ctx.own_gid_map, sizeof ctx.own_gid_map, "%u %u 1\n", plan.inside_gid, plan.inside_gid);
-    prepared->network = std::move(network);
-  }
+  if (!network || !plan.sandboxed || !plan.new_network) return;
+  // The child's user namespace nests in the prepared one, which maps the inside ids already:
+  // the child maps them one to one itself (no round trip through the parent), and setgroups is
+  // denied there, as an unprivileged writer must.
+  ctx.join_user_fd = network->user_fd;
+  ctx.join_net_fd = network->net_fd;
+  ctx.clone_flags = flags & ~CLONE_NEWNET;
+  ctx.write_own_id_maps = true;
+  ctx.undumpable_after_maps = plan.outside_uid != geteuid();
+  ctx.may_setgroups = false;
+  ctx.sync_read_fd = -1;  // nothing to wait for
+  snprintf(ctx.own_uid_map, sizeof ctx.own_uid_map, "%u %u 1\n", plan.inside_uid, plan.inside_uid);
+  snprintf(ctx.own_gid_map, sizeof ctx.own_gid_map, "%u %u 1\n", plan.inside_gid, plan.inside_gid);
+  prepared.network = std::move(network);
+}
 
+}  // namespace
+
+SpawnedChild prepare_child(const SpawnPlan& plan, int init_exec_fd, const sock_fprog* seccomp_program,
+                           std::shared_ptr<PreparedNetwork> network) {
+  SpawnedChild result;
+  std::shared_ptr<PreparedChild> prepared(new PreparedChild{}, PreparedChildDeleter{});
+  prepared->plan = plan;
+  freeze_plan(*prepared, seccomp_program);
   // A stack per child: several may be in their setup at once, and none is waited for.
   prepared->stack = take_stack();
   if (prepared->stack == MAP_FAILED) throw SpawnError{"mmap(child stack)", errno};
-  ctx.sandbox_stack_top = static_cast<char*>(prepared->stack) + kChildStackSize;
-
-  fcntl(errors.read, F_SETFL, O_NONBLOCK);
-  result.error_fd = errors.read;
-  for (int fd : child_ends) prepared->child_side_fds.push_back(fd);
-  for (int fd : {errors.write, sync.read}) {
-    if (fd >= 0) prepared->child_side_fds.push_back(fd);
-  }
-  prepared->sync_write_fd = sync.write;
+  prepared->ctx.sandbox_stack_top = static_cast<char*>(prepared->stack) + kChildStackSize;
+  plan_fds(*prepared, result, init_exec_fd);
+  plan_namespaces(*prepared, std::move(network));
   result.prepared = std::move(prepared);
-  owned.fds.clear();  // every fd now belongs to result or to its PreparedChild
   return result;
 }
 
@@ -393,7 +416,7 @@ void launch_child(SpawnedChild& child) {
     if (pid < 0) {
       // make the network with the sandbox instead (and, if this host keeps refusing the joins,
       // from now on)
-      network_join_failed();
+      network_join_failed(clone_errno);
       forget_prepared_network(prepared);
     } else {
       network_joined();
