@@ -12,13 +12,13 @@
 #include <unordered_map>
 
 #include "binding/child_handle.h"
+#include "binding/network_handle.h"
 #include "binding/output_reader.h"
 #include "binding/plan_from_js.h"
-#include "binding/network_handle.h"
+#include "binding/workspace_scan_js.h"
 #include "parent/prepared_network.h"
 #include "parent/seccomp_policy.h"
 #include "parent/spawn.h"
-#include "binding/workspace_scan_js.h"
 
 namespace sandbox {
 namespace {
@@ -65,8 +65,10 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   }
   std::shared_ptr<PreparedNetwork> network;
   if (plan.sandboxed && plan.new_network) {
-    if (plan.network && plan.network->identity == plan.identity()) network = plan.network;
-    else if (plan.prepared_network) network = take_prepared_network(env, plan.identity());
+    if (plan.network && plan.network->identity == plan.identity())
+      network = plan.network;
+    else if (plan.prepared_network)
+      network = take_prepared_network(env, plan.identity());
   }
   SpawnedChild child;
   try {
@@ -76,7 +78,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     throw spawn_error(env, e);
   }
   Napi::Function on_exit = info[1].As<Napi::Function>();
-  uint32_t id = background ? ChildHandle::start_in_background(env, child, on_exit) : ChildHandle::start(env, child, on_exit);
+  uint32_t id =
+      background ? ChildHandle::start_in_background(env, child, on_exit) : ChildHandle::start(env, child, on_exit);
   Napi::Object out = Napi::Object::New(env);
   out.Set("id", id);
   Napi::Array fds = Napi::Array::New(env, child.parent_fds.size());
@@ -126,14 +129,16 @@ Napi::Value ReadOutputs(const Napi::CallbackInfo& info) {
 
 SandboxIdentity identity_arg(const Napi::CallbackInfo& info, const char* function) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, std::string(function) + "(identity) expects an object");
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(env, std::string(function) + "(identity) expects an object");
   Napi::Object o = info[0].As<Napi::Object>();
   auto id = [&](const char* key) {
     Napi::Value v = o.Get(key);
     if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(function) + ": " + key + " must be a number");
     return v.As<Napi::Number>().Uint32Value();
   };
-  return SandboxIdentity{id("insideUid"), id("insideGid"), id("outsideUid"), id("outsideGid"), o.Get("denySetgroups").ToBoolean().Value()};
+  return SandboxIdentity{id("insideUid"), id("insideGid"), id("outsideUid"), id("outsideGid"),
+                         o.Get("denySetgroups").ToBoolean().Value()};
 }
 
 // takeNetwork({insideUid, insideGid, outsideUid, outsideGid, denySetgroups}) -> handle | null
@@ -146,7 +151,9 @@ Napi::Value PrepareNetworkNow(const Napi::CallbackInfo& info) {
   return network_handle(info.Env(), prepare_network_now(identity_arg(info, "prepareNetworkNow")));
 }
 
-Napi::Value PreparingNetworks(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), preparing_networks()); }
+Napi::Value PreparingNetworks(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), preparing_networks());
+}
 
 Napi::Value ReleaseNetwork(const Napi::CallbackInfo& info) {
   if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "releaseNetwork(handle) expects a handle");

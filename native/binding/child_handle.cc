@@ -39,7 +39,8 @@ Napi::Object report_to_js(Napi::Env env, const sandbox_report& report) {
   out.Set("ioWriteBytes", (double)report.io_write_bytes);
   static const char* const limits_exceeded[] = {"", "memory", "disk", "files"};
   bool known_limit = report.limit_exceeded >= 1 && report.limit_exceeded <= 3;
-  out.Set("limitExceeded", known_limit ? Napi::Value(Napi::String::New(env, limits_exceeded[report.limit_exceeded])) : env.Null());
+  out.Set("limitExceeded",
+          known_limit ? Napi::Value(Napi::String::New(env, limits_exceeded[report.limit_exceeded])) : env.Null());
   out.Set("memorySamples", report.memory_samples);
   out.Set("sandboxPeakKb", (double)report.sandbox_peak_kb);
   out.Set("storageKb", (double)report.storage_kb);
@@ -223,7 +224,8 @@ void ChildHandle::on_report_readable(uv_poll_t* handle, int, int) {
   Napi::Env env = self->env_;
   Napi::HandleScope scope(env);
   // init exits 0 right after its report; the command's own end is in the report
-  self->deliver(exit_object(env, Napi::Number::New(env, 0), env.Null(), {}, report_to_js(env, self->report_), env.Null()));
+  self->deliver(
+      exit_object(env, Napi::Number::New(env, 0), env.Null(), {}, report_to_js(env, self->report_), env.Null()));
 }
 
 // The report is written with one write() of less than PIPE_BUF bytes, so it arrives whole; EOF or

@@ -20,7 +20,8 @@ Held* held_of(const Napi::Value& handle) {
 
 Napi::Value network_handle(Napi::Env env, std::shared_ptr<PreparedNetwork> network) {
   if (!network) return env.Null();
-  auto handle = Napi::External<Held>::New(env, new Held(std::move(network)), [](Napi::Env, Held* held) { delete held; });
+  auto handle =
+      Napi::External<Held>::New(env, new Held(std::move(network)), [](Napi::Env, Held* held) { delete held; });
   napi_type_tag_object(env, handle, &kNetworkHandleTag);
   return handle;
 }

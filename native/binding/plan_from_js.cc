@@ -54,8 +54,8 @@ std::vector<std::string> get_strings(const Napi::Object& o, const char* key) {
 
 MountOp::Kind mount_kind(const Napi::Env& env, const std::string& name) {
   static const std::unordered_map<std::string, MountOp::Kind> kinds = {
-      {"dir", MountOp::Kind::Dir},     {"file", MountOp::Kind::File},       {"bind", MountOp::Kind::Bind},
-      {"tmpfs", MountOp::Kind::Tmpfs}, {"proc", MountOp::Kind::Proc},       {"symlink", MountOp::Kind::Symlink},
+      {"dir", MountOp::Kind::Dir},        {"file", MountOp::Kind::File}, {"bind", MountOp::Kind::Bind},
+      {"tmpfs", MountOp::Kind::Tmpfs},    {"proc", MountOp::Kind::Proc}, {"symlink", MountOp::Kind::Symlink},
       {"remount", MountOp::Kind::Remount}};
   auto it = kinds.find(name);
   if (it == kinds.end()) bad(env, "mounts[].kind", "'" + name + "' is unknown");
@@ -65,19 +65,24 @@ MountOp::Kind mount_kind(const Napi::Env& env, const std::string& name) {
 unsigned long mount_flags(const Napi::Env& env, const std::vector<std::string>& names) {
   unsigned long flags = 0;
   for (const std::string& name : names) {
-    if (name == "nosuid") flags |= MS_NOSUID;
-    else if (name == "nodev") flags |= MS_NODEV;
-    else if (name == "noexec") flags |= MS_NOEXEC;
-    else bad(env, "mounts[].flags", "'" + name + "' is unknown");
+    if (name == "nosuid")
+      flags |= MS_NOSUID;
+    else if (name == "nodev")
+      flags |= MS_NODEV;
+    else if (name == "noexec")
+      flags |= MS_NOEXEC;
+    else
+      bad(env, "mounts[].flags", "'" + name + "' is unknown");
   }
   return flags;
 }
 
 int rlimit_resource(const Napi::Env& env, const std::string& name) {
   static const std::unordered_map<std::string, int> resources = {
-      {"cpu", RLIMIT_CPU},   {"data", RLIMIT_DATA},   {"fsize", RLIMIT_FSIZE}, {"nofile", RLIMIT_NOFILE},
-      {"core", RLIMIT_CORE}, {"stack", RLIMIT_STACK}, {"nproc", RLIMIT_NPROC}, {"as", RLIMIT_AS},
-      {"sigpending", RLIMIT_SIGPENDING}, {"msgqueue", RLIMIT_MSGQUEUE}, {"memlock", RLIMIT_MEMLOCK}};
+      {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},      {"fsize", RLIMIT_FSIZE},
+      {"nofile", RLIMIT_NOFILE},     {"core", RLIMIT_CORE},      {"stack", RLIMIT_STACK},
+      {"nproc", RLIMIT_NPROC},       {"as", RLIMIT_AS},          {"sigpending", RLIMIT_SIGPENDING},
+      {"msgqueue", RLIMIT_MSGQUEUE}, {"memlock", RLIMIT_MEMLOCK}};
   auto it = resources.find(name);
   if (it == resources.end()) bad(env, "rlimits[].resource", "'" + name + "' is unknown");
   return it->second;
@@ -106,8 +111,10 @@ std::vector<MountOp> convert_mounts(const Napi::Array& list) {
     op.kind = mount_kind(env, get_string(m, "kind"));
     op.target = under("/newroot", get_string(m, "target"), env, "mounts[].target");
     std::string source = get_string(m, "source", false);
-    if (op.kind == MountOp::Kind::Bind) op.source = under("/oldroot", source, env, "mounts[].source");
-    else op.source = source;  // symlink text, kept as given
+    if (op.kind == MountOp::Kind::Bind)
+      op.source = under("/oldroot", source, env, "mounts[].source");
+    else
+      op.source = source;  // symlink text, kept as given
     op.data = get_string(m, "data", false);
     Napi::Value read_only = m.Get("readOnly");
     op.read_only = read_only.IsBoolean() ? read_only.As<Napi::Boolean>().Value() : true;
@@ -143,7 +150,8 @@ SpawnPlan plan_from_js(const Napi::Object& o) {
   SpawnPlan plan;
   plan.sandboxed = get_bool(o, "sandboxed");
   plan.new_network = get_bool(o, "newNetwork");
-  plan.prepared_network = !o.Has("preparedNetwork") || o.Get("preparedNetwork").IsUndefined() || get_bool(o, "preparedNetwork");
+  plan.prepared_network =
+      !o.Has("preparedNetwork") || o.Get("preparedNetwork").IsUndefined() || get_bool(o, "preparedNetwork");
   Napi::Value network = o.Get("network");
   if (!network.IsUndefined() && !network.IsNull()) plan.network = network_of_handle(network);
   plan.exec_path = get_string(o, "execPath");

@@ -15,7 +15,8 @@ using Snapshot = std::shared_ptr<const WorkspaceScan>;
 constexpr napi_type_tag kSnapshotTag = {0x776f726b73706163ULL, 0x655f736e61703031ULL};
 
 Napi::Value snapshot_handle(Napi::Env env, Snapshot scan) {
-  auto handle = Napi::External<Snapshot>::New(env, new Snapshot(std::move(scan)), [](Napi::Env, Snapshot* held) { delete held; });
+  auto handle =
+      Napi::External<Snapshot>::New(env, new Snapshot(std::move(scan)), [](Napi::Env, Snapshot* held) { delete held; });
   napi_type_tag_object(env, handle, &kSnapshotTag);
   return handle;
 }
@@ -82,7 +83,8 @@ uint64_t count_of(const Napi::Object& object, const char* key) {
 }
 
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* function) {
-  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(function) + ": expected a path string");
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(function) + ": expected a path string");
   return info[i].As<Napi::String>().Utf8Value();
 }
 

@@ -45,19 +45,19 @@ struct ChildSysctl {
 struct ChildContext {
   bool sandboxed;
   int clone_flags;
-  int sync_read_fd;   // child waits here until the parent wrote the uid/gid maps
-  int sync_write_fd;  // the child's copy must be closed so that a dead parent reads as EOF
-  int error_write_fd; // child reports {step, errno} here; close-on-exec, so EOF = exec'd
-  int error_fd_target; // where error_write_fd lives after the fds are arranged
+  int sync_read_fd;     // child waits here until the parent wrote the uid/gid maps
+  int sync_write_fd;    // the child's copy must be closed so that a dead parent reads as EOF
+  int error_write_fd;   // child reports {step, errno} here; close-on-exec, so EOF = exec'd
+  int error_fd_target;  // where error_write_fd lives after the fds are arranged
   const ChildMount* mounts;
   int mount_count;
   const RlimitSetting* rlimits;
   int rlimit_count;
   ChildFdMove fd_moves[kMaxFdMoves];
   int fd_move_count;
-  int fd_high_base;   // above every source and target fd
-  int keep_fds_below; // close everything from here up
-  int exec_fd;        // >= 0: execveat(exec_fd, "", AT_EMPTY_PATH)
+  int fd_high_base;    // above every source and target fd
+  int keep_fds_below;  // close everything from here up
+  int exec_fd;         // >= 0: execveat(exec_fd, "", AT_EMPTY_PATH)
   const char* exec_path;
   char* const* argv;
   char* const* envp;

@@ -9,9 +9,9 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 
+#include "child/raw_syscall.h"
 #include "child/recipe.h"
 #include "child/steps.h"
-#include "child/raw_syscall.h"
 
 namespace sandbox {
 

@@ -7,9 +7,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "child/raw_syscall.h"
 #include "child/recipe.h"
 #include "child/steps.h"
-#include "child/raw_syscall.h"
 
 namespace sandbox {
 

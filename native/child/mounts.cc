@@ -8,9 +8,9 @@
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
 
+#include "child/raw_syscall.h"
 #include "child/recipe.h"
 #include "child/steps.h"
-#include "child/raw_syscall.h"
 
 namespace sandbox {
 namespace {
@@ -49,7 +49,8 @@ long apply(const ChildMount& op, int* step) {
       if (r < 0 || (!op.read_only && op.flags == 0)) return r;
       *step = (int)Step::RemountReadOnly;
       return sys(SYS_mount, nullptr, op.target, nullptr,
-                 MS_BIND | MS_REMOUNT | (op.read_only ? MS_RDONLY : 0) | op.flags | locked_flags_of(op.target), nullptr);
+                 MS_BIND | MS_REMOUNT | (op.read_only ? MS_RDONLY : 0) | op.flags | locked_flags_of(op.target),
+                 nullptr);
     case MountKind::Tmpfs:
       *step = (int)Step::MountTmpfs;
       return sys(SYS_mount, "tmpfs", op.target, "tmpfs", MS_NOSUID | MS_NODEV | op.flags, op.data);

@@ -7,7 +7,8 @@
 
 namespace sandbox {
 
-extern "C" __attribute__((visibility("hidden"))) long sandbox_raw_clone(unsigned long flags, void* stack_top, int* parent_tid, int (*fn)(void*), void* arg);
+extern "C" __attribute__((visibility("hidden"))) long sandbox_raw_clone(unsigned long flags, void* stack_top,
+                                                                        int* parent_tid, int (*fn)(void*), void* arg);
 
 inline long raw_clone(unsigned long flags, void* stack_top, int* parent_tid, int (*fn)(void*), void* arg) {
   return sandbox_raw_clone(flags, stack_top, parent_tid, fn, arg);

@@ -18,8 +18,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "child/steps.h"
 #include "child/raw_syscall.h"
+#include "child/steps.h"
 
 namespace sandbox {
 namespace {
@@ -113,7 +113,6 @@ long write_own_id_maps(const ChildContext& ctx, int* step) {
   *step = (int)Step::MakeUndumpable;
   return sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
-
 
 // What one run of the recipe carries from step to step.
 struct Run {

@@ -12,9 +12,9 @@
 #include <cstdio>
 #include <vector>
 
+#include "child/raw_clone.h"
 #include "child/recipe.h"
 #include "parent/namespace_owner.h"
-#include "child/raw_clone.h"
 #include "parent/spawn_error.h"
 #include "parent/spawner.h"
 #include "parent/take_all_stack.h"
@@ -36,7 +36,7 @@ struct Pool {
   std::atomic<int> join_failures_in_a_row{0};
   // loop thread only:
   std::vector<std::shared_ptr<PreparedNetwork>> ready;
-  int in_flight = 0;                // asked for, not collected yet
+  int in_flight = 0;                    // asked for, not collected yet
   std::vector<SandboxIdentity> to_ask;  // asked for once the loop is about to wait
   uv_prepare_t before_wait;
   bool before_wait_armed = false;
@@ -56,8 +56,8 @@ int open_namespace(pid_t pid, const char* name) {
 
 // On the spawner thread. A PreparedNetwork with no fds when it could not be made.
 PreparedNetwork* make_prepared_network(const SandboxIdentity& identity) {
-  static thread_local void* stack = mmap(nullptr, kHelperStackSize, PROT_READ | PROT_WRITE,
-                                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  static thread_local void* stack =
+      mmap(nullptr, kHelperStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   auto* made = new PreparedNetwork{};
   made->identity = identity;
   int go[2];
@@ -106,7 +106,8 @@ void ask_before_waiting(uv_prepare_t* handle) {
   Pool& p = pool();
   uv_prepare_stop(handle);
   p.before_wait_armed = false;
-  for (const SandboxIdentity& identity : p.to_ask) run_in_background(p.env, make_one_in_background, new SandboxIdentity(identity));
+  for (const SandboxIdentity& identity : p.to_ask)
+    run_in_background(p.env, make_one_in_background, new SandboxIdentity(identity));
   p.to_ask.clear();
 }
 

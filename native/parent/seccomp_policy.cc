@@ -9,9 +9,9 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -21,30 +21,70 @@ namespace {
 
 const char* const kDenied[] = {
     // mounts and the new mount API
-    "mount", "umount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsconfig",
-    "fsmount", "fspick", "mount_setattr",
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
     // namespaces
-    "unshare", "setns",
+    "unshare",
+    "setns",
     // other processes
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "pidfd_getfd",
+    "kcmp",
     // keyrings
-    "keyctl", "add_key", "request_key",
+    "keyctl",
+    "add_key",
+    "request_key",
     // large kernel attack surface
-    "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
     // the machine itself
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
-    "swapoff", "acct", "quotactl", "quotactl_fd", "syslog", "vhangup", "uselib", "lookup_dcookie",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "syslog",
+    "vhangup",
+    "uselib",
+    "lookup_dcookie",
     // file handles bypass the mount view
-    "open_by_handle_at", "name_to_handle_at",
+    "open_by_handle_at",
+    "name_to_handle_at",
     // clocks
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
     // raw port I/O
-    "iopl", "ioperm",
+    "iopl",
+    "ioperm",
 };
 
 // Namespace flags clone() may not carry. clone3 passes flags in memory that seccomp cannot read,
 // so it answers ENOSYS and libc falls back to clone(), which we can inspect.
-const unsigned long kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET,
+const unsigned long kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET,
                                          CLONE_NEWIPC, CLONE_NEWUTS,  CLONE_NEWCGROUP};
 
 // personality() bits that weaken ASLR or memory protections.
@@ -88,7 +128,8 @@ std::string build(SeccompPolicy& out) {
     if (rc != 0) return std::string("deny personality: ") + strerror(-rc);
   }
   for (int other = 0; other < 31; other++) {
-    rc = seccomp_rule_add(ctx, deny, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, kTopBit | (1UL << other), kTopBit));
+    rc = seccomp_rule_add(ctx, deny, SCMP_SYS(personality), 1,
+                          SCMP_A0(SCMP_CMP_MASKED_EQ, kTopBit | (1UL << other), kTopBit));
     if (rc != 0) return std::string("deny personality: ") + strerror(-rc);
   }
   out.denied.push_back("personality(ASLR-weakening)");
@@ -100,7 +141,8 @@ std::string build(SeccompPolicy& out) {
   if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(memfd_create), 0)) != 0) return "deny memfd_create";
   if ((rc = seccomp_rule_add(ctx, deny, SCMP_SYS(shmget), 0)) != 0) return "deny shmget";
   constexpr unsigned long kSharedAnonymous = MAP_SHARED | MAP_ANONYMOUS;  // MAP_SHARED_VALIDATE has MAP_SHARED's bit
-  if ((rc = seccomp_rule_add(ctx, deny, SCMP_SYS(mmap), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, kSharedAnonymous, kSharedAnonymous))) != 0)
+  if ((rc = seccomp_rule_add(ctx, deny, SCMP_SYS(mmap), 1,
+                             SCMP_A3(SCMP_CMP_MASKED_EQ, kSharedAnonymous, kSharedAnonymous))) != 0)
     return "deny shared anonymous mmap";
   out.denied.insert(out.denied.end(), {"memfd_create", "shmget", "mmap(MAP_SHARED|MAP_ANONYMOUS)"});
   for (unsigned long request : {(unsigned long)TIOCSTI, (unsigned long)TIOCLINUX}) {

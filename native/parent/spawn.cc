@@ -17,10 +17,10 @@
 #include "child/raw_clone.h"
 #include "child/recipe.h"
 #include "child/steps.h"
-#include "parent/step_names.h"
 #include "parent/id_maps.h"
 #include "parent/namespace_owner.h"
 #include "parent/prepared_network.h"
+#include "parent/step_names.h"
 
 namespace sandbox {
 namespace {
@@ -97,8 +97,10 @@ void* take_stack() {
 }
 
 void give_back_stack(void* stack) {
-  if (spare_stacks().size() < kMaxSpareStacks) spare_stacks().push_back(stack);
-  else munmap(stack, kChildStackSize);
+  if (spare_stacks().size() < kMaxSpareStacks)
+    spare_stacks().push_back(stack);
+  else
+    munmap(stack, kChildStackSize);
 }
 
 constexpr size_t kJoinStackSize = 64 * 1024;
@@ -132,7 +134,7 @@ struct PreparedChild {
   // Until the launch: the child's ends of its pipes (it gets copies at clone) and the release pipe.
   std::vector<int> child_side_fds;
   int sync_write_fd = -1;
-  int sync_read_fd = -1;  // the child waits on it unless it joins a prepared network
+  int sync_read_fd = -1;                     // the child waits on it unless it joins a prepared network
   std::shared_ptr<PreparedNetwork> network;  // joined by the child when present
   ~PreparedChild() {
     if (stack != MAP_FAILED) give_back_stack(stack);  // the child has exec'd or exited
@@ -150,7 +152,8 @@ bool setup_failure(const SpawnedChild& child, SpawnError* failure) {
   const std::vector<MountOp>& mounts = child.prepared->plan.mounts;
   const auto& user_limits = child.prepared->plan.user_namespace_limits;
   if (error.step == (int)Step::SetUserNamespaceLimit) {
-    if (error.mount_index >= 0 && error.mount_index < (int)user_limits.size()) step += "/" + user_limits[error.mount_index].first;
+    if (error.mount_index >= 0 && error.mount_index < (int)user_limits.size())
+      step += "/" + user_limits[error.mount_index].first;
   } else if (error.mount_index >= 0 && error.mount_index < (int)mounts.size()) {
     const MountOp& op = mounts[error.mount_index];
     // name the sandbox path, not the staging one
@@ -188,7 +191,8 @@ void freeze_plan(PreparedChild& prepared, const sock_fprog* seccomp_program) {
   ctx.pid_max_path = plan.sandboxed && plan.max_processes > 0 ? "/proc/sys/kernel/pid_max" : nullptr;
   ctx.pid_max_text = prepared.pid_max_text.c_str();
   if (plan.sandboxed) {
-    for (const auto& limit : plan.user_namespace_limits) prepared.user_namespace_limit_paths.push_back("/proc/sys/user/" + limit.first);
+    for (const auto& limit : plan.user_namespace_limits)
+      prepared.user_namespace_limit_paths.push_back("/proc/sys/user/" + limit.first);
     // pointers into the paths only once they are all in place (the vector no longer moves them)
     for (size_t i = 0; i < plan.user_namespace_limits.size(); i++) {
       prepared.user_namespace_limits.push_back(
@@ -221,7 +225,9 @@ void plan_fds(PreparedChild& prepared, SpawnedChild& result, int init_exec_fd) {
   int extra = (plan.with_init ? 2 : 0) + (plan.sandboxed ? 1 : 0) + 1;
   if (planned + extra > kMaxFdMoves) throw SpawnError{"plan(fds)", E2BIG};
   std::vector<int> child_ends;
-  auto move = [&](int source, int target, bool cloexec) { ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{source, target, cloexec}; };
+  auto move = [&](int source, int target, bool cloexec) {
+    ctx.fd_moves[ctx.fd_move_count++] = ChildFdMove{source, target, cloexec};
+  };
   for (int target = 0; target < planned; target++) {
     int source = -1;
     switch (plan.fds[target]) {

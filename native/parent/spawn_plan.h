@@ -22,7 +22,7 @@ struct MountOp {
   Kind kind;
   std::string source;  // Bind: host path; Symlink: link text
   std::string target;
-  std::string data;    // Tmpfs: mount options
+  std::string data;  // Tmpfs: mount options
   bool read_only = true;
   unsigned long flags = 0;  // extra MS_* flags (nosuid, nodev, noexec)
 };

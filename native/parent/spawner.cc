@@ -107,8 +107,10 @@ class Spawner {
       }
       for (Request* request = requests_.take_all(); request != nullptr;) {
         Request* next = request->next;
-        if (request->job != nullptr) jobs.push_back(request);
-        else launch(request);
+        if (request->job != nullptr)
+          jobs.push_back(request);
+        else
+          launch(request);
         request = next;
       }
       if (!jobs.empty()) {
