@@ -15,4 +15,4 @@ else
   cc=${CC:-cc}
   echo "sandbox-init: musl-gcc not found, linking with glibc (0.3 ms slower per sandbox start; apt-get install musl-tools)" >&2
 fi
-exec "$cc" -O2 -Wall -Wextra -static -o "$out" "$@"
+exec "$cc" -O2 -Wall -Wextra -Werror -static -o "$out" "$@"

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sched.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,8 +51,8 @@
 static const char *const NAMESPACE_FILES[SANDBOX_NS_COUNT] = {
     "/proc/self/ns/user", "/proc/self/ns/mnt", "/proc/self/ns/pid",   "/proc/self/ns/net",
     "/proc/self/ns/ipc",  "/proc/self/ns/uts", "/proc/self/ns/cgroup"};
-static const int RLIMIT_ORDER[SANDBOX_RLIMIT_COUNT] = {RLIMIT_CPU,   RLIMIT_DATA,  RLIMIT_FSIZE,      RLIMIT_NOFILE,
-                                                       RLIMIT_CORE,  RLIMIT_STACK, RLIMIT_NPROC,      RLIMIT_SIGPENDING,
+static const int RLIMIT_ORDER[SANDBOX_RLIMIT_COUNT] = {RLIMIT_CPU,      RLIMIT_DATA,   RLIMIT_FSIZE, RLIMIT_NOFILE,
+                                                       RLIMIT_CORE,     RLIMIT_STACK,  RLIMIT_NPROC, RLIMIT_SIGPENDING,
                                                        RLIMIT_MSGQUEUE, RLIMIT_MEMLOCK};
 static const char *const USERNS_LIMIT_FILES[SANDBOX_USERNS_LIMIT_COUNT] = {
     "max_inotify_instances", "max_inotify_watches", "max_fanotify_groups", "max_fanotify_marks", "max_user_namespaces"};
@@ -171,8 +171,10 @@ static int read_command(int control_fd, struct command *out) {
  * sandbox (we are its pid 1; pid 2 under a bwrap without --as-pid-1). Outside one (ISOLATION=none) it would be
  * every process of the user on the host, so there only the command's process group is killed. */
 static void kill_everything_else(pid_t command) {
-  if (getpid() <= 2) kill(-1, SIGKILL);
-  else kill(-command, SIGKILL);
+  if (getpid() <= 2)
+    kill(-1, SIGKILL);
+  else
+    kill(-command, SIGKILL);
 }
 
 /* Forks the command; *exec_pipe then reads as EOF once it has executed, or gives its errno.
@@ -275,7 +277,9 @@ int main(int argc, char **argv) {
   int warm = argc == 4 && strcmp(argv[3], "--wait") == 0;
   int prime = argc >= 6 && strcmp(argv[3], "--prime") == 0 && strcmp(argv[4], "--") == 0;
   if (report_fd < 0 || (!warm && !prime && (argc < 5 || strcmp(argv[3], "--") != 0))) {
-    fprintf(stderr, "usage: sandbox-init REPORT_FD CONTROL_FD [WATCH...] (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
+    fprintf(
+        stderr,
+        "usage: sandbox-init REPORT_FD CONTROL_FD [WATCH...] (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
     return 125;
   }
   apply_user_namespace_limits(); /* under bwrap: before anything else, with the capabilities it needs */
@@ -308,7 +312,8 @@ int main(int argc, char **argv) {
     if (pipe2(go, O_CLOEXEC) != 0) fail("pipe2");
     command = start_command(command_line.argv, command_line.envp, &original_mask, go[0], &exec_pipe);
     close(go[0]);
-    if (exec_result(exec_pipe) != 0 || !await_frame(control_fd, sigfd, command) || !read_command(control_fd, &command_line)) {
+    if (exec_result(exec_pipe) != 0 || !await_frame(control_fd, sigfd, command) ||
+        !read_command(control_fd, &command_line)) {
       end_unused(command, &report, report_fd); /* failed to start, died, or discarded */
     }
     run_at_normal_policy(0);

@@ -67,7 +67,8 @@ static uint64_t sum_messages(const char *buffer, size_t length, int *done) {
     while (attribute + sizeof(struct rtattr) <= at + h->nlmsg_len) {
       const struct rtattr *a = (const struct rtattr *)(buffer + attribute);
       if (a->rta_len < sizeof *a || attribute + a->rta_len > at + h->nlmsg_len) break;
-      if (a->rta_type == UNIX_DIAG_MEMINFO && a->rta_len >= sizeof *a + sizeof(uint32_t) * (SK_MEMINFO_WMEM_ALLOC + 1)) {
+      if (a->rta_type == UNIX_DIAG_MEMINFO &&
+          a->rta_len >= sizeof *a + sizeof(uint32_t) * (SK_MEMINFO_WMEM_ALLOC + 1)) {
         uint32_t info[SK_MEMINFO_WMEM_ALLOC + 1];
         memcpy(info, a + 1, sizeof info);
         bytes += (uint64_t)info[SK_MEMINFO_RMEM_ALLOC] + info[SK_MEMINFO_WMEM_ALLOC];

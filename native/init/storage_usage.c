@@ -39,7 +39,7 @@ struct level {
 struct walk {
   struct storage_budget *budget;
   uint64_t limit_bytes, limit_files;
-  dev_t dev; /* the bound directory's filesystem: the walk stays on it */
+  dev_t dev;    /* the bound directory's filesystem: the walk stays on it */
   int reopened; /* directories made readable again during the walk */
 };
 
@@ -156,7 +156,8 @@ static int walk_tree(struct walk *walk, const char *path) {
   return finished;
 }
 
-void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes, uint64_t max_files) {
+void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes,
+                   uint64_t max_files) {
   budget->paths = paths;
   budget->path_count = path_count;
   budget->limit_bytes = max_bytes > 0 ? max_bytes : UINT64_MAX;

@@ -18,7 +18,8 @@ struct storage_budget {
   int unfinished; /* walks in a row that the tree changed under (storage_usage.c) */
 };
 
-void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes, uint64_t max_files);
+void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes,
+                   uint64_t max_files);
 /* Walks the directories; returns SANDBOX_LIMIT_DISK or _FILES when over the limit, else 0. */
 uint32_t storage_walk(struct storage_budget *budget);
 /* When to walk again: at most a twentieth of one CPU, and never more often than every 100 ms. */

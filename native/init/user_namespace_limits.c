@@ -1,7 +1,7 @@
 /* The per-user kernel counts of a sandbox (inotify instances and watches, fanotify groups and
  * marks, namespaces) are bounded by the limits of its own user namespace, /proc/sys/user/max_*,
  * which only a process with CAP_SYS_RESOURCE in that namespace may write. The native backend's
- * child writes them before it drops its capabilities (native/src/child_recipe.cc). bwrap cannot:
+ * child writes them before it drops its capabilities (native/child/recipe.cc). bwrap cannot:
  * it keeps CAP_SYS_RESOURCE and CAP_SETPCAP for sandbox-init (--cap-add) and passes the values in
  * USER_NAMESPACE_LIMITS_ENV, "name=value name=value ..."; they are written here, first thing,
  * then every capability goes (bounding set, ambient, then the rest) before anything else runs.

@@ -6,7 +6,7 @@
  *    never less than its share;
  *  - the files of its own tmpfs mounts (/dev/shm, ...), exactly, by statvfs: shared memory can
  *    only live there, since the seccomp filter refuses memfd_create, SysV shmget and shared
- *    anonymous mappings, and /dev/zero cannot be mapped (native/src/seccomp_policy.cc, policy.ts);
+ *    anonymous mappings, and /dev/zero cannot be mapped (native/parent/seccomp_policy.cc, policy.ts);
  *  - the buffers of its Unix sockets, when the network namespace is its own (socket_memory.c).
  * Over --memory-max the tree is killed. The storage directories (--disk) are walked less often
  * (storage_usage.c). The measures run only while a command runs; an idle sandbox costs nothing. */
@@ -56,13 +56,18 @@ static uint64_t parse_number(const char *text) {
 }
 
 int watchdog_option(const char *name, const char *value) {
-  if (strcmp(name, "--memory-max") == 0) memory_max_kb = parse_number(value) / 1024;
-  else if (strcmp(name, "--count-sockets") == 0) count_sockets = (int)parse_number(value);
+  if (strcmp(name, "--memory-max") == 0)
+    memory_max_kb = parse_number(value) / 1024;
+  else if (strcmp(name, "--count-sockets") == 0)
+    count_sockets = (int)parse_number(value);
   else if (strcmp(name, "--disk") == 0 && storage_path_count < (int)(sizeof storage_paths / sizeof *storage_paths))
     storage_paths[storage_path_count++] = value;
-  else if (strcmp(name, "--disk-max-bytes") == 0) storage_max_bytes = parse_number(value);
-  else if (strcmp(name, "--disk-max-files") == 0) storage_max_files = parse_number(value);
-  else return 0;
+  else if (strcmp(name, "--disk-max-bytes") == 0)
+    storage_max_bytes = parse_number(value);
+  else if (strcmp(name, "--disk-max-files") == 0)
+    storage_max_files = parse_number(value);
+  else
+    return 0;
   return 1;
 }
 

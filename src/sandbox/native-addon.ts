@@ -1,4 +1,4 @@
-// The native addon's whole surface, typed in one place (native/src/addon.cc implements it).
+// The native addon's whole surface, typed in one place (native/binding/addon.cc implements it).
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -6,9 +6,29 @@ export type FsEntry =
   | { kind: 'bind'; source: string; target: string; type: 'dir' | 'file'; writable: boolean }
   | { kind: 'tmpfs'; target: string; sizeBytes: number; mode: number }
   | { kind: 'proc'; target: string }
-  /** null zero full random urandom, /dev/fd and std* links, a private /dev/shm */
+  /** the devices of DEV, read-only, and a private /dev/shm of shmBytes */
   | { kind: 'dev'; target: string; shmBytes: number }
   | { kind: 'symlink'; target: string; linkText: string };
+
+/**
+ * What a sandbox's /dev holds, the same for every backend: a small read-only tmpfs with these host
+ * devices bound in (the device nodes themselves stay writable: /dev/null takes writes), these
+ * links, and a writable tmpfs /dev/shm of the entry's shmBytes. Nothing else: no
+ * devpts or ptmx (no pseudo-terminals, one kernel subsystem less to reach), and no tty but
+ * /dev/tty, which the sandbox cannot open (it has no controlling terminal: ENXIO).
+ * /dev/zero is the host's /dev/full: it reads as zeros, but cannot be mapped, where a shared
+ * mapping of /dev/zero would be shared memory outside every tmpfs, which the watchdog could not
+ * count (native/init/watchdog.c).
+ */
+export const DEV = {
+  tmpfs: { mode: 0o755, sizeBytes: 64 * 1024 },
+  devices: [
+    ['null', '/dev/null'], ['zero', '/dev/full'], ['full', '/dev/full'], ['random', '/dev/random'], ['urandom', '/dev/urandom'],
+    ['tty', '/dev/tty'],
+  ],
+  links: [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']],
+  shm: { name: 'shm', mode: 0o1777 },
+} as const;
 
 export interface Limits {
   cpuSeconds: number;
@@ -35,7 +55,7 @@ export interface Limits {
  * count per (user namespace, real uid): every sandbox has a user namespace of its own, so the
  * count is the sandbox's. The /proc/sys/user limits are those of the sandbox's user namespace.
  * Both are charged again, up the chain of user namespaces, to the sandbox's host uid (never root:
- * native/src/namespace_owner.h), where the host's own per-user limits apply.
+ * native/parent/namespace_owner.h), where the host's own per-user limits apply.
  */
 export interface KernelCounts {
   /** RLIMIT_SIGPENDING: queued signals and POSIX timers */

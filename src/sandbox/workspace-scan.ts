@@ -1,5 +1,5 @@
 // The addon's workspace walk, for the executions layer (artifacts): it walks and opens a hostile
-// workspace by file descriptor only (native/src/workspace_scan.h).
+// workspace by file descriptor only (native/parent/workspace_scan.h).
 import { loadNative, type NativeAddon } from './native-addon.js';
 
 export type { NativeWorkspaceScan as WorkspaceScan, WorkspaceSnapshot } from './native-addon.js';

@@ -6,13 +6,15 @@ import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.j
 import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from '../backend.js';
 import type { HostIdentity } from '../host-identity.js';
 import type { FdKind } from '../native-addon.js';
-import type { FsEntry, Policy, Command } from '../policy.js';
+import { DEV, type FsEntry, type Policy, type Command } from '../policy.js';
 
 /** sandbox-init's user namespace limits under bwrap (native/init/user_namespace_limits.h). */
 const USER_NAMESPACE_LIMITS_ENV = 'SANDBOX_USER_NAMESPACE_LIMITS';
 
 /** Where sandbox-init is bound inside a bwrap sandbox (bwrap cannot execute by fd). */
 export const BWRAP_INIT_PATH = '/.sandbox-init';
+
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 
 export function renderBwrapFilesystem(filesystem: FsEntry[]): string[] {
   const args: string[] = [];
@@ -22,19 +24,22 @@ export function renderBwrapFilesystem(filesystem: FsEntry[]): string[] {
         args.push(entry.writable ? '--bind' : '--ro-bind', entry.source, entry.target);
         break;
       case 'tmpfs':
-        args.push('--perms', entry.mode.toString(8).padStart(4, '0'), '--size', String(entry.sizeBytes), '--tmpfs', entry.target);
+        args.push('--perms', octal(entry.mode), '--size', String(entry.sizeBytes), '--tmpfs', entry.target);
         break;
       case 'proc':
         args.push('--proc', entry.target);
         break;
-      case 'dev':
-        // bwrap's --dev: null zero full random urandom tty, /dev/fd and std* links. Its tmpfs has no
-        // size (half the host's RAM, writable by the sandbox) and its /dev/shm is a plain directory
-        // in it: /dev goes read-only and /dev/shm gets a sized tmpfs of its own, as in native.
-        // /dev/zero becomes /dev/full, which cannot be mapped (see DEVICE_SOURCES).
-        args.push('--dev', entry.target, '--dev-bind', '/dev/full', `${entry.target}/zero`, '--remount-ro', entry.target);
-        args.push('--perms', '1777', '--size', String(entry.shmBytes), '--tmpfs', `${entry.target}/shm`);
+      case 'dev': {
+        // DEV (policy.ts), built from bwrap's primitives as the native backend builds it: not bwrap's
+        // --dev, which adds a devpts and ptmx, and whose tmpfs has no size.
+        const dev = entry.target;
+        args.push('--perms', octal(DEV.tmpfs.mode), '--size', String(DEV.tmpfs.sizeBytes), '--tmpfs', dev);
+        for (const [name, source] of DEV.devices) args.push('--dev-bind', source, `${dev}/${name}`);
+        for (const [name, link] of DEV.links) args.push('--symlink', link, `${dev}/${name}`);
+        args.push('--dir', `${dev}/${DEV.shm.name}`, '--remount-ro', dev);
+        args.push('--perms', octal(DEV.shm.mode), '--size', String(entry.shmBytes), '--tmpfs', `${dev}/${DEV.shm.name}`);
         break;
+      }
       case 'symlink':
         args.push('--symlink', entry.linkText, entry.target);
         break;

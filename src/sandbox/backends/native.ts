@@ -1,20 +1,11 @@
 // The native backend: the policy as literal mount steps plus a plan for the addon, which builds
-// the sandbox itself with clone/mount/pivot_root/seccomp (native/src/child_recipe.cc).
+// the sandbox itself with clone/mount/pivot_root/seccomp (native/child/recipe.cc).
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
 import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from '../backend.js';
 import type { HostIdentity } from '../host-identity.js';
 import { loadNative, type FdKind, type MountStep, type NetworkHandle } from '../native-addon.js';
-import { SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from '../policy.js';
-
-/**
- * The sandbox's devices and the host devices bound there. /dev/zero is the host's /dev/full: it
- * reads as zeros, but cannot be mapped, where a shared mapping of /dev/zero would be shared memory
- * outside every tmpfs, which the watchdog could not count (native/init/watchdog.c).
- */
-export const DEVICE_SOURCES: readonly (readonly [name: string, source: string])[] = [
-  ['null', '/dev/null'], ['zero', '/dev/full'], ['full', '/dev/full'], ['random', '/dev/random'], ['urandom', '/dev/urandom'],
-];
+import { DEV, SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from '../policy.js';
 
 /** Mount steps for the policy's filesystem, creating every mount point (and its parents) first. */
 export function renderMountSteps(filesystem: FsEntry[]): MountStep[] {
@@ -46,20 +37,20 @@ export function renderMountSteps(filesystem: FsEntry[]): MountStep[] {
         steps.push({ kind: 'proc', target: entry.target });
         break;
       case 'dev': {
+        // DEV (policy.ts): the same /dev as the bwrap backend's
         const dev = entry.target;
         mountPoint(dev, 'dir');
-        steps.push({ kind: 'tmpfs', target: dev, data: 'mode=755,size=65536' });
-        for (const [name, source] of DEVICE_SOURCES) {
+        steps.push({ kind: 'tmpfs', target: dev, data: `mode=${DEV.tmpfs.mode.toString(8)},size=${DEV.tmpfs.sizeBytes}` });
+        for (const [name, source] of DEV.devices) {
           steps.push({ kind: 'file', target: `${dev}/${name}` });
           // device nodes keep their own mount's flags; binding them is how a user namespace gets them
           steps.push({ kind: 'bind', source, target: `${dev}/${name}`, readOnly: false });
         }
-        for (const [name, link] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']] as const) {
-          steps.push({ kind: 'symlink', source: link, target: `${dev}/${name}` });
-        }
+        for (const [name, link] of DEV.links) steps.push({ kind: 'symlink', source: link, target: `${dev}/${name}` });
         made.add(dev);
-        mkdirs(`${dev}/shm`);
-        steps.push({ kind: 'tmpfs', target: `${dev}/shm`, data: `mode=1777,size=${entry.shmBytes}`, flags: ['noexec'] });
+        mkdirs(`${dev}/${DEV.shm.name}`);
+        steps.push({ kind: 'remount', target: dev });
+        steps.push({ kind: 'tmpfs', target: `${dev}/${DEV.shm.name}`, data: `mode=${DEV.shm.mode.toString(8)},size=${entry.shmBytes}` });
         break;
       }
       case 'symlink':
