@@ -10,6 +10,7 @@ import { startJournalRetention } from './controlplane/journal-retention.js';
 import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { ExecutionService } from './executions/execution-service.js';
 import { Journal } from './executions/journal.js';
+import { SessionRemoval } from './executions/session-removal.js';
 import { createApp } from './http/app.js';
 import { limitConnections } from './http/connection-limit.js';
 import { executeRoutes } from './http/routes/execute.js';
@@ -18,8 +19,9 @@ import { healthRoutes } from './http/routes/health.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiDocument, openApiRoutes } from './http/routes/openapi.js';
 import { sessionConfigRoutes } from './http/routes/session-config.js';
+import { sessionRoutes } from './http/routes/sessions.js';
 import { SessionConfigSyncRequestSchema } from './http/schemas.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogs, type Logger, type Logs } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
 import { limitsFromConfig } from './sandbox/limits.js';
@@ -47,8 +49,9 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger = createLogger(config.logLevel, config.logFormat)): Promise<Server> {
+export async function startServer(config: Config, logs?: Logs): Promise<Server> {
   const startedAt = Date.now();
+  const { logger, flush: flushLogs } = logs ?? (await createLogs(config));
   mkdirSync(config.workspaceRoot, { recursive: true });
   const host = await SandboxHost.start({
     isolation: config.isolation,
@@ -71,6 +74,8 @@ export async function startServer(config: Config, logger = createLogger(config.l
   if (interrupted.length > 0) logger.warn({ count: interrupted.length, execution_ids: interrupted.slice(0, 100) }, 'executions interrupted by an unclean stop recorded as crashed');
   const retention = startJournalRetention(journal, { retentionHours: config.resultRetentionHours, maxBytes: config.journalMaxBytes }, logger);
   service.events.on('finished', () => retention.enforceSizeCap());
+  const sessionRemoval = new SessionRemoval({ config, service, logger, metrics });
+  sessionRemoval.start();
   const controlPlane = config.controlPlaneUrl ? new ControlPlane({ url: config.controlPlaneUrl, config, journal, service, logger, metrics }) : undefined;
   const app = createApp({
     apiToken: config.apiToken,
@@ -82,6 +87,7 @@ export async function startServer(config: Config, logger = createLogger(config.l
       healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => ({ ...outboxInfo(journal), ...(controlPlane ? { ready: controlPlane.readyStatus() } : {}) }) }),
       metricsRoutes(metrics),
       sessionConfigRoutes({ config, logger, metrics, service }),
+      sessionRoutes(config, sessionRemoval, metrics),
       openApiRoutes(() => openApiDocument(VERSION, { SessionConfigSyncRequest: SessionConfigSyncRequestSchema })),
     ],
   });
@@ -95,16 +101,21 @@ export async function startServer(config: Config, logger = createLogger(config.l
   logger.info({ host: config.host, port, workspace: config.workspaceRoot, mode: config.controlPlaneUrl ? 'control-plane' : 'standalone' }, 'executor listening');
   controlPlane?.start(port);
 
-  const close = async () => {
+  const closeServices = async () => {
     // warm sandboxes are idle processes of ours: a closed server keeps none
     service.stopAccepting();
     retention.stop();
+    sessionRemoval.stop();
     await controlPlane?.close();
     await new Promise<void>((resolve) => {
       http.close(() => resolve());
       (http as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
     journal.close();
+  };
+  const close = async () => {
+    await closeServices();
+    await flushLogs();
   };
   const shutdown = async (exitReason: ExitReason) => {
     const stopBy = Date.now() + config.shutdownGraceSeconds * 1000 + STOP_AFTER_GRACE_MS;
@@ -116,8 +127,9 @@ export async function startServer(config: Config, logger = createLogger(config.l
       await service.drained();
     }
     await controlPlane?.stop({ code: 0, reason: exitReason }, stopBy);
-    await close();
+    await closeServices();
     logger.info('stopped');
+    await flushLogs();
   };
   return { config, logger, metrics, host, journal, service, controlPlane, http, port, shutdown, close };
 }

@@ -391,6 +391,17 @@ export class ExecutionService {
     }
   }
 
+  /** The sessions with an execution admitted and not finished (queued or running). */
+  busySessions(): Set<string> {
+    return new Set([...this.active.values()].map((a) => a.request.session_id));
+  }
+
+  /** Drops what is kept in memory for the session (warm sandboxes, network, policies): its files are being removed. */
+  forgetSession(sessionId: string): void {
+    this.pool.forget(sessionId);
+    for (const key of this.warmPolicies.keys()) if (key.startsWith(`${sessionId}\n`)) this.warmPolicies.delete(key);
+  }
+
   /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
   invalidateWarmSandboxes(): void {
     this.pool.clear();

@@ -62,8 +62,8 @@ export class WarmPool {
     if (this.closed || this.perSession === 0 || this.filling.has(sessionId)) return;
     this.filling.add(sessionId);
     setImmediate(() => {
-      this.filling.delete(sessionId);
-      if (this.closed) return;
+      // forget() in between cancels it
+      if (!this.filling.delete(sessionId) || this.closed) return;
       // A session new to a full pool takes the place of the least recently active one only when
       // that one has been idle a while: when more sessions are busy than the pool holds, sandboxes
       // evicted before their use would cost a sandbox and a runtime start each, for nothing.
@@ -91,6 +91,15 @@ export class WarmPool {
     this.sessions.clear();
     this.lastActive.clear();
     for (const sessionId of [...this.networks.keys()]) this.releaseNetwork(sessionId);
+  }
+
+  /** Discards the session's warm sandboxes and network, and a refill still to come (its state is being removed). */
+  forget(sessionId: string): void {
+    this.filling.delete(sessionId);
+    this.sessions.get(sessionId)?.forEach((e) => this.drop(e));
+    this.sessions.delete(sessionId);
+    this.lastActive.delete(sessionId);
+    this.releaseNetwork(sessionId);
   }
 
   close(): void {
