@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { assertProblem, assertSuccess, executionId, sessionId, sleep, TestServer } from '../helpers/http.js';
 
 const TOKEN = 'internal-token-for-tests';
@@ -124,6 +125,16 @@ describe('session removal', () => {
     assertSuccess(await server.run({ session_id: session, language: 'shell', code: 'echo x > /workspace/f' }));
     assertProblem(await deleteSession(server, session), 403, 'Executor.TokenNotConfigured');
     assert.ok(existsSync(path.join(server.workspaceOf(session), 'f')));
+  });
+
+  it('settings that cannot work stop the start, naming the variable', () => {
+    const refused = (env: Record<string, string>, variable: string) =>
+      assert.throws(() => loadConfig({ WORKSPACE_PATH: '/tmp/x', ...env }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith(`${variable}:`)));
+    refused({ WORKSPACE_RETENTION_HOURS: '24', SESSION_ID: 's' }, 'WORKSPACE_RETENTION_HOURS');
+    refused({ WORKSPACE_RETENTION_HOURS: '-1' }, 'WORKSPACE_RETENTION_HOURS');
+    refused({ LOG_STDERR: 'false' }, 'LOG_STDERR');
+    refused({ LOG_FILE_ROTATE: 'weekly', LOG_FILE: '/tmp/x.log' }, 'LOG_FILE_ROTATE');
+    assert.equal(loadConfig({ WORKSPACE_PATH: '/tmp/x' }).workspaceRetentionHours, 0);
   });
 
   it('WORKSPACE_RETENTION_HOURS removes an idle session and keeps a busy and a recently used one', async () => {
