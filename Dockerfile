@@ -84,7 +84,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1000 sandbox \
  && useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox \
- && install -d -o 1000 -g 1000 -m 0755 /workspace /var/lib/sandbox-executor \
+ && install -d -o 1000 -g 1000 -m 0755 /workspace /var/lib/sandbox-executor /var/log/executor \
       /var/lib/sandbox-executor/dependencies /var/lib/sandbox-executor/dependencies/sandbox-venv \
  # /opt is root's: dependency syncs swap a symlink in a directory uid 1000 may write (docs/dependencies.md)
  && ln -s /var/lib/sandbox-executor/dependencies/sandbox-venv /opt/sandbox-venv \

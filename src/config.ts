@@ -35,6 +35,21 @@ const integer = (defaultValue: number, min: number, max: number) =>
       return n;
     });
 
+/** A number with decimals allowed (fractions of an hour or a MiB are for tests mostly). */
+const decimal = (defaultValue: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return defaultValue;
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max} (decimals allowed), got '${value}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 const optionalText = z
   .string()
   .optional()
@@ -86,6 +101,16 @@ const EnvSchema = z.object({
     .default('json')
     .transform((v) => v.trim().toLowerCase())
     .pipe(z.enum(['json', 'text'])),
+  LOG_FILE: optionalText,
+  LOG_FILE_MAX_MB: decimal(100, 0.001, 1048576),
+  LOG_FILE_ROTATE: z
+    .string()
+    .optional()
+    .default('daily')
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(['daily', 'hourly', 'size'])),
+  LOG_FILE_KEEP: integer(7, 1, 10000),
+  LOG_STDERR: flag(true),
   MAX_MEMORY_MB: integer(512, 16, 1048576),
   MAX_EXECUTION_TIME: integer(300, 1, 3600),
   MAX_CPU_SECONDS: integer(0, 0, 86400),
@@ -111,6 +136,7 @@ const EnvSchema = z.object({
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
   SHUTDOWN_GRACE_SECONDS: integer(5, 0, 3600),
   RESULT_RETENTION_HOURS: integer(24, 1, 24 * 365),
+  WORKSPACE_RETENTION_HOURS: decimal(0, 0, 24 * 365 * 10),
   JOURNAL_MAX_MB: integer(1024, 8, 1048576),
   RESULT_DELIVERY_MAX_AGE_HOURS: integer(24, 1, 24 * 365),
   RESULT_DELIVERY_MAX_ATTEMPTS: integer(0, 0, 1_000_000),
@@ -149,6 +175,10 @@ export interface Config {
   podName: string | undefined;
   logLevel: string;
   logFormat: 'json' | 'text';
+  /** LOG_FILE: JSON lines also written to this file, rotated at a size and daily/hourly, the newest `keep` rotated files kept */
+  logFile: { path: string; maxBytes: number; rotate: 'daily' | 'hourly' | 'size'; keep: number } | undefined;
+  /** LOG_STDERR=false: the log goes to LOG_FILE only */
+  logToStderr: boolean;
   limits: {
     memoryMb: number;
     defaultTimeoutSeconds: number;
@@ -173,6 +203,8 @@ export interface Config {
   rootServerSandboxGid: number;
   shutdownGraceSeconds: number;
   resultRetentionHours: number;
+  /** sessions idle longer than this lose their workspace, /tmp and warm sandboxes (0: never; per-session layout only) */
+  workspaceRetentionHours: number;
   /** the journal's size cap in bytes (settled results are pruned, oldest first, to stay under it) */
   journalMaxBytes: number;
   /** a result not delivered after this long, or this many attempts (0: no attempt bound), is given up: undeliverable */
@@ -222,13 +254,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `HTTP_HEADERS_TIMEOUT_SECONDS: ${e.HTTP_HEADERS_TIMEOUT_SECONDS} is more than HTTP_REQUEST_TIMEOUT_SECONDS=${e.HTTP_REQUEST_TIMEOUT_SECONDS}: the head is part of the request, set it lower`,
     ]);
   }
+  if (!e.LOG_STDERR && !e.LOG_FILE) {
+    throw new ConfigError(['LOG_STDERR: false without LOG_FILE would leave the log nowhere: set LOG_FILE, or LOG_LEVEL=silent for no log']);
+  }
+  const workspaceLayout = e.WORKSPACE_LAYOUT ?? (e.SESSION_ID ? 'flat' : 'per-session');
+  if (e.WORKSPACE_RETENTION_HOURS > 0 && workspaceLayout === 'flat') {
+    throw new ConfigError([
+      'WORKSPACE_RETENTION_HOURS: the workspace root is the one session\'s storage here (SESSION_ID or WORKSPACE_LAYOUT=flat), which ends with its executor: unset it, or use the per-session layout',
+    ]);
+  }
   const workspaceRoot = resolveWorkspace(e.WORKSPACE_PATH);
   const stateDir = path.resolve(e.STATE_PATH ?? defaultStateDir(workspaceRoot));
   return {
     port: e.EXECUTOR_PORT,
     host: e.EXECUTOR_HOST,
     workspaceRoot,
-    workspaceLayout: e.WORKSPACE_LAYOUT ?? (e.SESSION_ID ? 'flat' : 'per-session'),
+    workspaceLayout,
     sessionId: e.SESSION_ID,
     stateDir,
     dependencyDir: path.resolve(e.DEPENDENCY_PATH),
@@ -239,6 +280,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     podName: e.POD_NAME,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
+    logFile: e.LOG_FILE
+      ? { path: path.resolve(e.LOG_FILE), maxBytes: Math.round(e.LOG_FILE_MAX_MB * 1024 * 1024), rotate: e.LOG_FILE_ROTATE, keep: e.LOG_FILE_KEEP }
+      : undefined,
+    logToStderr: e.LOG_STDERR,
     limits: {
       memoryMb: e.MAX_MEMORY_MB,
       defaultTimeoutSeconds: e.MAX_EXECUTION_TIME,
@@ -260,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rootServerSandboxGid: e.SANDBOX_HOST_GID,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     resultRetentionHours: e.RESULT_RETENTION_HOURS,
+    workspaceRetentionHours: e.WORKSPACE_RETENTION_HOURS,
     journalMaxBytes: e.JOURNAL_MAX_MB * 1024 * 1024,
     resultDelivery: { maxAgeHours: e.RESULT_DELIVERY_MAX_AGE_HOURS, maxAttempts: e.RESULT_DELIVERY_MAX_ATTEMPTS },
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,

@@ -1,16 +1,91 @@
-// pino, JSON by default (LOG_FORMAT=text for people). Lines of one execution carry
-// execution_id and session_id; code, events, env values and outputs are never logged.
-import pino, { type Logger } from 'pino';
+// pino, JSON by default (LOG_FORMAT=text for people), on stderr and/or in a rotated file (LOG_FILE,
+// rolled by pino-roll). Lines of one execution carry execution_id and session_id; code, events,
+// env values and outputs are never logged.
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino, { type DestinationStream, type Logger, type StreamEntry } from 'pino';
 import pretty from 'pino-pretty';
+import roll from 'pino-roll';
+import type { Config } from './config.js';
 
 export type { Logger };
 
-export function createLogger(level: string, format: 'json' | 'text'): Logger {
+export type LogSettings = Pick<Config, 'logLevel' | 'logFormat' | 'logFile' | 'logToStderr'>;
+
+export interface Logs {
+  logger: Logger;
+  /** writes out what is buffered (before the process ends) */
+  flush(): Promise<void>;
+}
+
+/** Each stream takes every line the logger lets through (LOG_LEVEL is the logger's). */
+const ALL = 'trace';
+
+/** Buffered streams are written out at least this often (and at flush). */
+const FLUSH_INTERVAL_MS = 200;
+
+/** Daily and hourly files carry their period in their name: executor.2026-12-04.1.log */
+const DATE_FORMATS = { daily: 'yyyy-MM-dd', hourly: 'yyyy-MM-dd-HH', size: undefined } as const;
+
+export async function createLogs(settings: LogSettings): Promise<Logs> {
+  const { logLevel: level, logFormat, logFile, logToStderr } = settings;
   const options = { level, base: { service: 'sandbox-executor' }, timestamp: pino.stdTimeFunctions.isoTime };
-  if (format === 'text') return pino(options, pretty({ colorize: false, sync: true, destination: 2 }));
-  // Buffered, written by a pool thread when 4 KiB have gathered or every 200 ms (and at exit):
-  // two lines per execution each waking a thread would cost the event loop more than the writes.
-  const destination = pino.destination({ fd: 2, sync: false, minLength: 4096 });
-  setInterval(() => destination.flush(), 200).unref();
-  return pino(options, destination);
+  const buffered: pino.DestinationStream[] = [];
+  const streams: StreamEntry[] = [];
+  if (logToStderr) {
+    if (logFormat === 'text') streams.push({ level: ALL, stream: pretty({ colorize: false, sync: true, destination: 2 }) });
+    else {
+      // Buffered, written by a pool thread when 4 KiB have gathered or every 200 ms (and at exit):
+      // two lines per execution each waking a thread would cost the event loop more than the writes.
+      const stderr = pino.destination({ fd: 2, sync: false, minLength: 4096 });
+      buffered.push(stderr);
+      streams.push({ level: ALL, stream: stderr });
+    }
+  }
+  if (logFile) {
+    // JSON whatever LOG_FORMAT says: the file is for collectors
+    const file = await openLogFile(logFile);
+    buffered.push(file);
+    streams.push({ level: ALL, stream: file });
+  }
+  const interval = setInterval(() => buffered.forEach((s) => flushNow(s)), FLUSH_INTERVAL_MS).unref();
+  const destination: DestinationStream = streams.length === 1 ? streams[0]!.stream : pino.multistream(streams);
+  return {
+    logger: pino(options, destination),
+    flush: async () => {
+      clearInterval(interval);
+      await Promise.all(buffered.map((s) => new Promise<void>((resolve) => (s as unknown as Flushable).flush(() => resolve()))));
+    },
+  };
+}
+
+/** A log's line written before the file is opened would be lost: a directory we cannot write stops the start. */
+async function openLogFile(logFile: NonNullable<LogSettings['logFile']>) {
+  const dir = path.dirname(logFile.path);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new Error(`LOG_FILE: cannot write in ${dir} (${(error as NodeJS.ErrnoException).code}): create it writable by uid ${process.getuid?.()} or choose another path`);
+  }
+  return roll({
+    file: logFile.path,
+    size: `${logFile.maxBytes}b`,
+    ...(logFile.rotate === 'size' ? {} : { frequency: logFile.rotate, dateFormat: DATE_FORMATS[logFile.rotate] }),
+    // files of earlier runs count too: the directory never holds more than keep + 1
+    limit: { count: logFile.keep, removeOtherLogFiles: true },
+    minLength: 4096,
+  });
+}
+
+interface Flushable {
+  flush(cb?: (error?: Error) => void): void;
+}
+
+function flushNow(stream: pino.DestinationStream): void {
+  try {
+    (stream as unknown as Flushable).flush();
+  } catch {
+    // a write in flight: the next tick of the interval writes it
+  }
 }

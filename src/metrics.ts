@@ -41,6 +41,12 @@ export function createMetrics(outbox: () => OutboxStats) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    sessionRemovals: new Counter({
+      name: 'sandbox_session_removals_total',
+      help: 'Sessions whose state (workspace, /tmp, warm sandboxes) was removed, by trigger (retention: idle longer than WORKSPACE_RETENTION_HOURS; request: DELETE /sessions/{id}) and outcome (removed, failed)',
+      labelNames: ['trigger', 'outcome'] as const,
+      registers: [registry],
+    }),
     outboxDepth: new Gauge({
       name: 'sandbox_outbox_depth',
       help: 'Results committed and not yet delivered to the control plane',

@@ -11,6 +11,7 @@ import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { DependencySync } from './dependencies/dependency-sync.js';
 import { ExecutionService } from './executions/execution-service.js';
 import { Journal } from './executions/journal.js';
+import { SessionRemoval } from './executions/session-removal.js';
 import { createApp } from './http/app.js';
 import { limitConnections } from './http/connection-limit.js';
 import { executeRoutes } from './http/routes/execute.js';
@@ -19,8 +20,9 @@ import { healthRoutes } from './http/routes/health.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { openApiDocument, openApiRoutes } from './http/routes/openapi.js';
 import { sessionConfigRoutes } from './http/routes/session-config.js';
+import { sessionRoutes } from './http/routes/sessions.js';
 import { SessionConfigSyncRequestSchema } from './http/schemas.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogs, type Logger, type Logs } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
 import { limitsFromConfig, SandboxHost } from './sandbox/index.js';
@@ -47,8 +49,9 @@ export interface Server {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger = createLogger(config.logLevel, config.logFormat)): Promise<Server> {
+export async function startServer(config: Config, logs?: Logs): Promise<Server> {
   const startedAt = Date.now();
+  const { logger, flush: flushLogs } = logs ?? (await createLogs(config));
   mkdirSync(config.workspaceRoot, { recursive: true });
   const host = await SandboxHost.start({
     isolation: config.isolation,
@@ -81,6 +84,8 @@ export async function startServer(config: Config, logger = createLogger(config.l
     onExecutionFinished: (listener) => service.events.on('finished', listener),
     onPublished: () => service.invalidateWarmSandboxes(),
   });
+  const sessionRemoval = new SessionRemoval({ config, service, logger, metrics });
+  sessionRemoval.start();
   const controlPlane = config.controlPlaneUrl ? new ControlPlane({ url: config.controlPlaneUrl, config, journal, service, logger, metrics }) : undefined;
   const app = createApp({
     apiToken: config.apiToken,
@@ -92,6 +97,7 @@ export async function startServer(config: Config, logger = createLogger(config.l
       healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => ({ ...outboxInfo(journal), ...(controlPlane ? { ready: controlPlane.readyStatus() } : {}) }) }),
       metricsRoutes(metrics),
       sessionConfigRoutes({ dependencySync, metrics }),
+      sessionRoutes(config, sessionRemoval, metrics),
       openApiRoutes(() => openApiDocument(VERSION, { SessionConfigSyncRequest: SessionConfigSyncRequestSchema })),
     ],
   });
@@ -105,16 +111,21 @@ export async function startServer(config: Config, logger = createLogger(config.l
   logger.info({ host: config.host, port, workspace: config.workspaceRoot, mode: config.controlPlaneUrl ? 'control-plane' : 'standalone' }, 'executor listening');
   controlPlane?.start(port);
 
-  const close = async () => {
+  const closeServices = async () => {
     // warm sandboxes are idle processes of ours: a closed server keeps none
     service.stopAccepting();
     retention.stop();
+    sessionRemoval.stop();
     await controlPlane?.close();
     await new Promise<void>((resolve) => {
       http.close(() => resolve());
       (http as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
     journal.close();
+  };
+  const close = async () => {
+    await closeServices();
+    await flushLogs();
   };
   const shutdown = async (exitReason: ExitReason) => {
     const stopBy = Date.now() + config.shutdownGraceSeconds * 1000 + STOP_AFTER_GRACE_MS;
@@ -126,8 +137,9 @@ export async function startServer(config: Config, logger = createLogger(config.l
       await service.drained();
     }
     await controlPlane?.stop({ code: 0, reason: exitReason }, stopBy);
-    await close();
+    await closeServices();
     logger.info('stopped');
+    await flushLogs();
   };
   return { config, logger, metrics, host, journal, service, controlPlane, http, port, shutdown, close };
 }

@@ -204,6 +204,11 @@ export class ExecutionService {
     return this.commit(request, result);
   }
 
+  /** The sessions with an execution admitted and not finished (queued or running). */
+  busySessions(): Set<string> {
+    return new Set([...this.active.values()].map((a) => a.request.session_id));
+  }
+
   /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
   invalidateWarmSandboxes(): void {
     this.sandboxes.invalidateWarm();

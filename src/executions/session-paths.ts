@@ -18,6 +18,11 @@ export function sessionDirectoryName(sessionId: string): string {
   return HASHED_PREFIX + createHash('sha256').update(sessionId, 'utf8').digest('base64url');
 }
 
+/** A name sessionDirectoryName can return: anything else under the workspace root is not a session's. */
+export function isSessionDirectoryName(name: string): boolean {
+  return PLAIN_COMPONENT.test(name) || /^@[A-Za-z0-9_-]{43}$/.test(name);
+}
+
 export interface SessionPaths {
   /** bound read-write at /workspace: the session's files, persistent */
   workspace: string;

@@ -57,8 +57,8 @@ export class WarmPool {
     if (this.closed || this.perSession === 0 || this.filling.has(sessionId)) return;
     this.filling.add(sessionId);
     setImmediate(() => {
-      this.filling.delete(sessionId);
-      if (this.closed) return;
+      // forget() in between cancels it
+      if (!this.filling.delete(sessionId) || this.closed) return;
       // A session new to a full pool takes the place of the least recently active one only when
       // that one has been idle a while: when more sessions are busy than the pool holds, sandboxes
       // evicted before their use would cost a sandbox and a runtime start each, for nothing.
@@ -88,8 +88,9 @@ export class WarmPool {
     for (const sessionId of [...this.networks.keys()]) this.releaseNetwork(sessionId);
   }
 
-  /** Discards the session's warm sandboxes and gives its network back (the session is gone). */
+  /** Discards the session's warm sandboxes and network, and a refill still to come (the session is gone). */
   releaseSession(sessionId: string): void {
+    this.filling.delete(sessionId);
     this.sessions.get(sessionId)?.splice(0).forEach((e) => this.drop(e));
     this.sessions.delete(sessionId);
     this.lastActive.delete(sessionId);

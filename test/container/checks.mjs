@@ -104,6 +104,13 @@ const checks = {
     return `success, return_value ${show(result.return_value)}, stdout ${show(result.stdout)}, ${elapsed} ms round trip`;
   },
 
+  /** execute-in URL SESSION SHELL_CODE: a shell execution in that session succeeds */
+  async 'execute-in'(base, session, code) {
+    const r = await request('POST', `${base}/execute?wait=true`, { execution_id: `ctest-in-${Date.now()}`, session_id: session, language: 'shell', code, timeout: 60 });
+    expect(r.status === 200 && r.json?.status === 'success', `POST /execute?wait=true answered ${r.status}: ${r.text.slice(0, 300)}`);
+    return `ran in session ${session}`;
+  },
+
   /** session-file URL SESSION: a handler reads input/hello.txt and writes output/result.txt; another session is refused */
   async 'session-file'(base, session) {
     const code = 'def handler(event):\n    import os\n    text = open("input/hello.txt").read().strip()\n    os.makedirs("output", exist_ok=True)\n    open("output/result.txt", "w").write(text.upper())\n    return text\n';

@@ -140,9 +140,13 @@ podman run -d --name "$cp_name" --no-healthcheck "${hardened[@]}" --user 1000:10
   --entrypoint '' "$image" node /opt/fake-control-plane.mjs >"$logs/cp-run.txt" 2>&1 \
   || { cat "$logs/cp-run.txt"; record "stand-in control plane" fail "could not start"; summary; exit 1; }
 
+# LOG_FILE in a mounted directory; WORKSPACE_RETENTION_HOURS of about 4 s (swept every second)
+log_dir="$logs/executor-log-dir"
+install -d -o 1000 -g 1000 "$log_dir"
 started=$(now_ms)
 podman run -d --name "$exec_name" --hostname "$exec_name" --network "container:$cp_name" \
-  "${hardened[@]}" --user 1000:1000 \
+  "${hardened[@]}" --user 1000:1000 -v "$log_dir:/var/log/executor" \
+  -e LOG_FILE=/var/log/executor/executor.log -e WORKSPACE_RETENTION_HOURS=0.001 \
   -e CONTROL_PLANE_URL=http://127.0.0.1:9000 -e INTERNAL_API_TOKEN="$token" -e LOG_LEVEL=info \
   "$image" >"$logs/executor-run.txt" 2>&1 || cat "$logs/executor-run.txt"
 if ! check "time to healthy" checks wait-healthy "$base" 60 "$started"; then
@@ -158,6 +162,16 @@ healthcheck() { podman healthcheck run "$exec_name" && echo "the image's HEALTHC
 check "HEALTHCHECK (healthcheck cmd)" healthcheck
 podman exec "$exec_name" node /app/dist/src/cli/main.js probe >"$logs/probe.json" 2>"$logs/probe.err"
 check "probe selects native" checks probe-native <"$logs/probe.json"
+retention() { # an idle session's workspace is gone within 30 s, a busy one is kept meanwhile
+  checks execute-in "$base" ctest-idle 'echo x > /workspace/f' || return 1
+  podman exec "$exec_name" test -f /workspace/ctest-idle/f || { echo "no workspace written"; return 1; }
+  for _ in $(seq 60); do
+    podman exec "$exec_name" test -e /workspace/ctest-idle || { echo "idle workspace removed by WORKSPACE_RETENTION_HOURS"; return 0; }
+    sleep 0.5
+  done
+  echo "/workspace/ctest-idle still there after 30 s"; return 1
+}
+check "retention removes idle workspace" retention
 
 # SIGTERM while an execution runs: it finishes within SHUTDOWN_GRACE_SECONDS, its result is
 # delivered, then the exited event, then exit 0.
@@ -172,6 +186,15 @@ else record "SIGTERM stop exits 0" fail "exit code $exit_code after $stopped_ms 
 check "SIGTERM drains the execution" checks delivered "$cp" "$drain_id" 'drained\n'
 check "containers/exited event" checks cp-event "$cp" exited exit_reason=sigterm exit_code=0
 podman logs "$exec_name" >"$logs/executor.log" 2>&1
+log_file() { # the mounted directory holds the JSON log, from the first line to the last of the shutdown
+  local f
+  f=$(ls -1 "$log_dir"/executor.*.log 2>/dev/null | tail -n 1)
+  [ -n "$f" ] || { echo "no executor.*.log in the mounted directory"; return 1; }
+  grep -q '"msg":"executor listening"' "$f" || { echo "$f lacks the start-up line"; return 1; }
+  tail -n 1 "$f" | grep -q '"msg":"stopped"' || { echo "$f does not end with the shutdown's last line"; return 1; }
+  echo "$(basename "$f"): $(wc -l <"$f") lines, ends with \"stopped\""
+}
+check "LOG_FILE in the mounted directory" log_file
 podman rm -f --ignore -t 0 "$exec_name" "$cp_name" >/dev/null 2>&1
 
 # --- the control plane's forced command (CONTRACT.md section 7) -----------------------------

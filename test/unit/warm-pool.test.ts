@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { WarmPool, type WarmEntry } from '../../src/executions/warm-pool.js';
-import { createLogger } from '../../src/logger.js';
+import { pino } from 'pino';
 import type { Language } from '../../src/runtimes/runtime.js';
 import type { SessionNetwork, WarmSandbox } from '../../src/sandbox/index.js';
 
@@ -43,7 +43,7 @@ function pool(perSession: number, maxSessions: number) {
     },
     releaseNetwork: (handle: SessionNetwork) => void networks.released.push(handle as unknown as string),
   };
-  const warm = new WarmPool(perSession, maxSessions, create, createLogger('silent', 'json'), sessionNetworks);
+  const warm = new WarmPool(perSession, maxSessions, create, pino({ level: 'silent' }), sessionNetworks);
   return { warm, made, networks };
 }
 
