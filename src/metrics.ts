@@ -13,6 +13,15 @@ export function createMetrics(outbox: () => OutboxStats) {
     duration: new Histogram({ name: 'sandbox_execution_duration_seconds', help: 'Wall time of executions in their sandbox', labelNames: ['language'] as const, buckets: latencyBuckets, registers: [registry] }),
     spawnLatency: new Histogram({ name: 'sandbox_spawn_latency_seconds', help: 'Time to create a sandbox, until its first exec', labelNames: ['backend'] as const, buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [registry] }),
     active: new Gauge({ name: 'sandbox_active_executions', help: 'Executions admitted and not finished', registers: [registry] }),
+    // the denominator of the work signal (active / capacity): the executor queues nothing, it
+    // refuses past this many (sandbox_rejected_requests_total{reason="concurrency_limit"})
+    capacity: new Gauge({ name: 'sandbox_max_concurrent_executions', help: 'Executions this executor admits at once (MAX_CONCURRENT_EXECUTIONS)', registers: [registry] }),
+    isolationBackend: new Gauge({
+      name: 'sandbox_isolation_backend_info',
+      help: 'The isolation backend executions run on (1 for the selected one; backend="none" runs code WITHOUT a sandbox), and ISOLATION as configured',
+      labelNames: ['backend', 'configured'] as const,
+      registers: [registry],
+    }),
     truncations: new Counter({ name: 'sandbox_output_truncations_total', help: 'Outputs cut to the per-stream limit', labelNames: ['stream'] as const, registers: [registry] }),
     rejected: new Counter({ name: 'sandbox_rejected_requests_total', help: 'Requests refused, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     dependencySyncs: new Counter({

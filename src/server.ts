@@ -65,6 +65,8 @@ export async function startServer(config: Config, logger = createLogger(config.l
 
   const journal = new Journal(config.stateDir);
   const metrics = createMetrics(() => journal.outboxStats());
+  metrics.capacity.set(config.maxConcurrentExecutions);
+  metrics.isolationBackend.set({ backend: host.backend.name, configured: config.isolation }, 1);
   const service = new ExecutionService({ config, host, runtimes: createRuntimes(config.stateDir), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
   // before listening: an id submitted again must find its crashed result, not run anew
   const interrupted = service.recordInterrupted();
