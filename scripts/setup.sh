@@ -20,6 +20,8 @@ have bash || missing+=(bash)
 # sandbox-init is linked statically (it runs inside sandboxes whatever their /lib holds), with
 # musl: its start-up is 0.3 ms faster than glibc's on a VM (see native/init/build.sh)
 have musl-gcc || missing+=(musl-tools)
+# the tests check deploy/observability with promtool and a real Prometheus scraping an executor
+{ have promtool && have prometheus; } || missing+=(prometheus)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

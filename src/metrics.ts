@@ -1,13 +1,18 @@
 // Prometheus metrics (prom-client), one registry per server.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { OutboxStats } from './executions/journal.js';
+import { SYNC_OUTCOMES } from './dependencies/sync-error.js';
+import { FINISHED_STATES, type OutboxStats } from './executions/journal.js';
+import { LANGUAGES } from './runtimes/runtime.js';
+
+/** Reasons of sandbox_rejected_requests_total (admission, the connection limit). */
+const REJECTION_REASONS = ['concurrency_limit', 'connection_limit', 'execution_id_conflict', 'shutting_down', 'wrong_session'];
 
 /** `outbox` is read on each scrape: the journal is the truth, no counter can drift from it. */
 export function createMetrics(outbox: () => OutboxStats) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
-  return {
+  const metrics = {
     registry,
     executions: new Counter({ name: 'sandbox_executions_total', help: 'Finished executions by language and status', labelNames: ['language', 'status'] as const, registers: [registry] }),
     duration: new Histogram({ name: 'sandbox_execution_duration_seconds', help: 'Wall time of executions in their sandbox', labelNames: ['language'] as const, buckets: latencyBuckets, registers: [registry] }),
@@ -60,6 +65,12 @@ export function createMetrics(outbox: () => OutboxStats) {
       },
     }),
   };
+  // Counters of known label values start at 0: a series born at 1 hides its first increment from
+  // rate() and increase(), so the first rejection or failed sync would show on no dashboard or alert.
+  for (const language of LANGUAGES) for (const status of FINISHED_STATES) metrics.executions.inc({ language, status }, 0);
+  for (const reason of REJECTION_REASONS) metrics.rejected.inc({ reason }, 0);
+  for (const outcome of SYNC_OUTCOMES) metrics.dependencySyncs.inc({ outcome }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
