@@ -6,6 +6,7 @@
 // few executions every dashboard expression and the prometheus-adapter rule return data, the
 // alert rules evaluate cleanly and the undeliverable-result alert really fires.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { findTool, promtool, PrometheusServer, type Sample } from '../helpers/pr
 
 const OBSERVABILITY = fileURLToPath(new URL('../../../deploy/observability/', import.meta.url));
 const file = (name: string) => path.join(OBSERVABILITY, name);
+const RENDER_SCRIPT = fileURLToPath(new URL('../../../scripts/render-dashboard.mjs', import.meta.url));
 const missingTools = ['promtool', 'prometheus'].filter((tool) => !findTool(tool));
 const skip = missingTools.length > 0 ? `${missingTools.join(' and ')} not installed: run scripts/setup.sh as root (it installs Debian's prometheus package)` : false;
 if (skip) console.error(`\n!!!!! SKIPPING the Prometheus checks of deploy/observability: ${skip} !!!!!\n`);
@@ -236,6 +238,17 @@ describe('deploy/observability', { skip }, () => {
       const alerts = (await prometheus.api('/api/v1/alerts')).alerts as any[];
       const firing = alerts.filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname} ${a.labels.reason ?? ''}`.trim());
       assert.deepEqual(firing, ['SandboxResultsUndeliverable refused'], prometheus.output);
+    });
+
+    // the PNG of docs/operations.md: a minute of mixed executions, then the panels drawn from Prometheus
+    it('draws the dashboard into DASHBOARD_PNG when set', { skip: process.env.DASHBOARD_PNG ? false : 'DASHBOARD_PNG not set' }, async () => {
+      const codes = ['true', 'sleep 0.5', 'exit 1', 'sleep 2'];
+      for (let i = 0; i < 120; i++) {
+        await submit(executor.url, { execution_id: `prom_load_${i}`, code: codes[i % codes.length]!, session_id: `load_${i % 3}` });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      const render = spawnSync(process.execPath, [RENDER_SCRIPT, prometheus.url, process.env.DASHBOARD_PNG!, '2'], { encoding: 'utf8' });
+      assert.equal(render.status, 0, render.stderr);
     });
   });
 });
