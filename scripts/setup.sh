@@ -22,6 +22,8 @@ have bash || missing+=(bash)
 have musl-gcc || missing+=(musl-tools)
 # .ci/run checks native/ against .clang-format
 have clang-format || missing+=(clang-format)
+# the tests check deploy/observability with promtool and a real Prometheus scraping an executor
+{ have promtool && have prometheus; } || missing+=(prometheus)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -14,7 +14,7 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
   if ! "${unpriv[@]}" test -r "$dir/package.json" -a -x "$dir/dist"; then
     # The checkout is not readable by uid 65534 (e.g. under /root): test a world-readable copy.
     dir=$(mktemp -d /tmp/sandbox-executor-unprivileged.XXXXXX)
-    cp -a package.json dist node_modules build-cmake "$dir"/
+    cp -a package.json dist node_modules build-cmake deploy "$dir"/
     # src/: the runtimes' bootstrap files, and the sources test/layers.test.ts scans
     cp -a src "$dir/"
     # the unit tier compiles sandbox-init's frame parser (test/unit/command-frame.test.ts)

@@ -9,17 +9,36 @@ export interface OutboxStats {
   oldestAgeSeconds: number;
 }
 
+/** Reasons of sandbox_rejected_requests_total (admission, the connection limit). */
+const REJECTION_REASONS = ['concurrency_limit', 'connection_limit', 'execution_id_conflict', 'shutting_down', 'wrong_session'];
+
 /** `outbox` is read on each scrape: the journal is the truth, no counter can drift from it. */
-export function createMetrics(outbox: () => OutboxStats) {
+/** The label values known up front, from the layers that define them (this module imports none). */
+export interface KnownLabels {
+  languages: readonly string[];
+  finishedStates: readonly string[];
+  syncOutcomes: readonly string[];
+}
+
+export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { languages: [], finishedStates: [], syncOutcomes: [] }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
-  return {
+  const metrics = {
     registry,
     executions: new Counter({ name: 'sandbox_executions_total', help: 'Finished executions by language and status', labelNames: ['language', 'status'] as const, registers: [registry] }),
     duration: new Histogram({ name: 'sandbox_execution_duration_seconds', help: 'Wall time of executions in their sandbox', labelNames: ['language'] as const, buckets: latencyBuckets, registers: [registry] }),
     spawnLatency: new Histogram({ name: 'sandbox_spawn_latency_seconds', help: 'Time to create a sandbox, until its first exec', labelNames: ['backend'] as const, buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [registry] }),
     active: new Gauge({ name: 'sandbox_active_executions', help: 'Executions admitted and not finished', registers: [registry] }),
+    // the denominator of the work signal (active / capacity): the executor queues nothing, it
+    // refuses past this many (sandbox_rejected_requests_total{reason="concurrency_limit"})
+    capacity: new Gauge({ name: 'sandbox_max_concurrent_executions', help: 'Executions this executor admits at once (MAX_CONCURRENT_EXECUTIONS)', registers: [registry] }),
+    isolationBackend: new Gauge({
+      name: 'sandbox_isolation_backend_info',
+      help: 'The isolation backend executions run on (1 for the selected one; backend="none" runs code WITHOUT a sandbox), and ISOLATION as configured',
+      labelNames: ['backend', 'configured'] as const,
+      registers: [registry],
+    }),
     truncations: new Counter({ name: 'sandbox_output_truncations_total', help: 'Outputs cut to the per-stream limit', labelNames: ['stream'] as const, registers: [registry] }),
     rejected: new Counter({ name: 'sandbox_rejected_requests_total', help: 'Requests refused, by reason', labelNames: ['reason'] as const, registers: [registry] }),
     dependencySyncs: new Counter({
@@ -64,6 +83,12 @@ export function createMetrics(outbox: () => OutboxStats) {
       },
     }),
   };
+  // Counters of known label values start at 0: a series born at 1 hides its first increment from
+  // rate() and increase(), so the first rejection or failed sync would show on no dashboard or alert.
+  for (const language of known.languages) for (const status of known.finishedStates) metrics.executions.inc({ language, status }, 0);
+  for (const reason of REJECTION_REASONS) metrics.rejected.inc({ reason }, 0);
+  for (const outcome of known.syncOutcomes) metrics.dependencySyncs.inc({ outcome }, 0);
+  return metrics;
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

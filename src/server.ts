@@ -9,8 +9,9 @@ import { ControlPlane, STOP_AFTER_GRACE_MS } from './controlplane/control-plane.
 import { startJournalRetention } from './controlplane/journal-retention.js';
 import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { DependencySync } from './dependencies/dependency-sync.js';
+import { SYNC_OUTCOMES } from './dependencies/sync-error.js';
 import { ExecutionService } from './executions/execution-service.js';
-import { Journal } from './executions/journal.js';
+import { FINISHED_STATES, Journal } from './executions/journal.js';
 import { SessionRemoval } from './executions/session-removal.js';
 import { createApp } from './http/app.js';
 import { limitConnections } from './http/connection-limit.js';
@@ -25,6 +26,7 @@ import { SessionConfigSyncRequestSchema } from './http/schemas.js';
 import { createLogs, type Logger, type Logs } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
+import { LANGUAGES } from './runtimes/runtime.js';
 import { limitsFromConfig, SandboxHost } from './sandbox/index.js';
 import { VERSION } from './version.js';
 
@@ -67,7 +69,9 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   else logger.info({ backend: host.backend.name, protections: host.protections }, 'isolation backend selected');
 
   const journal = new Journal(config.stateDir);
-  const metrics = createMetrics(() => journal.outboxStats());
+  const metrics = createMetrics(() => journal.outboxStats(), { languages: LANGUAGES, finishedStates: FINISHED_STATES, syncOutcomes: SYNC_OUTCOMES });
+  metrics.capacity.set(config.maxConcurrentExecutions);
+  metrics.isolationBackend.set({ backend: host.backend.name, configured: config.isolation }, 1);
   const service = new ExecutionService({ config, host, runtimes: createRuntimes(config.stateDir), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
   // before listening: an id submitted again must find its crashed result, not run anew
   const interrupted = service.recordInterrupted();

@@ -3,7 +3,10 @@
 // policy. Every attempt is counted in /metrics by kind and outcome.
 import type { Metrics } from '../metrics.js';
 
-export type CallKind = 'result' | 'heartbeat' | 'ready' | 'exited';
+export const CALL_KINDS = ['result', 'heartbeat', 'ready', 'exited'] as const;
+export type CallKind = (typeof CALL_KINDS)[number];
+/** Labels of sandbox_callback_attempts_total's outcome. */
+const OUTCOME_LABELS = ['success', 'rejected', 'http_error', 'timeout', 'network_error', 'aborted'] as const;
 
 export type CallOutcome =
   /** 2xx (a 2xx may still say that nothing was done: `answer` is its body's start) */
@@ -30,7 +33,10 @@ export class ControlPlaneClient {
     private readonly baseUrl: string,
     private readonly token: string | undefined,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    // every series at 0 from the start: rate() and increase() see the first failure, not only the second
+    for (const kind of CALL_KINDS) for (const outcome of OUTCOME_LABELS) metrics.callbackAttempts.inc({ kind, outcome }, 0);
+  }
 
   /** `body` is sent as given: callers keep control of every byte (return values are verbatim JSON). */
   async post(kind: CallKind, path: string, body: string, options: CallOptions): Promise<CallOutcome> {
@@ -40,7 +46,7 @@ export class ControlPlaneClient {
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let outcome: CallOutcome;
-    let label: string;
+    let label: (typeof OUTCOME_LABELS)[number];
     try {
       const response = await fetch(`${this.baseUrl}${path}`, { method: 'POST', headers, body, signal });
       // read (a bounded part of) every answer: an unread body keeps its connection busy

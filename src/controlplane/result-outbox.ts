@@ -36,7 +36,10 @@ export class ResultOutbox {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly bounds: { maxAgeHours: number; maxAttempts: number },
-  ) {}
+  ) {
+    // at 0 from the start: increase() sees the first result given up (alert SandboxResultsUndeliverable)
+    for (const reason of ['refused', 'expired']) metrics.undeliverable.inc({ reason }, 0);
+  }
 
   /** Starts sending, beginning with whatever an earlier process left undelivered. */
   start(): void {

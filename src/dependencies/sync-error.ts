@@ -4,8 +4,9 @@
 
 export type SyncErrorCode = 'Executor.ValidationError' | 'Executor.DependencyInstallError' | 'Executor.SessionConfigSyncError';
 
-/** Label of sandbox_dependency_syncs_total. */
-export type SyncOutcome = 'completed' | 'invalid_request' | 'busy' | 'install_failed' | 'index_unreachable' | 'timed_out' | 'failed';
+/** Labels of sandbox_dependency_syncs_total. */
+export const SYNC_OUTCOMES = ['completed', 'invalid_request', 'busy', 'install_failed', 'index_unreachable', 'timed_out', 'failed'] as const;
+export type SyncOutcome = (typeof SYNC_OUTCOMES)[number];
 
 export class SyncError extends Error {
   constructor(

@@ -229,11 +229,11 @@ describe('POST /internal/session-config/sync', () => {
 
   it('counts syncs by outcome and times them on /metrics', async () => {
     const reply = await deps.server.request('GET', '/metrics');
-    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="completed"\} \d+/);
-    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="install_failed"\} \d+/);
-    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="invalid_request"\} \d+/);
-    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="index_unreachable"\} \d+/);
-    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="busy"\} \d+/);
+    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="completed"\} [1-9]\d*/);
+    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="install_failed"\} [1-9]\d*/);
+    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="invalid_request"\} [1-9]\d*/);
+    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="index_unreachable"\} [1-9]\d*/);
+    assert.match(reply.text, /sandbox_dependency_syncs_total\{outcome="busy"\} [1-9]\d*/);
     assert.match(reply.text, /sandbox_dependency_sync_duration_seconds_count\{outcome="completed"\} \d+/);
   });
 

@@ -219,6 +219,13 @@ def handler(event):
       assert.ok(delta('sandbox_spawn_latency_seconds_count') >= 4);
       assert.equal(delta('sandbox_output_truncations_total', { stream: 'stdout' }), 1);
       assert.equal(sample(after, 'sandbox_active_executions'), 0);
+      // the work signal's denominator and the backend in force, for the dashboard and alerts
+      assert.equal(sample(after, 'sandbox_max_concurrent_executions'), 100, 'MAX_CONCURRENT_EXECUTIONS default');
+      assert.equal(sample(after, 'sandbox_isolation_backend_info', { backend: 'native', configured: t.server.config.isolation }), 1);
+      assert.equal(sample(after, 'sandbox_isolation_backend_info'), 1, 'one backend in force');
+      for (const name of ['nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'process_start_time_seconds']) {
+        assert.ok(sample(after, name) > 0, `${name} is a real value`);
+      }
       for (const name of ['sandbox_rejected_requests_total', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes']) {
         assert.match(after, new RegExp(`^# TYPE ${name} `, 'm'), `${name} missing`);
       }
