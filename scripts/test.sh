@@ -14,8 +14,9 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
   if ! "${unpriv[@]}" test -r "$dir/package.json" -a -x "$dir/dist"; then
     # The checkout is not readable by uid 65534 (e.g. under /root): test a world-readable copy.
     dir=$(mktemp -d /tmp/sandbox-executor-unprivileged.XXXXXX)
-    cp -a package.json dist node_modules build-cmake "$dir"/
+    cp -a package.json dist node_modules build-cmake deploy "$dir"/
     [ -d src/runtimes ] && mkdir -p "$dir/src" && cp -a src/runtimes "$dir/src/"
+    mkdir -p "$dir/test" && cp -a test/container "$dir/test/"
     chmod -R a+rX "$dir"
     trap 'rm -rf "$dir"' EXIT
   fi

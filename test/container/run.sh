@@ -109,6 +109,8 @@ check "seccomp profile up to date" python3 "$repo/deploy/seccomp/generate.py" --
 # docker format: OCI images drop HEALTHCHECK. The label lets us prune our own superseded images.
 build_label=org.sandbox-executor.container-test=1
 build_args=(--pull=never --format docker --layers --label "$build_label" -t "$image" -f "$repo/Dockerfile")
+# The registry this host's npm uses: no registry host is written in the Dockerfile.
+build_args+=(--build-arg "NPM_REGISTRY=$(npm config get registry)")
 # A TLS-intercepting proxy's CA reaches the downloads as a build secret, never a layer.
 [ -s /etc/ssl/certs/ca-certificates.crt ] && build_args+=(--secret "id=build_ca,src=/etc/ssl/certs/ca-certificates.crt")
 started=$(now_ms)
@@ -156,6 +158,13 @@ done
 check "control-plane flow (ack+callback)" checks callback "$base" "$cp" "$token"
 healthcheck() { podman healthcheck run "$exec_name" && echo "the image's HEALTHCHECK command reports healthy"; }
 check "HEALTHCHECK (healthcheck cmd)" healthcheck
+# The deployment guide's own commands, inside the container: curl -f, /info for jq, an interactive shell.
+curl_health() { podman exec "$exec_name" curl -fsS http://localhost:8080/health && echo && echo "curl -f inside the container: healthy"; }
+check "curl -f /health inside" curl_health
+curl_info() { podman exec "$exec_name" curl -fsS http://localhost:8080/info | checks info-active; }
+check "curl /info: active_executions" curl_info
+exec_bash() { podman exec "$exec_name" /bin/bash -c 'echo "bash $BASH_VERSION as uid $(id -u)"'; }
+check "exec /bin/bash" exec_bash
 podman exec "$exec_name" node /app/dist/src/cli/main.js probe >"$logs/probe.json" 2>"$logs/probe.err"
 check "probe selects native" checks probe-native <"$logs/probe.json"
 
@@ -258,12 +267,18 @@ compose() {
     podman-compose -p "$run_id" -f "$repo/deploy/compose/docker-compose.yml" "$@" </dev/null
 }
 compose_up() {
-  local address
-  compose up -d executor >"$logs/compose-up.log" 2>&1 || { tail -n 5 "$logs/compose-up.log"; return 1; }
-  address=$(podman port "${run_id}_executor_1" 8080 | head -n 1)
-  checks wait-healthy "http://$address" 60 "$(now_ms)" && checks execute "http://$address" shell
+  local i address served=()
+  compose up -d --scale executor=3 executor >"$logs/compose-up.log" 2>&1 || { tail -n 5 "$logs/compose-up.log"; return 1; }
+  for i in 1 2 3; do
+    address=$(podman port "${run_id}_executor_$i" 8080 | head -n 1)
+    [ -n "$address" ] || { echo "replica $i has no published port"; return 1; }
+    checks wait-healthy "http://$address" 60 "$(now_ms)" >/dev/null && checks execute "http://$address" shell >/dev/null \
+      || { echo "replica $i at $address does not serve"; return 1; }
+    served+=("$address")
+  done
+  echo "--scale executor=3: each replica serves on its own port (${served[*]})"
 }
-check "compose file: executor serves" compose_up
+check "compose: --scale executor=3" compose_up
 compose down -v >"$logs/compose-down.log" 2>&1
 podman network rm -f "${run_id}_sandbox" >/dev/null 2>&1
 
