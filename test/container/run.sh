@@ -262,23 +262,19 @@ single_session() {
 check "single session (SESSION_ID, workspace volume)" single_session
 
 # --- deploy/compose, run by podman-compose (Docker Compose's file, podman as the engine) ---------
+# Debian's podman-compose (1.0.3) ignores --scale, and merging a replicas override breaks its
+# healthcheck parsing: scaling is checked on the file itself (test/deploy/compose.test.ts).
 compose() {
   INTERNAL_API_TOKEN="$token" EXECUTOR_IMAGE="$image" \
     podman-compose -p "$run_id" -f "$repo/deploy/compose/docker-compose.yml" "$@" </dev/null
 }
 compose_up() {
-  local i address served=()
-  compose up -d --scale executor=3 executor >"$logs/compose-up.log" 2>&1 || { tail -n 5 "$logs/compose-up.log"; return 1; }
-  for i in 1 2 3; do
-    address=$(podman port "${run_id}_executor_$i" 8080 | head -n 1)
-    [ -n "$address" ] || { echo "replica $i has no published port"; return 1; }
-    checks wait-healthy "http://$address" 60 "$(now_ms)" >/dev/null && checks execute "http://$address" shell >/dev/null \
-      || { echo "replica $i at $address does not serve"; return 1; }
-    served+=("$address")
-  done
-  echo "--scale executor=3: each replica serves on its own port (${served[*]})"
+  local address
+  compose up -d executor >"$logs/compose-up.log" 2>&1 || { tail -n 5 "$logs/compose-up.log"; return 1; }
+  address=$(podman port "${run_id}_executor_1" 8080 | head -n 1)
+  checks wait-healthy "http://$address" 60 "$(now_ms)" && checks execute "http://$address" shell
 }
-check "compose: --scale executor=3" compose_up
+check "compose file: executor serves" compose_up
 compose down -v >"$logs/compose-down.log" 2>&1
 podman network rm -f "${run_id}_sandbox" >/dev/null 2>&1
 

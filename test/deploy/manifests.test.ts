@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { executorProblems, SECCOMP_LOCALHOST_PROFILE } from './executor-rules.js';
 import { K8S_DIR, KUSTOMIZATION, manifestFiles, readKustomization, readManifests, schemaErrors, type KubernetesObject, type Manifest } from './kubernetes-manifests.js';
 import { podSpecOf, restrictedViolations } from './pod-security.js';
+import { unknownFieldErrors } from './unknown-fields.js';
 
 const manifests = readManifests();
 const deployment = manifests.find((m) => m.object.kind === 'Deployment');
@@ -37,6 +38,11 @@ describe('deploy/k8s manifests', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('no object has a field its kind does not define (a misspelt field would be ignored)', () => {
+    const problems = unknownFieldErrors(manifests.map((m) => m.object)).flatMap((errors, i) => errors.map((e) => `${manifests[i]!.where}: ${e}`));
+    assert.deepEqual(problems, []);
+  });
+
   it('every pod meets Pod Security "restricted"', () => {
     const workloads = manifests.filter((m) => podSpecOf(m.object));
     assert.ok(workloads.length > 0, 'no workload found');
@@ -62,6 +68,14 @@ describe('the manifest checks reject bad objects', () => {
     assert.match((await schemaErrors({ apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } })).join(), /unknown apiVersion\/kind apps\/v1\/Deploymnet/);
     assert.match((await schemaErrors({ rules: [] } as unknown as KubernetesObject)).join(), /not a Kubernetes object/);
     assert.match((await schemaErrors({ apiVersion: 'v1', kind: 'Service', spec: {} })).join(), /metadata.name is missing/);
+  });
+
+  it('unknown fields: a misspelt and a misplaced field are named, with where they are', () => {
+    const misspelt = brokenDeployment((d) => { executorContainer(d).securityContext.runAsNonroot = true; });
+    const misplaced = brokenDeployment((d) => { d.spec.template.spec.procMount = 'Unmasked'; });
+    const [spelling, placement] = unknownFieldErrors([misspelt.object, misplaced.object]);
+    assert.match(spelling!.join('\n'), /^\/spec\/template\/spec\/containers\/0\/securityContext\/runAsNonroot: .*runAsNonroot"?' does not exist/m);
+    assert.match(placement!.join('\n'), /^\/spec\/template\/spec\/procMount: .*procMount"?' does not exist/m);
   });
 
   it('Pod Security: each restricted rule broken once is named', () => {
