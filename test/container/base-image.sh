@@ -3,7 +3,9 @@
 # debootstrap a minbase bookworm once, trim it the way Debian's slim images are trimmed, cache the
 # rootfs tarball, import it and tag it with the name the Dockerfile's FROM uses.
 #   CONTAINER_TEST_CACHE  cache root (default /var/cache/sandbox-executor)
-#   DEBIAN_MIRROR         defaults to the host's first Debian mirror, else deb.debian.org
+#   DEBIAN_MIRROR           defaults to the host's apt source for bookworm (/etc/apt/sources.list{,.d/})
+#   DEBIAN_SECURITY_MIRROR  defaults to the host's source for bookworm-security, else DEBIAN_MIRROR's
+#                           sibling .../debian-security
 set -euo pipefail
 
 cache=${CONTAINER_TEST_CACHE:-/var/cache/sandbox-executor}
@@ -15,18 +17,17 @@ if podman image exists "$image"; then
   exit 0
 fi
 
-host_mirror() {
-  local uri
-  uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1 || true)
-  if [ -z "$uri" ]; then
-    uri=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v security | head -n1 || true)
-  fi
-  echo "${uri:-http://deb.debian.org/debian}"
-}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# No mirror is named here: the one this host's apt uses is the one that works from this network.
+apt_source() { python3 "$here/apt-source-uri.py" "$1"; }
 
 if [ ! -s "$tarball" ]; then
-  mirror=${DEBIAN_MIRROR:-$(host_mirror)}
+  mirror=${DEBIAN_MIRROR:-$(apt_source bookworm)} || {
+    echo "base: no Debian mirror configured: set DEBIAN_MIRROR=http://<your-mirror>/debian (or add a bookworm source to /etc/apt)" >&2
+    exit 1
+  }
   mirror=${mirror%/}
+  security=${DEBIAN_SECURITY_MIRROR:-$(apt_source bookworm-security 2>/dev/null || echo "${mirror%/debian}/debian-security")}
   rootfs=$(mktemp -d /var/tmp/bookworm-rootfs.XXXXXX)
   trap 'rm -rf "$rootfs"' EXIT
   echo "base: debootstrap --variant=minbase bookworm from $mirror"
@@ -64,7 +65,7 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
-URIs: ${mirror%/debian}/debian-security
+URIs: ${security%/}
 Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

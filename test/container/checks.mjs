@@ -29,6 +29,12 @@ async function request(method, url, body, timeoutMs = 60_000) {
 const backendOf = (health) =>
   health.isolation_backend ?? health.backend ?? health.isolation?.backend ?? health.sandbox?.backend ?? 'not reported';
 
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function waitFor(what, timeoutMs, probe) {
   const deadline = Date.now() + timeoutMs;
   let last = 'nothing yet';
@@ -179,11 +185,22 @@ const checks = {
     return `result ${event.body.status}, stdout ${show(event.body.stdout)}, delivered before the exited event`;
   },
 
+  /** info-active < info.json: GET /info (fetched with curl inside the container) reports active_executions, as the guide's jq reads it */
+  async 'info-active'() {
+    const text = await readStdin();
+    let info;
+    try {
+      info = JSON.parse(text);
+    } catch {
+      fail(`curl printed no JSON: ${text.slice(0, 300)}`);
+    }
+    expect(Number.isInteger(info.active_executions), `active_executions is ${show(info.active_executions)}`);
+    return `curl -fsS localhost:8080/info inside the container: active_executions ${info.active_executions}, accepting ${info.accepting}`;
+  },
+
   /** probe-native < probe.json: the probe selected the native backend, which joins network namespaces made ahead */
   async 'probe-native'() {
-    const chunks = [];
-    for await (const chunk of process.stdin) chunks.push(chunk);
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readStdin();
     let probe;
     try {
       probe = JSON.parse(text);

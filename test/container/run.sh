@@ -109,6 +109,8 @@ check "seccomp profile up to date" python3 "$repo/deploy/seccomp/generate.py" --
 # docker format: OCI images drop HEALTHCHECK. The label lets us prune our own superseded images.
 build_label=org.sandbox-executor.container-test=1
 build_args=(--pull=never --format docker --layers --label "$build_label" -t "$image" -f "$repo/Dockerfile")
+# The registry this host's npm uses: no registry host is written in the Dockerfile.
+build_args+=(--build-arg "NPM_REGISTRY=$(npm config get registry)")
 # A TLS-intercepting proxy's CA reaches the downloads as a build secret, never a layer.
 [ -s /etc/ssl/certs/ca-certificates.crt ] && build_args+=(--secret "id=build_ca,src=/etc/ssl/certs/ca-certificates.crt")
 started=$(now_ms)
@@ -160,6 +162,13 @@ done
 check "control-plane flow (ack+callback)" checks callback "$base" "$cp" "$token"
 healthcheck() { podman healthcheck run "$exec_name" && echo "the image's HEALTHCHECK command reports healthy"; }
 check "HEALTHCHECK (healthcheck cmd)" healthcheck
+# The deployment guide's own commands, inside the container: curl -f, /info for jq, an interactive shell.
+curl_health() { podman exec "$exec_name" curl -fsS http://localhost:8080/health && echo && echo "curl -f inside the container: healthy"; }
+check "curl -f /health inside" curl_health
+curl_info() { podman exec "$exec_name" curl -fsS http://localhost:8080/info | checks info-active; }
+check "curl /info: active_executions" curl_info
+exec_bash() { podman exec "$exec_name" /bin/bash -c 'echo "bash $BASH_VERSION as uid $(id -u)"'; }
+check "exec /bin/bash" exec_bash
 podman exec "$exec_name" node /app/dist/src/cli/main.js probe >"$logs/probe.json" 2>"$logs/probe.err"
 check "probe selects native" checks probe-native <"$logs/probe.json"
 retention() { # an idle session's workspace is gone within 30 s, a busy one is kept meanwhile
@@ -276,6 +285,8 @@ single_session() {
 check "single session (SESSION_ID, workspace volume)" single_session
 
 # --- deploy/compose, run by podman-compose (Docker Compose's file, podman as the engine) ---------
+# Debian's podman-compose (1.0.3) ignores --scale, and merging a replicas override breaks its
+# healthcheck parsing: scaling is checked on the file itself (test/deploy/compose.test.ts).
 compose() {
   INTERNAL_API_TOKEN="$token" EXECUTOR_IMAGE="$image" \
     podman-compose -p "$run_id" -f "$repo/deploy/compose/docker-compose.yml" "$@" </dev/null
