@@ -29,14 +29,17 @@ async function rangeQuery(expr) {
 }
 
 const legend = (format, labels) => format.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name) => labels[name] ?? '');
-const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS = ['#73bf69', '#f2cc0c', '#5794f2', '#ff7383', '#b877d9', '#ff9830', '#8ab8ff', '#96d98d'];
 
 function formatValue(value, unit) {
   if (!Number.isFinite(value)) return '–';
   const scaled = (v, units, base) => {
     let i = 0;
-    while (Math.abs(v) >= base && i < units.length - 1) (v /= base), i++;
+    while (Math.abs(v) >= base && i < units.length - 1) {
+      v /= base;
+      i++;
+    }
     return `${+v.toPrecision(3)} ${units[i]}`;
   };
   if (unit === 'bytes') return scaled(value, ['B', 'KiB', 'MiB', 'GiB'], 1024);
@@ -50,7 +53,10 @@ const CELL = 40; // px per grid unit horizontally is 1200/24 = 50; vertically CE
 const WIDTH = 1200;
 const unitX = WIDTH / 24;
 const height = Math.max(...dashboard.panels.map((p) => (p.gridPos.y + p.gridPos.h) * CELL)) + 40;
-const parts = [`<rect width="${WIDTH}" height="${height}" fill="#111217"/>`, `<text x="12" y="26" fill="#d8d9da" font-size="18" font-family="DejaVu Sans">${escape(dashboard.title)} — last ${minutes} min, real data</text>`];
+const parts = [
+  `<rect width="${WIDTH}" height="${height}" fill="#111217"/>`,
+  `<text x="12" y="26" fill="#d8d9da" font-size="18" font-family="DejaVu Sans">${escapeXml(dashboard.title)} — last ${minutes} min, real data</text>`,
+];
 
 for (const panel of dashboard.panels) {
   const x = panel.gridPos.x * unitX + 6;
@@ -59,7 +65,7 @@ for (const panel of dashboard.panels) {
   const h = panel.gridPos.h * CELL - 10;
   const unit = panel.fieldConfig?.defaults?.unit;
   parts.push(`<rect x="${x}" y="${y}" width="${w}" height="${h}" rx="4" fill="#181b1f" stroke="#2c3235"/>`);
-  parts.push(`<text x="${x + 8}" y="${y + 18}" fill="#d8d9da" font-size="13" font-family="DejaVu Sans" font-weight="bold">${escape(panel.title)}</text>`);
+  parts.push(`<text x="${x + 8}" y="${y + 18}" fill="#d8d9da" font-size="13" font-family="DejaVu Sans" font-weight="bold">${escapeXml(panel.title)}</text>`);
   const series = [];
   for (const target of panel.targets) {
     for (const s of await rangeQuery(target.expr)) {
@@ -68,7 +74,7 @@ for (const panel of dashboard.panels) {
   }
   if (panel.type === 'stat') {
     const text = series.map((s) => `${s.name}: ${formatValue(s.points.at(-1)?.[1], unit)}`).join('   ') || 'no data';
-    parts.push(`<text x="${x + 8}" y="${y + h / 2 + 14}" fill="#73bf69" font-size="20" font-family="DejaVu Sans">${escape(text)}</text>`);
+    parts.push(`<text x="${x + 8}" y="${y + h / 2 + 14}" fill="#73bf69" font-size="20" font-family="DejaVu Sans">${escapeXml(text)}</text>`);
     continue;
   }
   const plot = { x: x + 70, y: y + 28, w: w - 80, h: h - 70 };
@@ -79,7 +85,7 @@ for (const panel of dashboard.panels) {
   const py = (v) => plot.y + plot.h - ((v - min) / (max - min)) * plot.h;
   for (const v of [min, (min + max) / 2, max]) {
     parts.push(`<line x1="${plot.x}" x2="${plot.x + plot.w}" y1="${py(v)}" y2="${py(v)}" stroke="#2c3235"/>`);
-    parts.push(`<text x="${plot.x - 6}" y="${py(v) + 4}" fill="#9fa7b3" font-size="10" font-family="DejaVu Sans" text-anchor="end">${escape(formatValue(v, unit))}</text>`);
+    parts.push(`<text x="${plot.x - 6}" y="${py(v) + 4}" fill="#9fa7b3" font-size="10" font-family="DejaVu Sans" text-anchor="end">${escapeXml(formatValue(v, unit))}</text>`);
   }
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
@@ -88,7 +94,7 @@ for (const panel of dashboard.panels) {
     const ly = y + h - 26 + Math.floor(i / 3) * 12;
     if (ly < y + h - 2) {
       parts.push(`<rect x="${lx}" y="${ly - 8}" width="10" height="3" fill="${color}"/>`);
-      parts.push(`<text x="${lx + 14}" y="${ly - 4}" fill="#9fa7b3" font-size="10" font-family="DejaVu Sans">${escape(s.name.slice(0, 40))}</text>`);
+      parts.push(`<text x="${lx + 14}" y="${ly - 4}" fill="#9fa7b3" font-size="10" font-family="DejaVu Sans">${escapeXml(s.name.slice(0, 40))}</text>`);
     }
   });
   if (series.length === 0) parts.push(`<text x="${x + w / 2}" y="${y + h / 2}" fill="#9fa7b3" font-size="12" font-family="DejaVu Sans" text-anchor="middle">no data</text>`);

@@ -260,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const workspaceLayout = e.WORKSPACE_LAYOUT ?? (e.SESSION_ID ? 'flat' : 'per-session');
   if (e.WORKSPACE_RETENTION_HOURS > 0 && workspaceLayout === 'flat') {
     throw new ConfigError([
-      'WORKSPACE_RETENTION_HOURS: the workspace root is the one session\'s storage here (SESSION_ID or WORKSPACE_LAYOUT=flat), which ends with its executor: unset it, or use the per-session layout',
+      "WORKSPACE_RETENTION_HOURS: the workspace root is the one session's storage here (SESSION_ID or WORKSPACE_LAYOUT=flat), which ends with its executor: unset it, or use the per-session layout",
     ]);
   }
   const workspaceRoot = resolveWorkspace(e.WORKSPACE_PATH);
@@ -280,9 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     podName: e.POD_NAME,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    logFile: e.LOG_FILE
-      ? { path: path.resolve(e.LOG_FILE), maxBytes: Math.round(e.LOG_FILE_MAX_MB * 1024 * 1024), rotate: e.LOG_FILE_ROTATE, keep: e.LOG_FILE_KEEP }
-      : undefined,
+    logFile: e.LOG_FILE ? { path: path.resolve(e.LOG_FILE), maxBytes: Math.round(e.LOG_FILE_MAX_MB * 1024 * 1024), rotate: e.LOG_FILE_ROTATE, keep: e.LOG_FILE_KEEP } : undefined,
     logToStderr: e.LOG_STDERR,
     limits: {
       memoryMb: e.MAX_MEMORY_MB,

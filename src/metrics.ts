@@ -27,8 +27,20 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
   const metrics = {
     registry,
     executions: new Counter({ name: 'sandbox_executions_total', help: 'Finished executions by language and status', labelNames: ['language', 'status'] as const, registers: [registry] }),
-    duration: new Histogram({ name: 'sandbox_execution_duration_seconds', help: 'Wall time of executions in their sandbox', labelNames: ['language'] as const, buckets: latencyBuckets, registers: [registry] }),
-    spawnLatency: new Histogram({ name: 'sandbox_spawn_latency_seconds', help: 'Time to create a sandbox, until its first exec', labelNames: ['backend'] as const, buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [registry] }),
+    duration: new Histogram({
+      name: 'sandbox_execution_duration_seconds',
+      help: 'Wall time of executions in their sandbox',
+      labelNames: ['language'] as const,
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    spawnLatency: new Histogram({
+      name: 'sandbox_spawn_latency_seconds',
+      help: 'Time to create a sandbox, until its first exec',
+      labelNames: ['backend'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
     active: new Gauge({ name: 'sandbox_active_executions', help: 'Executions admitted and not finished', registers: [registry] }),
     // the denominator of the work signal (active / capacity): the executor queues nothing, it
     // refuses past this many (sandbox_rejected_requests_total{reason="concurrency_limit"})
@@ -47,7 +59,13 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
-    dependencySyncDuration: new Histogram({ name: 'sandbox_dependency_sync_duration_seconds', help: 'Wall time of dependency syncs that ran (pip, verification, swap), by outcome', labelNames: ['outcome'] as const, buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 7200], registers: [registry] }),
+    dependencySyncDuration: new Histogram({
+      name: 'sandbox_dependency_sync_duration_seconds',
+      help: 'Wall time of dependency syncs that ran (pip, verification, swap), by outcome',
+      labelNames: ['outcome'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 7200],
+      registers: [registry],
+    }),
     callbackAttempts: new Counter({
       name: 'sandbox_callback_attempts_total',
       help: 'Calls to the control plane by kind (result, heartbeat, ready, exited) and outcome (success, rejected, http_error, timeout, network_error, aborted)',

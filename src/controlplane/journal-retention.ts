@@ -28,7 +28,10 @@ export function startJournalRetention(journal: Journal, policy: RetentionPolicy,
     if (removed > 0) logger.info({ removed, journal_max_mb: policy.maxBytes / MiB }, 'journal pruned to its size cap, oldest settled results first');
     const overCap = journal.mayHoldMoreThan(policy.maxBytes);
     if (overCap && !overCapReported) {
-      logger.warn({ used_mb: Math.round(journal.usedBytes() / MiB), journal_max_mb: policy.maxBytes / MiB }, 'the journal is over JOURNAL_MAX_MB with only results waiting for the control plane: they are kept');
+      logger.warn(
+        { used_mb: Math.round(journal.usedBytes() / MiB), journal_max_mb: policy.maxBytes / MiB },
+        'the journal is over JOURNAL_MAX_MB with only results waiting for the control plane: they are kept',
+      );
     }
     overCapReported = overCap;
   };

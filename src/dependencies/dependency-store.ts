@@ -76,7 +76,10 @@ export class DependencyStore {
   }
 
   async stage(layout: StoreLayout): Promise<StagedSet> {
-    const id = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
+    const id = `${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
     const stagingDir = path.join(layout.storeDir, `.staging-${id}`);
     const scratchDir = path.join(layout.storeDir, `.scratch-${id}`);
     await mkdir(stagingDir, { mode: 0o755 });

@@ -81,12 +81,7 @@ export class DependencySync {
     } catch (error) {
       if (!(error instanceof QueueFullError)) throw error;
       this.deps.metrics.dependencySyncs.inc({ outcome: 'busy' });
-      throw new SyncError(
-        'Executor.SessionConfigSyncError',
-        `${this.queue.size} dependency syncs are already running or waiting on this executor: retry when they have finished`,
-        '',
-        'busy',
-      );
+      throw new SyncError('Executor.SessionConfigSyncError', `${this.queue.size} dependency syncs are already running or waiting on this executor: retry when they have finished`, '', 'busy');
     }
   }
 
@@ -94,7 +89,13 @@ export class DependencySync {
     const { logger, metrics } = this.deps;
     const startedAt = new Date();
     const clock = performance.now();
-    const log = logger.child({ session_id: request.sessionId, language_runtime: request.languageRuntime, sync_mode: request.mode, dependencies: request.dependencies.length, index: redactIndexUrl(request.indexUrl) });
+    const log = logger.child({
+      session_id: request.sessionId,
+      language_runtime: request.languageRuntime,
+      sync_mode: request.mode,
+      dependencies: request.dependencies.length,
+      index: redactIndexUrl(request.indexUrl),
+    });
     log.info('dependency sync started');
     let layout: StoreLayout | undefined;
     let outcome: SyncOutcome = 'failed';

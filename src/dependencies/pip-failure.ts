@@ -10,7 +10,8 @@ import { SyncError } from './sync-error.js';
 export const ERROR_DETAIL_BYTES = 8 * 1024;
 const PREVIOUS_SET_KEPT = 'the previous dependency set is unchanged';
 
-const UNREACHABLE = /NewConnectionError|Failed to establish a new connection|ConnectTimeoutError|Name or service not known|Temporary failure in name resolution|No route to host|Connection refused|ProxyError|SSLError|CERTIFICATE_VERIFY_FAILED|ReadTimeoutError|Read timed out/;
+const UNREACHABLE =
+  /NewConnectionError|Failed to establish a new connection|ConnectTimeoutError|Name or service not known|Temporary failure in name resolution|No route to host|Connection refused|ProxyError|SSLError|CERTIFICATE_VERIFY_FAILED|ReadTimeoutError|Read timed out/;
 
 export function pipFailure(outcome: Exclude<PipOutcome, { kind: 'installed' }>, indexUrl: string, timeoutSeconds: number): SyncError {
   const index = redactIndexUrl(indexUrl);
@@ -49,7 +50,10 @@ export function pipFailure(outcome: Exclude<PipOutcome, { kind: 'installed' }>, 
   if (/ResolutionImpossible|conflicting dependencies/.test(text)) {
     return new SyncError('Executor.DependencyInstallError', `the requested versions conflict with each other or with their dependencies; ${PREVIOUS_SET_KEPT}`, detail, 'install_failed');
   }
-  const lastError = text.split('\n').reverse().find((line) => line.startsWith('ERROR:'));
+  const lastError = text
+    .split('\n')
+    .reverse()
+    .find((line) => line.startsWith('ERROR:'));
   const exit = outcome.signal ? `signal ${outcome.signal}` : `exit status ${outcome.exitCode}`;
   return new SyncError(
     'Executor.DependencyInstallError',

@@ -37,19 +37,26 @@ export type PipOutcome =
 export function pipArguments(request: PipInstallRequest): string[] {
   return [
     '-I', // isolated interpreter: no PYTHON* variables, no user site, no current directory on sys.path
-    '-m', 'pip', 'install',
+    '-m',
+    'pip',
+    'install',
     '--isolated', // no PIP_* variables, no user configuration
-    '--target', request.targetDir,
+    '--target',
+    request.targetDir,
     '--only-binary=:all:',
     '--no-input',
     '--disable-pip-version-check',
     '--no-warn-script-location',
     '--root-user-action=ignore',
-    '--progress-bar', 'off',
-    '--cache-dir', request.cacheDir,
+    '--progress-bar',
+    'off',
+    '--cache-dir',
+    request.cacheDir,
     // a dead index fails in seconds; a slow one is bounded by the overall timeout
-    '--retries', '2',
-    '--timeout', '30',
+    '--retries',
+    '2',
+    '--timeout',
+    '30',
     ...pipIndexArguments(request.indexUrl),
     '--',
     ...request.specs,

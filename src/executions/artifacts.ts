@@ -63,12 +63,29 @@ export async function changedSince(root: string, before: Snapshot, limits: ScanL
 }
 
 const MIME: Record<string, string> = {
-  '.txt': 'text/plain', '.md': 'text/markdown', '.csv': 'text/csv', '.json': 'application/json', '.html': 'text/html',
-  '.xml': 'application/xml', '.py': 'text/x-python', '.js': 'text/javascript', '.sh': 'text/x-shellscript',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.svg': 'image/svg+xml',
-  '.pdf': 'application/pdf', '.zip': 'application/zip', '.gz': 'application/gzip', '.tar': 'application/x-tar',
-  '.parquet': 'application/vnd.apache.parquet', '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  '.yaml': 'application/yaml', '.yml': 'application/yaml', '.log': 'text/plain',
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.csv': 'text/csv',
+  '.json': 'application/json',
+  '.html': 'text/html',
+  '.xml': 'application/xml',
+  '.py': 'text/x-python',
+  '.js': 'text/javascript',
+  '.sh': 'text/x-shellscript',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.svg': 'image/svg+xml',
+  '.pdf': 'application/pdf',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
+  '.tar': 'application/x-tar',
+  '.parquet': 'application/vnd.apache.parquet',
+  '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  '.yaml': 'application/yaml',
+  '.yml': 'application/yaml',
+  '.log': 'text/plain',
 };
 
 export function mimeTypeOf(file: string): string {

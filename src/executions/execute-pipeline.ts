@@ -128,7 +128,15 @@ export class ExecutePipeline {
       if (full.stderr_truncated) metrics.truncations.inc({ stream: 'stderr' });
       full.phases.result_build_ms = ms(performance.now() - built);
       log.info(
-        { status: full.status, exit_code: full.exit_code, duration_ms: full.metrics.duration_ms, stdout_bytes: result.stdout.totalBytes, stderr_bytes: result.stderr.totalBytes, artifacts: artifacts.length, limit: full.limit_exceeded },
+        {
+          status: full.status,
+          exit_code: full.exit_code,
+          duration_ms: full.metrics.duration_ms,
+          stdout_bytes: result.stdout.totalBytes,
+          stderr_bytes: result.stderr.totalBytes,
+          artifacts: artifacts.length,
+          limit: full.limit_exceeded,
+        },
         'execution finished',
       );
       return full;

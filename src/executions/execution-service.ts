@@ -80,10 +80,7 @@ export class ExecutionService {
     const { journal, config, metrics } = this.deps;
     if (config.sessionId !== undefined && request.session_id !== config.sessionId) {
       metrics.rejected.inc({ reason: 'wrong_session' });
-      throw new AdmissionError(
-        'Executor.WrongSession',
-        `this executor serves session '${config.sessionId}' only (SESSION_ID): send executions of another session to that session's executor`,
-      );
+      throw new AdmissionError('Executor.WrongSession', `this executor serves session '${config.sessionId}' only (SESSION_ID): send executions of another session to that session's executor`);
     }
     const known = journal.get(request.execution_id);
     if (known) {
@@ -96,10 +93,7 @@ export class ExecutionService {
     }
     if (this.active.size >= config.maxConcurrentExecutions) {
       metrics.rejected.inc({ reason: 'concurrency_limit' });
-      throw new AdmissionError(
-        'Executor.TooManyExecutions',
-        `${this.active.size} executions are running, the limit is MAX_CONCURRENT_EXECUTIONS=${config.maxConcurrentExecutions}: retry later`,
-      );
+      throw new AdmissionError('Executor.TooManyExecutions', `${this.active.size} executions are running, the limit is MAX_CONCURRENT_EXECUTIONS=${config.maxConcurrentExecutions}: retry later`);
     }
     const accepted = journal.insertPending({
       execution_id: request.execution_id,
@@ -134,10 +128,7 @@ export class ExecutionService {
     const same = known.session_id === request.session_id && known.language === request.language && (!running || running.code === request.code);
     if (same) return;
     this.deps.metrics.rejected.inc({ reason: 'execution_id_conflict' });
-    throw new AdmissionError(
-      'Executor.ExecutionIdConflict',
-      `execution_id '${request.execution_id}' is already taken by another execution (a different session_id or code): use a new execution_id`,
-    );
+    throw new AdmissionError('Executor.ExecutionIdConflict', `execution_id '${request.execution_id}' is already taken by another execution (a different session_id or code): use a new execution_id`);
   }
 
   /** The finished result's JSON text, waiting for it when the execution is still running. */
@@ -245,4 +236,3 @@ export class ExecutionService {
     return stringifyWithRaw(result);
   }
 }
-

@@ -174,14 +174,7 @@ export class Journal {
     return this.statements.get.get(executionId) as JournalRow | undefined;
   }
 
-  finish(row: {
-    execution_id: string;
-    state: ExecutionState;
-    started_at: string | null;
-    finished_at: string;
-    stored: Omit<StoredResult, 'callback'>;
-    delivery_state: DeliveryState;
-  }): void {
+  finish(row: { execution_id: string; state: ExecutionState; started_at: string | null; finished_at: string; stored: Omit<StoredResult, 'callback'>; delivery_state: DeliveryState }): void {
     const { stored, ...fields } = row;
     // UTF-8 takes at most 3 bytes per UTF-16 unit; the pages allow for the row's other writes
     // (insert, start, delivery) and the B-tree pages they may split

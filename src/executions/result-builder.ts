@@ -78,7 +78,13 @@ export function buildResult(finished: FinishedRun): ExecutionResult {
   }
   const limit = bounds.outputBytesPerStream;
   const stdout = boundedUtf8(run.stdout.head, run.stdout.totalBytes, limit);
-  const stderrHead = notices.length > 0 ? Buffer.concat([run.stderr.head, Buffer.from(`${run.stderr.head.length > 0 && !run.stderr.head.toString().endsWith('\n') ? '\n' : ''}${notices.map((n) => `[sandbox-executor] ${n}`).join('\n')}\n`)]) : run.stderr.head;
+  const stderrHead =
+    notices.length > 0
+      ? Buffer.concat([
+          run.stderr.head,
+          Buffer.from(`${run.stderr.head.length > 0 && !run.stderr.head.toString().endsWith('\n') ? '\n' : ''}${notices.map((n) => `[sandbox-executor] ${n}`).join('\n')}\n`),
+        ])
+      : run.stderr.head;
   const stderr = boundedUtf8(stderrHead, run.stderr.totalBytes + (stderrHead.length - run.stderr.head.length), limit);
   return {
     execution_id: request.execution_id,
@@ -113,12 +119,7 @@ export function buildResult(finished: FinishedRun): ExecutionResult {
 }
 
 /** The result of an execution that never ran to an end of its own: only the reason, on stderr. */
-export function crashedResult(
-  execution: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>,
-  reason: string,
-  startedAt: string | null,
-  queueMs: number,
-): ExecutionResult {
+export function crashedResult(execution: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, reason: string, startedAt: string | null, queueMs: number): ExecutionResult {
   return {
     execution_id: execution.execution_id,
     session_id: execution.session_id,

@@ -11,7 +11,6 @@ const PLAIN_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Hashed names start with a character no plain name has: the two forms never collide. */
 const HASHED_PREFIX = '@';
 
-
 /** The directory name of a session: the id itself when plain, else "@" + base64url(sha256(id)). */
 export function sessionDirectoryName(sessionId: string): string {
   if (PLAIN_COMPONENT.test(sessionId)) return sessionId;
@@ -40,7 +39,10 @@ export function sessionPaths(workspaceRoot: string, stateDir: string, sessionId:
   const workspace = layout === 'flat' ? workspaceRoot : path.join(workspaceRoot, name);
   const tmp = path.join(stateDir, 'sessions', name, 'tmp');
   // belt and braces: the joined paths must stay inside their roots
-  for (const [root, dir] of [[workspaceRoot, workspace], [stateDir, tmp]] as const) {
+  for (const [root, dir] of [
+    [workspaceRoot, workspace],
+    [stateDir, tmp],
+  ] as const) {
     const relative = path.relative(root, dir);
     if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`session directory ${dir} is outside ${root}`);
   }

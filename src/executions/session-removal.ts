@@ -91,10 +91,9 @@ export class SessionRemoval {
     const busy = [...service.busySessions()].some((id) => sessionDirectoryName(id) === name);
     if (busy) return 'busy';
     if (!stillDue()) return 'recent';
-    const detached = [
-      this.detach(path.join(config.workspaceRoot, name), this.workspaceTrash, name),
-      this.detach(path.join(this.tmpRoot, name), this.tmpTrash, name),
-    ].filter((dir) => dir !== undefined);
+    const detached = [this.detach(path.join(config.workspaceRoot, name), this.workspaceTrash, name), this.detach(path.join(this.tmpRoot, name), this.tmpTrash, name)].filter(
+      (dir) => dir !== undefined,
+    );
     if (sessionId !== undefined) service.releaseSession(sessionId);
     this.lastActive.delete(name);
     if (detached.length === 0) return 'not_found';

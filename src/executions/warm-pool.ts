@@ -45,7 +45,10 @@ export class WarmPool {
       entries.splice(entries.indexOf(entry), 1);
       this.drop(entry);
     }
-    const index = Math.max(0, entries.findIndex((e) => e.language === language));
+    const index = Math.max(
+      0,
+      entries.findIndex((e) => e.language === language),
+    );
     return entries.splice(index, 1)[0];
   }
 
@@ -91,7 +94,10 @@ export class WarmPool {
   /** Discards the session's warm sandboxes and network, and a refill still to come (the session is gone). */
   releaseSession(sessionId: string): void {
     this.filling.delete(sessionId);
-    this.sessions.get(sessionId)?.splice(0).forEach((e) => this.drop(e));
+    this.sessions
+      .get(sessionId)
+      ?.splice(0)
+      .forEach((e) => this.drop(e));
     this.sessions.delete(sessionId);
     this.lastActive.delete(sessionId);
     this.releaseNetwork(sessionId);

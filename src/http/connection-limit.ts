@@ -60,8 +60,6 @@ function refuse(socket: Socket, maxConnections: number): void {
   const message = `the executor has ${maxConnections} connections open, all busy with requests (MAX_CONNECTIONS): retry later`;
   const body = JSON.stringify({ detail: { error_code: 'Executor.TooManyConnections', description: message }, error_code: 'Executor.TooManyConnections', message });
   socket.on('error', () => {}); // the client may be gone already
-  socket.end(
-    `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${body}`,
-  );
+  socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${body}`);
   socket.destroySoon();
 }

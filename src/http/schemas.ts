@@ -43,7 +43,10 @@ export const ExecuteRequestSchema = z
     event: jsonObject.optional().default({}),
     timeout: z.number().int('must be a whole number of seconds').min(1).max(3600).optional(),
     env_vars: z
-      .record(envName, z.string({ message: 'values must be strings' }).refine((v) => !v.includes('\0'), 'values must not contain NUL'))
+      .record(
+        envName,
+        z.string({ message: 'values must be strings' }).refine((v) => !v.includes('\0'), 'values must not contain NUL'),
+      )
       .optional()
       .default({}),
   })
@@ -82,7 +85,7 @@ export const SessionConfigSyncRequestSchema = z
   .meta({
     id: 'SessionConfigSyncRequest',
     description:
-      'Install the session\'s Python packages (CONTRACT.md section 2). The list is the complete final set in both sync modes; it is installed into a fresh directory and swapped in atomically.',
+      "Install the session's Python packages (CONTRACT.md section 2). The list is the complete final set in both sync modes; it is installed into a fresh directory and swapped in atomically.",
   });
 
 export type SessionConfigSyncRequestBody = z.infer<typeof SessionConfigSyncRequestSchema>;

@@ -7,10 +7,7 @@ import type { Limits, Policy } from './policy.js';
 
 const NAMESPACES = ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup'] as const;
 const NS_FILES = ['user', 'mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'];
-const RLIMITS = [
-  'cpu_seconds', 'data_bytes', 'file_size_bytes', 'open_files', 'core_bytes', 'stack_bytes', 'processes',
-  'pending_signals', 'message_queue_bytes', 'locked_memory_bytes',
-] as const;
+const RLIMITS = ['cpu_seconds', 'data_bytes', 'file_size_bytes', 'open_files', 'core_bytes', 'stack_bytes', 'processes', 'pending_signals', 'message_queue_bytes', 'locked_memory_bytes'] as const;
 
 export interface Attestation {
   backend: BackendName;
@@ -44,9 +41,7 @@ function ownNamespaces(): number[] {
 export function attest(backend: BackendName, report: InitReport, processLimit: ProcessLimitMechanism, limits: Limits): Attestation {
   const own = ownNamespaces();
   const seen = report.attested;
-  const namespaces = Object.fromEntries(
-    NAMESPACES.map((name, i) => [name, seen.namespaceInodes[i]! > 0 && seen.namespaceInodes[i] !== own[i]]),
-  ) as Attestation['namespaces'];
+  const namespaces = Object.fromEntries(NAMESPACES.map((name, i) => [name, seen.namespaceInodes[i]! > 0 && seen.namespaceInodes[i] !== own[i]])) as Attestation['namespaces'];
   const rlimits = Object.fromEntries(RLIMITS.map((name, i) => [name, seen.rlimits[i]! < 0 ? null : seen.rlimits[i]!])) as Attestation['rlimits'];
   const processMax = processLimit === 'none' ? null : limits.maxProcesses;
   return {

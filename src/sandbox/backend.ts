@@ -55,11 +55,15 @@ export function watchdogArgs(policy: Policy): string[] {
   const storage = policy.filesystem.filter((e) => e.kind === 'bind' && e.writable && e.type === 'dir').map((e) => e.target);
   const { memoryBytes, storageMaxBytes, storageMaxFiles } = policy.limits;
   return [
-    '--memory-max', String(memoryBytes),
-    '--count-sockets', policy.network ? '0' : '1',
+    '--memory-max',
+    String(memoryBytes),
+    '--count-sockets',
+    policy.network ? '0' : '1',
     ...storage.flatMap((target) => ['--disk', target]),
-    '--disk-max-bytes', String(storageMaxBytes),
-    '--disk-max-files', String(storageMaxFiles),
+    '--disk-max-bytes',
+    String(storageMaxBytes),
+    '--disk-max-files',
+    String(storageMaxFiles),
   ];
 }
 

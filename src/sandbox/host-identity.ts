@@ -8,7 +8,5 @@ export interface HostIdentity {
 
 export function hostIdentity(rootServerUid: number, rootServerGid: number): HostIdentity {
   const serverIsRoot = process.getuid?.() === 0;
-  return serverIsRoot
-    ? { uid: rootServerUid, gid: rootServerGid, serverIsRoot }
-    : { uid: process.getuid!(), gid: process.getgid!(), serverIsRoot };
+  return serverIsRoot ? { uid: rootServerUid, gid: rootServerGid, serverIsRoot } : { uid: process.getuid!(), gid: process.getgid!(), serverIsRoot };
 }

@@ -138,11 +138,7 @@ export interface NativeAddon {
    * symlink) with its budgets enforced inside the walk: on this thread up to synchronousEntries,
    * else on a pool thread. With `since`, also the paths new or changed since that snapshot.
    */
-  scanWorkspace(
-    root: string,
-    limits: { maxEntries: number; maxMillis: number; synchronousEntries: number },
-    since?: { snapshot: WorkspaceSnapshot; maxChanged: number },
-  ): Promise<NativeWorkspaceScan>;
+  scanWorkspace(root: string, limits: { maxEntries: number; maxMillis: number; synchronousEntries: number }, since?: { snapshot: WorkspaceSnapshot; maxChanged: number }): Promise<NativeWorkspaceScan>;
   /** root/relativePath opened by fd from root, if a regular file (never blocks); the caller closes fd */
   openArtifact(root: string, relativePath: string): { fd: number; size: number } | null;
 }
@@ -165,11 +161,9 @@ export function isNativeSpawnError(error: unknown): error is NativeSpawnError {
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 // cmake-js builds into build-cmake/, node-gyp into build/: whichever exists (cmake-js first).
-const buildDirs = [
-  process.env.SANDBOX_NATIVE_BUILD_DIR,
-  path.join(projectRoot, 'build-cmake/Release'),
-  path.join(projectRoot, 'build/Release'),
-].filter((dir): dir is string => typeof dir === 'string' && dir.length > 0);
+const buildDirs = [process.env.SANDBOX_NATIVE_BUILD_DIR, path.join(projectRoot, 'build-cmake/Release'), path.join(projectRoot, 'build/Release')].filter(
+  (dir): dir is string => typeof dir === 'string' && dir.length > 0,
+);
 
 export interface NativeBuild {
   addon: NativeAddon;

@@ -23,10 +23,19 @@ export type FsEntry =
 export const DEV = {
   tmpfs: { mode: 0o755, sizeBytes: 64 * 1024 },
   devices: [
-    ['null', '/dev/null'], ['zero', '/dev/full'], ['full', '/dev/full'], ['random', '/dev/random'], ['urandom', '/dev/urandom'],
+    ['null', '/dev/null'],
+    ['zero', '/dev/full'],
+    ['full', '/dev/full'],
+    ['random', '/dev/random'],
+    ['urandom', '/dev/urandom'],
     ['tty', '/dev/tty'],
   ],
-  links: [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']],
+  links: [
+    ['fd', '/proc/self/fd'],
+    ['stdin', '/proc/self/fd/0'],
+    ['stdout', '/proc/self/fd/1'],
+    ['stderr', '/proc/self/fd/2'],
+  ],
   shm: { name: 'shm', mode: 0o1777 },
 } as const;
 

@@ -58,7 +58,10 @@ export interface BackendProbe {
 }
 
 export class NoUsableBackendError extends Error {
-  constructor(readonly probes: BackendProbe[], why: string) {
+  constructor(
+    readonly probes: BackendProbe[],
+    why: string,
+  ) {
     super(why);
     this.name = 'NoUsableBackendError';
   }
@@ -73,7 +76,7 @@ function hint(error: SandboxSpawnError | Error): string {
   if (!(error instanceof SandboxSpawnError)) return '';
   const { step, errno } = error;
   if (step === 'clone' || /uid_map|gid_map|setgroups/.test(step ?? '')) {
-    return ' — unprivileged user namespaces are not allowed here: enable them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0; on Ubuntu 23.10+ kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for the executor); in a container, use deploy/seccomp/executor.json (Docker\'s default seccomp profile blocks unshare/clone)';
+    return " — unprivileged user namespaces are not allowed here: enable them (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0; on Ubuntu 23.10+ kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for the executor); in a container, use deploy/seccomp/executor.json (Docker's default seccomp profile blocks unshare/clone)";
   }
   if (step?.startsWith('mount(proc)') && errno === 'EPERM') {
     return ' — the container runtime masks /proc, so a fresh procfs cannot be mounted: run with --security-opt systempaths=unconfined (Docker), --security-opt unmask=ALL (podman) or procMount: Unmasked (Kubernetes)';
@@ -171,12 +174,7 @@ export class SandboxHost {
 
   private static policyOf(baseFilesystem: FsEntry[], extra: FsEntry[], options: Pick<SandboxHostOptions, 'network' | 'limits'>, limits?: Limits): Policy {
     return {
-      filesystem: [
-        ...baseFilesystem,
-        { kind: 'proc', target: '/proc' },
-        { kind: 'dev', target: '/dev', shmBytes: 64 * 1024 * 1024 },
-        ...extra,
-      ],
+      filesystem: [...baseFilesystem, { kind: 'proc', target: '/proc' }, { kind: 'dev', target: '/dev', shmBytes: 64 * 1024 * 1024 }, ...extra],
       network: options.network,
       hostname: 'sandbox',
       uid: SANDBOX_UID,

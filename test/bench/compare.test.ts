@@ -33,7 +33,10 @@ describe('bench compare', () => {
     const b = syntheticRun();
     b.http!.cells[0]!.errors = { ...b.http!.cells[0]!.errors, rejected_503: 2, total: 2, first: 'HTTP 503' };
     const c = compareRuns(syntheticRun(), b, 0.1);
-    assert.deepEqual(c.figures.filter((f) => f.verdict === 'regression').map((f) => f.key), ['http.shell-echo.c1.errors']);
+    assert.deepEqual(
+      c.figures.filter((f) => f.verdict === 'regression').map((f) => f.key),
+      ['http.shell-echo.c1.errors'],
+    );
     const p50Only = compareRuns(syntheticRun(), syntheticRun(2), 0.1, /\.p50$/);
     assert.ok(p50Only.figures.every((f) => f.key.endsWith('.p50')));
     assert.match(comparisonText(p50Only, 'a.json', 'b.json'), /REGRESSION/);

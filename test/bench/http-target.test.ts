@@ -59,7 +59,11 @@ class FakeExecutor {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ execution_id: body.execution_id, status: 'PENDING' }));
       // the callback body has no phases (the contract's keys only)
       const { phases: _phases, ...callback } = result;
-      const post = http.request(`${this.callbackUrl}/api/v1/internal/executions/${encodeURIComponent(body.execution_id)}/result`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => r.resume());
+      const post = http.request(
+        `${this.callbackUrl}/api/v1/internal/executions/${encodeURIComponent(body.execution_id)}/result`,
+        { method: 'POST', headers: { 'content-type': 'application/json' } },
+        (r) => r.resume(),
+      );
       post.end(JSON.stringify(callback));
     });
   }
@@ -73,11 +77,24 @@ describe('bench http against --target', () => {
 
   it('measures every workload at every level in wait mode, with phases', async () => {
     const lines: string[] = [];
-    const result = await benchHttp({ target: url, mode: 'wait', receiverHost: '127.0.0.1', receiverPort: 0, iterations: 6, concurrency: [1, 3], workloads: HTTP_WORKLOADS, timeoutSeconds: 5, progress: (l) => lines.push(l) });
+    const result = await benchHttp({
+      target: url,
+      mode: 'wait',
+      receiverHost: '127.0.0.1',
+      receiverPort: 0,
+      iterations: 6,
+      concurrency: [1, 3],
+      workloads: HTTP_WORKLOADS,
+      timeoutSeconds: 5,
+      progress: (l) => lines.push(l),
+    });
     assert.equal(result.target, url);
     assert.equal(result.server?.backend, 'fake');
     assert.equal(result.startup_reference, null, 'no local reference for a remote target');
-    assert.deepEqual(result.cells.map((c) => `${c.workload}@${c.concurrency}`), HTTP_WORKLOADS.flatMap((w) => [`${w.name}@1`, `${w.name}@3`]));
+    assert.deepEqual(
+      result.cells.map((c) => `${c.workload}@${c.concurrency}`),
+      HTTP_WORKLOADS.flatMap((w) => [`${w.name}@1`, `${w.name}@3`]),
+    );
     for (const cell of result.cells) {
       assert.equal(cell.ok, 6, JSON.stringify(cell.errors));
       assert.equal(cell.latency?.n, 6);
@@ -93,7 +110,17 @@ describe('bench http against --target', () => {
     fake.callbackUrl = `http://127.0.0.1:${receiverPort}`;
     fake.failEvery = 5;
     try {
-      const result = await benchHttp({ target: url, mode: 'callback', receiverHost: '127.0.0.1', receiverPort, iterations: 10, concurrency: [2], workloads: [SHELL_ECHO], timeoutSeconds: 5, progress: () => {} });
+      const result = await benchHttp({
+        target: url,
+        mode: 'callback',
+        receiverHost: '127.0.0.1',
+        receiverPort,
+        iterations: 10,
+        concurrency: [2],
+        workloads: [SHELL_ECHO],
+        timeoutSeconds: 5,
+        progress: () => {},
+      });
       const [cell] = result.cells;
       assert.equal(cell!.requests, 10);
       assert.ok(cell!.errors.rejected_503 >= 1, JSON.stringify(cell!.errors));
@@ -108,7 +135,17 @@ describe('bench http against --target', () => {
 
   it('counts a wrong answer as an error, not as a latency', async () => {
     const wrong = { ...SHELL_ECHO, name: 'expects-bye', check: (r: Record<string, unknown>) => (r.stdout === 'bye\n' ? null : 'wrong stdout') };
-    const result = await benchHttp({ target: url, mode: 'wait', receiverHost: '127.0.0.1', receiverPort: 0, iterations: 3, concurrency: [1], workloads: [wrong], timeoutSeconds: 5, progress: () => {} });
+    const result = await benchHttp({
+      target: url,
+      mode: 'wait',
+      receiverHost: '127.0.0.1',
+      receiverPort: 0,
+      iterations: 3,
+      concurrency: [1],
+      workloads: [wrong],
+      timeoutSeconds: 5,
+      progress: () => {},
+    });
     assert.equal(result.cells[0]!.errors.wrong_result, 3);
     assert.equal(result.cells[0]!.latency, null);
     assert.equal(result.cells[0]!.errors.first, 'wrong stdout');

@@ -92,7 +92,12 @@ describe('bench result files', () => {
       assert.deepEqual(JSON.parse(readFileSync(files.json, 'utf8')).schema, 'sandbox-executor-bench/1');
       assert.match(readFileSync(files.markdown, 'utf8'), /^## Benchmark run/);
       assertWellFormedSvg(readFileSync(files.svg, 'utf8'));
-      assert.deepEqual(readdirSync(path.join(dir, 'nested')).filter((f) => f.startsWith('latest')).sort(), ['latest.json', 'latest.md', 'latest.svg']);
+      assert.deepEqual(
+        readdirSync(path.join(dir, 'nested'))
+          .filter((f) => f.startsWith('latest'))
+          .sort(),
+        ['latest.json', 'latest.md', 'latest.svg'],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -30,9 +30,7 @@ describe('drop-in for the control plane (one executor per session)', () => {
     chmodSync(dirs.workspace, 0o777);
     writeFileSync(path.join(dirs.workspace, 'input', 'people.csv'), 'name\nada\ngrace\n', { mode: 0o644 });
     cp = await StandInControlPlane.start();
-    executor = await ExecutorProcess.start(
-      executorEnv(dirs, { SESSION_ID: SESSION, HOSTNAME: `sandbox-${SESSION}`, CONTROL_PLANE_URL: cp.url, LOG_LEVEL: 'debug' }),
-    );
+    executor = await ExecutorProcess.start(executorEnv(dirs, { SESSION_ID: SESSION, HOSTNAME: `sandbox-${SESSION}`, CONTROL_PLANE_URL: cp.url, LOG_LEVEL: 'debug' }));
   });
 
   after(async () => {
@@ -58,8 +56,9 @@ describe('drop-in for the control plane (one executor per session)', () => {
     assert.equal(info.body.workspace_layout, 'flat');
   });
 
-  it('runs python, javascript and shell in the session\'s own storage: input/ as uploaded, output/ at the volume root', async () => {
-    const python = 'def handler(event):\n    rows = open("/workspace/input/people.csv").read().split()[1:]\n    import os\n    os.makedirs("output", exist_ok=True)\n    open("output/result.txt", "w").write(",".join(rows))\n    return rows\n';
+  it("runs python, javascript and shell in the session's own storage: input/ as uploaded, output/ at the volume root", async () => {
+    const python =
+      'def handler(event):\n    rows = open("/workspace/input/people.csv").read().split()[1:]\n    import os\n    os.makedirs("output", exist_ok=True)\n    open("output/result.txt", "w").write(",".join(rows))\n    return rows\n';
     const javascript = 'const fs = require("fs");\nexports.handler = () => { fs.writeFileSync("/workspace/output/from-js.txt", "js"); return process.env["MY-VAR"]; };';
     const shell = 'cat input/people.csv | wc -l > output/lines.txt; printf "%s" "$EVENT_JSON"';
     assert.equal((await submit(executor.url, { session_id: SESSION, execution_id: 'exec_py', language: 'python', code: python })).status, 200);
@@ -80,10 +79,10 @@ describe('drop-in for the control plane (one executor per session)', () => {
     assert.equal(readFileSync(path.join(dirs.workspace, 'output', 'result.txt'), 'utf8'), 'ada,grace');
     assert.equal(readFileSync(path.join(dirs.workspace, 'output', 'from-js.txt'), 'utf8'), 'js');
     assert.equal(readFileSync(path.join(dirs.workspace, 'output', 'lines.txt'), 'utf8').trim(), '3');
-    assert.equal(existsSync(path.join(dirs.workspace, SESSION)), false, 'no per-session directory in the session\'s storage');
+    assert.equal(existsSync(path.join(dirs.workspace, SESSION)), false, "no per-session directory in the session's storage");
   });
 
-  it('a return value too large for the control plane\'s column is stored as null with a flag; the whole value stays in GET', async () => {
+  it("a return value too large for the control plane's column is stored as null with a flag; the whole value stays in GET", async () => {
     const code = 'def handler(event):\n    return "x" * 100000\n';
     assert.equal((await submit(executor.url, { session_id: SESSION, execution_id: 'exec/big', language: 'python', code })).status, 200);
     const stored = await resultOf('exec/big');
@@ -95,7 +94,7 @@ describe('drop-in for the control plane (one executor per session)', () => {
     assert.equal(full.body.result.return_value.length, 100_000);
   });
 
-  it('refuses executions of another session: this executor is that session\'s storage', async () => {
+  it("refuses executions of another session: this executor is that session's storage", async () => {
     const other = await submit(executor.url, { session_id: 'someone-else', execution_id: 'exec_other', code: 'echo no' });
     assert.equal(other.status, 409);
     assert.equal(other.body.error_code, 'Executor.WrongSession');

@@ -23,7 +23,11 @@ describe('ready that is heard', () => {
     cp.readyUnknownMs = Infinity;
     const dirs = executorDirs('ready');
     const server = await startServer(loadConfig(executorEnv(dirs, { CONTROL_PLANE_URL: cp.url })));
-    cleanups.push(() => cp.stop(), () => dirs.remove(), () => server.close());
+    cleanups.push(
+      () => cp.stop(),
+      () => dirs.remove(),
+      () => server.close(),
+    );
     const base = `http://127.0.0.1:${server.port}`;
 
     await eventually('three unheard ready attempts', () => (cp.ready.length >= 3 ? true : undefined), 10_000);
@@ -49,7 +53,15 @@ describe('ready that is heard', () => {
     cleanups.push(() => cp.stop());
     const lines: string[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
-    const lifecycle = new LifecycleEvents(new ControlPlaneClient(cp.url, undefined, createMetrics(() => ({ depth: 0, oldestAgeSeconds: 0 }))), logger, 2_000);
+    const lifecycle = new LifecycleEvents(
+      new ControlPlaneClient(
+        cp.url,
+        undefined,
+        createMetrics(() => ({ depth: 0, oldestAgeSeconds: 0 })),
+      ),
+      logger,
+      2_000,
+    );
     lifecycle.announceReady({ containerId: 'ctr', podName: undefined, port: 1 });
     cleanups.push(() => lifecycle.close());
     await eventually('ready given up', () => (lifecycle.readyStatus().state === 'gave_up' ? true : undefined), 10_000);

@@ -26,8 +26,7 @@ async function request(method, url, body, timeoutMs = 60_000) {
   return { status: response.status, json, text };
 }
 
-const backendOf = (health) =>
-  health.isolation_backend ?? health.backend ?? health.isolation?.backend ?? health.sandbox?.backend ?? 'not reported';
+const backendOf = (health) => health.isolation_backend ?? health.backend ?? health.isolation?.backend ?? health.sandbox?.backend ?? 'not reported';
 
 async function readStdin() {
   const chunks = [];
@@ -119,7 +118,8 @@ const checks = {
 
   /** session-file URL SESSION: a handler reads input/hello.txt and writes output/result.txt; another session is refused */
   async 'session-file'(base, session) {
-    const code = 'def handler(event):\n    import os\n    text = open("input/hello.txt").read().strip()\n    os.makedirs("output", exist_ok=True)\n    open("output/result.txt", "w").write(text.upper())\n    return text\n';
+    const code =
+      'def handler(event):\n    import os\n    text = open("input/hello.txt").read().strip()\n    os.makedirs("output", exist_ok=True)\n    open("output/result.txt", "w").write(text.upper())\n    return text\n';
     const r = await request('POST', `${base}/execute?wait=true`, { execution_id: `ctest-session-${Date.now()}`, session_id: session, language: 'python', code, timeout: 60 });
     expect(r.status === 200 && r.json?.status === 'success', `POST /execute?wait=true answered ${r.status}: ${r.text.slice(0, 300)}`);
     expect(r.json.return_value === 'from the control plane', `return_value ${show(r.json.return_value)}`);

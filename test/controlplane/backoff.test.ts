@@ -12,8 +12,14 @@ describe('backoff', () => {
   });
 
   it('draws the delay between 0 and the ceiling (full jitter)', () => {
-    assert.equal(backoffDelayMs(3, policy, () => 0), 0);
-    assert.equal(backoffDelayMs(3, policy, () => 0.5), 2_000);
+    assert.equal(
+      backoffDelayMs(3, policy, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelayMs(3, policy, () => 0.5),
+      2_000,
+    );
     for (let i = 0; i < 1_000; i++) {
       const delay = backoffDelayMs(20, policy);
       assert.ok(delay >= 0 && delay <= policy.capMs, `${delay}`);

@@ -46,11 +46,7 @@ describe('crash recovery', () => {
     receiver.answer('result', 201);
     const second = await ExecutorProcess.start(env);
     executors.push(second);
-    await receiver.waitUntil(
-      'both results after the restart',
-      () => ['exec_done_before_kill', 'exec_running_at_kill'].every((id) => receiver!.acceptedResults().has(id)),
-      30_000,
-    );
+    await receiver.waitUntil('both results after the restart', () => ['exec_done_before_kill', 'exec_running_at_kill'].every((id) => receiver!.acceptedResults().has(id)), 30_000);
     const crashed = receiver.acceptedResults().get('exec_running_at_kill')!;
     assert.equal(crashed.length, 1);
     assert.equal(crashed[0]!.body.status, 'crashed');

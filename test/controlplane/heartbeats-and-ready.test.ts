@@ -21,9 +21,7 @@ describe('heartbeats and ready', () => {
     receiver = await CallbackReceiver.start();
     receiver.script('ready', [503, 500]);
     receiver.script('heartbeat', [500]);
-    server = await startServer(
-      loadConfig(executorEnv(dirs, { CONTROL_PLANE_URL: receiver.url, CONTAINER_ID: 'ctr-heartbeat-test', POD_NAME: 'pod-heartbeat-test' })),
-    );
+    server = await startServer(loadConfig(executorEnv(dirs, { CONTROL_PLANE_URL: receiver.url, CONTAINER_ID: 'ctr-heartbeat-test', POD_NAME: 'pod-heartbeat-test' })));
     base = `http://127.0.0.1:${server.port}`;
   });
 
@@ -36,7 +34,10 @@ describe('heartbeats and ready', () => {
   it('announces ready, retrying until the control plane answers 2xx', async () => {
     await receiver.waitUntil('an accepted ready', () => receiver.ofKind('ready').some((c) => c.status === 200), 15_000);
     const ready = receiver.ofKind('ready');
-    assert.deepEqual(ready.map((c) => c.status), [503, 500, 200]);
+    assert.deepEqual(
+      ready.map((c) => c.status),
+      [503, 500, 200],
+    );
     const body = ready[2]!.body;
     assert.equal(body.event_type, 'ready');
     assert.equal(body.container_id, 'ctr-heartbeat-test');
@@ -67,6 +68,9 @@ describe('heartbeats and ready', () => {
       assert.match(beat.body.timestamp, ISO_WITH_ZONE);
       assert.deepEqual(beat.body.progress, { status: 'running' });
     }
-    assert.ok(beats.every((b) => b.at <= result.at), 'no heartbeat after the result');
+    assert.ok(
+      beats.every((b) => b.at <= result.at),
+      'no heartbeat after the result',
+    );
   });
 });

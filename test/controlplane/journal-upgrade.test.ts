@@ -26,11 +26,14 @@ describe('a journal from before results were stored once', () => {
     const old = new Database(path.join(dirs.state, 'journal.sqlite3'));
     old.pragma('journal_mode = WAL');
     old.exec(OLD_SCHEMA);
-    const callback = '{"status":"success","stdout":"old\\n","stderr":"","exit_code":0,"execution_time":0.01,"return_value":{"big":1180591620717411303424},"metrics":{"duration_ms":10,"cpu_time_ms":1,"peak_memory_mb":1,"io_read_bytes":0,"io_write_bytes":0},"artifacts":[],"sandbox":null}';
+    const callback =
+      '{"status":"success","stdout":"old\\n","stderr":"","exit_code":0,"execution_time":0.01,"return_value":{"big":1180591620717411303424},"metrics":{"duration_ms":10,"cpu_time_ms":1,"peak_memory_mb":1,"io_read_bytes":0,"io_write_bytes":0},"artifacts":[],"sandbox":null}';
     const result = `{"execution_id":"exec_old","session_id":"s","language":"python",${callback.slice(1, -1)},"limit_exceeded":null}`;
     const now = new Date().toISOString();
-    old.prepare(`INSERT INTO executions (execution_id, session_id, language, state, timeout_seconds, created_at, finished_at, result, callback, delivery_state, next_attempt_at, updated_at)
-      VALUES ('exec_old', 's', 'python', 'success', 10, ?, ?, ?, ?, 'pending', 0, ?)`).run(now, now, result, callback, Date.now());
+    old
+      .prepare(`INSERT INTO executions (execution_id, session_id, language, state, timeout_seconds, created_at, finished_at, result, callback, delivery_state, next_attempt_at, updated_at)
+      VALUES ('exec_old', 's', 'python', 'success', 10, ?, ?, ?, ?, 'pending', 0, ?)`)
+      .run(now, now, result, callback, Date.now());
     old.close();
 
     const receiver = await CallbackReceiver.start();

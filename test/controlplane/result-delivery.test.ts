@@ -66,7 +66,10 @@ describe('result delivery', () => {
     await receiver.waitUntil(`the result of ${id} to be accepted`, () => receiver.acceptedResults().has(id), 30_000);
 
     const calls = resultCalls(id);
-    assert.deepEqual(calls.map((c) => c.status), [500, 503, 201]);
+    assert.deepEqual(
+      calls.map((c) => c.status),
+      [500, 503, 201],
+    );
     assert.ok(calls.every((c) => c.raw === calls[0]!.raw && c.headers['idempotency-key'] === id));
     assert.equal(calls[0]!.body.stdout, 'retried\n');
     await eventually('the delivery to be recorded', () => (server.journal.get(id)!.delivery_state === 'delivered' ? true : undefined), 5_000);

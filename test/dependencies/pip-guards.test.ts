@@ -36,7 +36,18 @@ function fakeInterpreter(script: string): string {
 
 describe('dependency specs', () => {
   it('accepts name-based requirement specs', () => {
-    for (const spec of ['requests', 'requests==2.32.3', 'pandas>=2,<3', 'uvicorn[standard]>=0.30', 'Flask_SQLAlchemy~=3.1', 'numpy!=1.25.0', 'x', 'tomli;python_version<"3.11"', 'zope.interface===6.0', 'pkg(>=1.0)']) {
+    for (const spec of [
+      'requests',
+      'requests==2.32.3',
+      'pandas>=2,<3',
+      'uvicorn[standard]>=0.30',
+      'Flask_SQLAlchemy~=3.1',
+      'numpy!=1.25.0',
+      'x',
+      'tomli;python_version<"3.11"',
+      'zope.interface===6.0',
+      'pkg(>=1.0)',
+    ]) {
       assert.equal(requirementSpecProblem(spec), undefined, spec);
     }
   });

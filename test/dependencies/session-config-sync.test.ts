@@ -88,7 +88,11 @@ describe('POST /internal/session-config/sync', () => {
     assert.ok(Buffer.byteLength(detail.error_detail) <= 8 * 1024);
     assert.equal(deps.currentSet(), before, 'the swap point was not touched');
     assert.deepEqual(await deps.importVersions(['alpha_pkg']), { alpha_pkg: '1.0' });
-    assert.deepEqual(deps.storeEntries().filter((e) => e.startsWith('.')), [], 'no staging leftovers');
+    assert.deepEqual(
+      deps.storeEntries().filter((e) => e.startsWith('.')),
+      [],
+      'no staging leftovers',
+    );
   });
 
   it('installs the list as sent in both modes; an empty list empties the set only once it succeeded', async () => {
@@ -105,7 +109,18 @@ describe('POST /internal/session-config/sync', () => {
     await deps.syncOk(index.url, ['alpha-pkg==1.0']);
     const before = deps.currentSet();
     const requestsBefore = index.requests.length;
-    const attempts = ['--index-url=http://evil.example/simple', '-r /etc/passwd', '-r', 'alpha-pkg\n--pre', 'alpha-pkg --pre', 'alpha-pkg\u0000', '--extra-index-url', 'alpha-pkg@http://evil.example/alpha.whl', '/etc/passwd', 'file:///etc/passwd'];
+    const attempts = [
+      '--index-url=http://evil.example/simple',
+      '-r /etc/passwd',
+      '-r',
+      'alpha-pkg\n--pre',
+      'alpha-pkg --pre',
+      'alpha-pkg\u0000',
+      '--extra-index-url',
+      'alpha-pkg@http://evil.example/alpha.whl',
+      '/etc/passwd',
+      'file:///etc/passwd',
+    ];
     for (const attempt of attempts) {
       const reply = await deps.sync(index.url, ['gamma-pkg', attempt]);
       const detail = assertSyncError(reply, 400, 'Executor.ValidationError');

@@ -109,7 +109,13 @@ describe('DEPENDENCY_PATH linking to an operator-made template directory', () =>
 
   it('keeps that directory as the template, untouched, and links to it from the store', async () => {
     const report = await deps.syncOk(index.url, ['alpha-pkg==1.0']);
-    assert.deepEqual(report.installed_dependencies.filter((d) => d.is_from_template).map((d) => d.name).sort(), ['ns-one', 'templ-pkg']);
+    assert.deepEqual(
+      report.installed_dependencies
+        .filter((d) => d.is_from_template)
+        .map((d) => d.name)
+        .sort(),
+      ['ns-one', 'templ-pkg'],
+    );
     assert.equal(realpathSync(path.join(deps.storeDir, 'template')), realpathSync(templateDir));
     assert.ok(readdirSync(templateDir).includes('alpha_pkg'), 'the template itself is never modified');
     assert.deepEqual(await deps.importVersions(['alpha_pkg', 'templ_pkg']), { alpha_pkg: '1.0', templ_pkg: '0.5' });

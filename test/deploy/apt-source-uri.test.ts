@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/container/apt-source-uri.py', import.meta.url));
 const roots: string[] = [];
-after(() => { for (const root of roots) rmSync(root, { recursive: true, force: true }); });
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
 
 function hostWith(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'apt-sources-'));
@@ -26,7 +28,7 @@ function uriFor(suite: string, root: string): { status: number | null; stdout: s
   return { status: run.status, stdout: run.stdout.trim(), stderr: run.stderr.trim() };
 }
 
-describe('apt-source-uri.py (the container test\'s Debian mirror)', () => {
+describe("apt-source-uri.py (the container test's Debian mirror)", () => {
   it('reads one-line sources, options included, skipping deb-src and comments', () => {
     const root = hostWith({
       'sources.list': [

@@ -48,7 +48,10 @@ function executorContainerProblems(at: string, container: Fields, workload: { sp
   const portNames = new Map<string, number>((container.ports ?? []).map((p: Fields) => [p.name, p.containerPort]));
   for (const probe of PROBES) {
     const get = container[probe]?.httpGet;
-    if (!get) { problems.push(`${at}: no ${probe} with httpGet`); continue; }
+    if (!get) {
+      problems.push(`${at}: no ${probe} with httpGet`);
+      continue;
+    }
     if (get.path !== '/health') problems.push(`${at}: ${probe} asks ${get.path}, not /health`);
     const probed = typeof get.port === 'string' ? portNames.get(get.port) : get.port;
     if (probed !== port) problems.push(`${at}: ${probe} port ${get.port} is not the executor's port ${port}`);

@@ -24,7 +24,9 @@ export interface Manifest {
 }
 
 export function manifestFiles(dir = K8S_DIR): string[] {
-  return readdirSync(dir).filter((name) => /\.ya?ml$/.test(name)).sort();
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort();
 }
 
 /** Every document of every file but the kustomization; a document that is no object is an error. */
@@ -47,7 +49,10 @@ export function readKustomization(dir = K8S_DIR): { resources?: string[]; [field
   return documents[0]!.toJSON();
 }
 
-interface ValidationError { instancePath?: string; message?: string }
+interface ValidationError {
+  instancePath?: string;
+  message?: string;
+}
 type ModelClass = new (data: unknown) => { validate(): void };
 
 /**

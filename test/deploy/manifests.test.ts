@@ -59,11 +59,17 @@ describe('deploy/k8s manifests', () => {
 
 describe('the manifest checks reject bad objects', () => {
   it('schema: wrong types, a missing required field, an unknown kind, a document that is no object', async () => {
-    const wrongType = brokenDeployment((d) => { executorContainer(d).ports[0].containerPort = '8080'; });
+    const wrongType = brokenDeployment((d) => {
+      executorContainer(d).ports[0].containerPort = '8080';
+    });
     assert.match((await schemaErrors(wrongType.object)).join('\n'), /containerPort must be integer/);
-    const noContainers = brokenDeployment((d) => { delete d.spec.template.spec.containers; });
+    const noContainers = brokenDeployment((d) => {
+      delete d.spec.template.spec.containers;
+    });
     assert.match((await schemaErrors(noContainers.object)).join('\n'), /must have required property containers/);
-    const badEnum = brokenDeployment((d) => { executorContainer(d).securityContext.procMount = 'Open'; });
+    const badEnum = brokenDeployment((d) => {
+      executorContainer(d).securityContext.procMount = 'Open';
+    });
     assert.match((await schemaErrors(badEnum.object)).join('\n'), /procMount must be equal to one of the allowed values/);
     assert.match((await schemaErrors({ apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } })).join(), /unknown apiVersion\/kind apps\/v1\/Deploymnet/);
     assert.match((await schemaErrors({ rules: [] } as unknown as KubernetesObject)).join(), /not a Kubernetes object/);
@@ -71,8 +77,12 @@ describe('the manifest checks reject bad objects', () => {
   });
 
   it('unknown fields: a misspelt and a misplaced field are named, with where they are', () => {
-    const misspelt = brokenDeployment((d) => { executorContainer(d).securityContext.runAsNonroot = true; });
-    const misplaced = brokenDeployment((d) => { d.spec.template.spec.procMount = 'Unmasked'; });
+    const misspelt = brokenDeployment((d) => {
+      executorContainer(d).securityContext.runAsNonroot = true;
+    });
+    const misplaced = brokenDeployment((d) => {
+      d.spec.template.spec.procMount = 'Unmasked';
+    });
     const [spelling, placement] = unknownFieldErrors([misspelt.object, misplaced.object]);
     assert.match(spelling!.join('\n'), /^\/spec\/template\/spec\/containers\/0\/securityContext\/runAsNonroot: .*runAsNonroot"?' does not exist/m);
     assert.match(placement!.join('\n'), /^\/spec\/template\/spec\/procMount: .*procMount"?' does not exist/m);
@@ -85,28 +95,88 @@ describe('the manifest checks reject bad objects', () => {
     spec.securityContext = { runAsUser: 0 };
     spec.volumes.push({ name: 'host', hostPath: { path: '/' } });
     Object.assign(executorContainer({ spec: { template: { spec } } }).securityContext, {
-      allowPrivilegeEscalation: true, privileged: true, capabilities: { drop: [], add: ['SYS_ADMIN'] },
+      allowPrivilegeEscalation: true,
+      privileged: true,
+      capabilities: { drop: [], add: ['SYS_ADMIN'] },
     });
     const problems = restrictedViolations(spec).join('\n');
     for (const expected of [
-      /hostNetwork: true/, /securityContext.runAsUser: 0/, /volume host: type hostPath/, /allowPrivilegeEscalation must be false/,
-      /privileged/, /runAsNonRoot must be true/, /seccompProfile must be RuntimeDefault or Localhost \(is unset\)/,
-      /capabilities.drop must include ALL/, /capability SYS_ADMIN added/, /procMount Unmasked needs hostUsers: false/,
-    ]) assert.match(problems, expected);
+      /hostNetwork: true/,
+      /securityContext.runAsUser: 0/,
+      /volume host: type hostPath/,
+      /allowPrivilegeEscalation must be false/,
+      /privileged/,
+      /runAsNonRoot must be true/,
+      /seccompProfile must be RuntimeDefault or Localhost \(is unset\)/,
+      /capabilities.drop must include ALL/,
+      /capability SYS_ADMIN added/,
+      /procMount Unmasked needs hostUsers: false/,
+    ])
+      assert.match(problems, expected);
   });
 
   it('executor rules: probe path, resources, literal token, annotations, seccomp type, references', () => {
     const cases: Array<[(d: any) => void, RegExp]> = [
-      [(d) => { executorContainer(d).livenessProbe.httpGet.path = '/'; }, /livenessProbe asks \/, not \/health/],
-      [(d) => { executorContainer(d).readinessProbe.httpGet.port = 9090; }, /readinessProbe port 9090 is not the executor's port 8080/],
-      [(d) => { delete executorContainer(d).resources.limits.memory; }, /resources.limits.memory is not set/],
-      [(d) => { executorContainer(d).env.find((v: any) => v.name === 'INTERNAL_API_TOKEN').valueFrom.secretKeyRef.name = 'other'; }, /refers to Secret other/],
-      [(d) => { executorContainer(d).env.find((v: any) => v.name === 'INTERNAL_API_TOKEN').valueFrom = undefined; }, /INTERNAL_API_TOKEN must come from a Secret/],
-      [(d) => { executorContainer(d).env.push({ name: 'EXECUTOR_API_TOKEN', value: 'literal' }); }, /EXECUTOR_API_TOKEN is a literal value/],
-      [(d) => { delete d.spec.template.metadata.annotations['prometheus.io/scrape']; }, /prometheus.io\/scrape must be "true"/],
-      [(d) => { d.spec.template.spec.securityContext.seccompProfile = { type: 'RuntimeDefault' }; }, /seccompProfile must be Localhost/],
-      [(d) => { d.spec.template.metadata.labels = { app: 'renamed' }; }, /Service\/sandbox-executor: its selector matches no pod template/],
-      [(d) => { d.metadata.name = 'renamed'; }, /scaleTargetRef apps\/v1 Deployment\/sandbox-executor is not defined/],
+      [
+        (d) => {
+          executorContainer(d).livenessProbe.httpGet.path = '/';
+        },
+        /livenessProbe asks \/, not \/health/,
+      ],
+      [
+        (d) => {
+          executorContainer(d).readinessProbe.httpGet.port = 9090;
+        },
+        /readinessProbe port 9090 is not the executor's port 8080/,
+      ],
+      [
+        (d) => {
+          delete executorContainer(d).resources.limits.memory;
+        },
+        /resources.limits.memory is not set/,
+      ],
+      [
+        (d) => {
+          executorContainer(d).env.find((v: any) => v.name === 'INTERNAL_API_TOKEN').valueFrom.secretKeyRef.name = 'other';
+        },
+        /refers to Secret other/,
+      ],
+      [
+        (d) => {
+          executorContainer(d).env.find((v: any) => v.name === 'INTERNAL_API_TOKEN').valueFrom = undefined;
+        },
+        /INTERNAL_API_TOKEN must come from a Secret/,
+      ],
+      [
+        (d) => {
+          executorContainer(d).env.push({ name: 'EXECUTOR_API_TOKEN', value: 'literal' });
+        },
+        /EXECUTOR_API_TOKEN is a literal value/,
+      ],
+      [
+        (d) => {
+          delete d.spec.template.metadata.annotations['prometheus.io/scrape'];
+        },
+        /prometheus.io\/scrape must be "true"/,
+      ],
+      [
+        (d) => {
+          d.spec.template.spec.securityContext.seccompProfile = { type: 'RuntimeDefault' };
+        },
+        /seccompProfile must be Localhost/,
+      ],
+      [
+        (d) => {
+          d.spec.template.metadata.labels = { app: 'renamed' };
+        },
+        /Service\/sandbox-executor: its selector matches no pod template/,
+      ],
+      [
+        (d) => {
+          d.metadata.name = 'renamed';
+        },
+        /scaleTargetRef apps\/v1 Deployment\/sandbox-executor is not defined/,
+      ],
     ];
     for (const [change, expected] of cases) assert.match(executorProblems(withDeployment(brokenDeployment(change))).join('\n'), expected);
   });

@@ -64,13 +64,24 @@ describe('deploy/observability', { skip }, () => {
       for (const target of panel.targets) assert.equal(target.datasource.uid, templated, `${panel.title} ${target.refId}`);
     }
     const uids = [...dashboardText.matchAll(/"uid": "([^"]*)"/g)].map((m) => m[1]);
-    assert.deepEqual(new Set(uids), new Set([dashboard.uid, templated]), 'no uid but the dashboard\'s own and the variable');
+    assert.deepEqual(new Set(uids), new Set([dashboard.uid, templated]), "no uid but the dashboard's own and the variable");
     const used = expressions.map((e) => e.expr).join('\n');
     for (const metric of [
-      'sandbox_executions_total', 'sandbox_execution_duration_seconds_bucket', 'sandbox_spawn_latency_seconds_bucket', 'sandbox_active_executions',
-      'sandbox_max_concurrent_executions', 'sandbox_rejected_requests_total', 'sandbox_outbox_depth', 'sandbox_outbox_oldest_undelivered_age_seconds',
-      'sandbox_callback_attempts_total', 'sandbox_results_undeliverable_total', 'sandbox_dependency_syncs_total', 'nodejs_eventloop_lag_p99_seconds',
-      'process_resident_memory_bytes', 'sandbox_isolation_backend_info', 'process_start_time_seconds',
+      'sandbox_executions_total',
+      'sandbox_execution_duration_seconds_bucket',
+      'sandbox_spawn_latency_seconds_bucket',
+      'sandbox_active_executions',
+      'sandbox_max_concurrent_executions',
+      'sandbox_rejected_requests_total',
+      'sandbox_outbox_depth',
+      'sandbox_outbox_oldest_undelivered_age_seconds',
+      'sandbox_callback_attempts_total',
+      'sandbox_results_undeliverable_total',
+      'sandbox_dependency_syncs_total',
+      'nodejs_eventloop_lag_p99_seconds',
+      'process_resident_memory_bytes',
+      'sandbox_isolation_backend_info',
+      'process_start_time_seconds',
     ]) {
       assert.ok(used.includes(metric), `no panel shows ${metric}`);
     }
@@ -168,16 +179,20 @@ describe('deploy/observability', { skip }, () => {
       assert.equal(sync.status, 400, await sync.text());
 
       // until Prometheus has seen all of it
-      await eventually('the executions, the refusal and both callback failures in Prometheus', async () => {
-        const seen = [
-          (await total('sum(sandbox_executions_total)')) === runs.length,
-          (await total('sum(sandbox_rejected_requests_total)')) === 1,
-          (await total('sum(sandbox_dependency_syncs_total)')) === 1,
-          (await total('sum(sandbox_callback_attempts_total{kind="result",outcome="http_error"})')) >= 1,
-          (await total('sum(sandbox_results_undeliverable_total)')) === 1,
-        ];
-        return seen.every(Boolean) ? true : undefined;
-      }, 30_000);
+      await eventually(
+        'the executions, the refusal and both callback failures in Prometheus',
+        async () => {
+          const seen = [
+            (await total('sum(sandbox_executions_total)')) === runs.length,
+            (await total('sum(sandbox_rejected_requests_total)')) === 1,
+            (await total('sum(sandbox_dependency_syncs_total)')) === 1,
+            (await total('sum(sandbox_callback_attempts_total{kind="result",outcome="http_error"})')) >= 1,
+            (await total('sum(sandbox_results_undeliverable_total)')) === 1,
+          ];
+          return seen.every(Boolean) ? true : undefined;
+        },
+        30_000,
+      );
     });
 
     after(async () => {
@@ -202,8 +217,7 @@ describe('deploy/observability', { skip }, () => {
 
     it('the failures the dashboard shows are the ones caused', async () => {
       // the series of every known label value exist from the start, at 0: the others are compared
-      const byLabel = async (expr: string, label: string) =>
-        Object.fromEntries((await prometheus.query(`${expr} > 0`)).map((s) => [s.metric[label], Number(s.value[1])]));
+      const byLabel = async (expr: string, label: string) => Object.fromEntries((await prometheus.query(`${expr} > 0`)).map((s) => [s.metric[label], Number(s.value[1])]));
       assert.deepEqual(await byLabel('sum by (status) (sandbox_executions_total)', 'status'), { success: 2, failed: 1, timeout: 1 });
       assert.deepEqual(await byLabel('sum by (reason) (sandbox_rejected_requests_total)', 'reason'), { execution_id_conflict: 1 });
       assert.deepEqual(await byLabel('sum by (outcome) (sandbox_dependency_syncs_total)', 'outcome'), { invalid_request: 1 });
@@ -219,21 +233,29 @@ describe('deploy/observability', { skip }, () => {
       assert.equal(Number(idle[0]!.value[1]), 0);
       // one running execution of 4 allowed: 0.25
       assert.equal((await submit(executor.url, { execution_id: 'prom_busy', code: 'sleep 4' })).status, 200);
-      const busy = await eventually('the work signal at 0.25', async () => {
-        const value = Number((await prometheus.query(query))[0]?.value[1]);
-        return value === 0.25 ? value : undefined;
-      }, 10_000);
+      const busy = await eventually(
+        'the work signal at 0.25',
+        async () => {
+          const value = Number((await prometheus.query(query))[0]?.value[1]);
+          return value === 0.25 ? value : undefined;
+        },
+        10_000,
+      );
       assert.equal(busy, 0.25);
       // another pod's name selects nothing: the signal is per pod
       assert.deepEqual(await prometheus.query(adapterQuery(POD.namespace, 'another-pod')), []);
     });
 
     it('the alert rules evaluate against the real series without errors, and a refused result fires its alert', async () => {
-      const groups = await eventually('every rule evaluated once', async () => {
-        const data = await prometheus.api('/api/v1/rules');
-        const rules = data.groups.flatMap((g: any) => g.rules);
-        return rules.length === 14 && rules.every((r: any) => !r.lastEvaluation.startsWith('0001')) ? data.groups : undefined;
-      }, 15_000);
+      const groups = await eventually(
+        'every rule evaluated once',
+        async () => {
+          const data = await prometheus.api('/api/v1/rules');
+          const rules = data.groups.flatMap((g: any) => g.rules);
+          return rules.length === 14 && rules.every((r: any) => !r.lastEvaluation.startsWith('0001')) ? data.groups : undefined;
+        },
+        15_000,
+      );
       for (const rule of groups.flatMap((g: any) => g.rules)) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError}`);
       const alerts = (await prometheus.api('/api/v1/alerts')).alerts as any[];
       const firing = alerts.filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname} ${a.labels.reason ?? ''}`.trim());

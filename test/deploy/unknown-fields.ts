@@ -12,12 +12,16 @@ export function unknownFieldErrors(objects: KubernetesObject[]): string[][] {
   objects.forEach((object, index) => {
     // Lives in deploy/k8s (never written) so that node_modules resolves from there.
     const file = path.join(K8S_DIR, `__object${index}.ts`);
-    files.set(file, `import type { I${object.kind} } from 'kubernetes-models/${object.apiVersion}/${object.kind}';\n` +
-      `export const object: I${object.kind} = ${JSON.stringify(object, null, 1)};\n`);
+    files.set(file, `import type { I${object.kind} } from 'kubernetes-models/${object.apiVersion}/${object.kind}';\n` + `export const object: I${object.kind} = ${JSON.stringify(object, null, 1)};\n`);
   });
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, skipLibCheck: true, types: [],
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
@@ -29,8 +33,7 @@ export function unknownFieldErrors(objects: KubernetesObject[]): string[][] {
     return text === undefined ? getSourceFile(name, version, ...rest) : ts.createSourceFile(name, text, version);
   };
   const program = ts.createProgram([...files.keys()], options, host);
-  return [...files.keys()].map((file) => ts.getPreEmitDiagnostics(program, program.getSourceFile(file))
-    .map((d) => `${pathOf(d)}${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
+  return [...files.keys()].map((file) => ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((d) => `${pathOf(d)}${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`));
 }
 
 /** Where in the object a diagnostic points: the path of property names down to it. */

@@ -83,7 +83,11 @@ describe('fault test', () => {
     try {
       await receiver.waitUntil(`${TOTAL} distinct results`, () => delivered().size >= TOTAL, 100_000);
     } catch (error) {
-      t.diagnostic(`missing: ${Array.from({ length: TOTAL }, (_, n) => idOf(n)).filter((id) => !delivered().has(id)).join(' ')}`);
+      t.diagnostic(
+        `missing: ${Array.from({ length: TOTAL }, (_, n) => idOf(n))
+          .filter((id) => !delivered().has(id))
+          .join(' ')}`,
+      );
       throw error;
     }
 
@@ -97,7 +101,10 @@ describe('fault test', () => {
       const first = calls[0]!;
       statuses[first.body.status] = (statuses[first.body.status] ?? 0) + 1;
       redelivered += calls.length - 1;
-      assert.ok(calls.every((c: ReceivedCall) => c.raw === first.raw && c.headers['idempotency-key'] === id), `${id}: a repeat is the same result, under the same key`);
+      assert.ok(
+        calls.every((c: ReceivedCall) => c.raw === first.raw && c.headers['idempotency-key'] === id),
+        `${id}: a repeat is the same result, under the same key`,
+      );
       const n = Number(id.slice(-3));
       if (first.body.status === 'success') assert.equal(first.body.stdout, `${n}\n`, id);
       else assert.match(first.body.stderr, INTERRUPTED, `${id} is ${first.body.status}: ${first.body.stderr}`);
@@ -105,7 +112,9 @@ describe('fault test', () => {
     const notAccepted = receiver.ofKind('result').filter((c) => c.status !== 201).length;
     const summary = [
       `submitted ${TOTAL} (${retriedSubmissions} /execute retries after 503 or the kill)`,
-      `delivered ${results.size} distinct results: ${Object.entries(statuses).map(([s, c]) => `${c} ${s}`).join(', ')}`,
+      `delivered ${results.size} distinct results: ${Object.entries(statuses)
+        .map(([s, c]) => `${c} ${s}`)
+        .join(', ')}`,
       `lost ${lost.length}, unexpected ${unexpected.length}, repeated deliveries of the same id ${redelivered}, result calls answered other than 201: ${notAccepted}`,
       `executor SIGKILLed once with ${killedRunning} executions running, control plane down from execution 60 to after 200`,
       `took ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -40,7 +40,10 @@ export class CallbackReceiver {
   private openResults = 0;
   private server: http.Server;
 
-  private constructor(readonly port: number, server: http.Server) {
+  private constructor(
+    readonly port: number,
+    server: http.Server,
+  ) {
     this.server = server;
   }
 

@@ -172,11 +172,7 @@ export class TestServer {
     return path.join(this.workspaceRoot, session);
   }
 
-  async request(
-    method: string,
-    route: string,
-    init: { json?: unknown; body?: BodyInit; headers?: Record<string, string>; auth?: boolean } = {},
-  ): Promise<Reply> {
+  async request(method: string, route: string, init: { json?: unknown; body?: BodyInit; headers?: Record<string, string>; auth?: boolean } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...(init.auth === false ? {} : this.headers), ...init.headers };
     let payload = init.body;
     if (init.json !== undefined) {

@@ -58,7 +58,10 @@ export class PrometheusServer {
     const prometheus = new PrometheusServer(child, dir, `http://127.0.0.1:${port}`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ready = await fetch(`${prometheus.url}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${prometheus.url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) return prometheus;
       if (child.exitCode !== null || Date.now() > deadline) {
         await prometheus.stop();

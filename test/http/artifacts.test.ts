@@ -121,11 +121,8 @@ def handler(event):
     assert.equal(timedOut.artifact_details[0]?.sha256, sha256('partial\n'));
   });
 
-  it('reports each session\'s own files only', async () => {
-    const [a, b] = await Promise.all([
-      t.run({ language: 'shell', code: 'echo a > mine-a.txt' }),
-      t.run({ language: 'shell', code: 'echo b > mine-b.txt' }),
-    ]);
+  it("reports each session's own files only", async () => {
+    const [a, b] = await Promise.all([t.run({ language: 'shell', code: 'echo a > mine-a.txt' }), t.run({ language: 'shell', code: 'echo b > mine-b.txt' })]);
     assert.deepEqual(a!.artifacts, ['mine-a.txt']);
     assert.deepEqual(b!.artifacts, ['mine-b.txt']);
   });

@@ -37,7 +37,10 @@ async function assert422(payload: Record<string, unknown>, field: string, query 
   const reply = await post(payload, query);
   assertProblem(reply, 422, 'Executor.ValidationError');
   const named = fieldsNamed(reply);
-  assert.ok(named.some((f) => f === field || f.startsWith(`${field}.`)), `422 does not name ${field}: ${reply.text}`);
+  assert.ok(
+    named.some((f) => f === field || f.startsWith(`${field}.`)),
+    `422 does not name ${field}: ${reply.text}`,
+  );
   for (const d of reply.json.detail as { msg: unknown; type: unknown }[]) {
     assert.equal(typeof d.msg, 'string');
     assert.equal(typeof d.type, 'string');
@@ -119,7 +122,19 @@ describe('bad requests', () => {
   });
 
   it('env_vars with a non-string value, not an object, or a name no environment can carry or the executor owns: 422 naming env_vars', async () => {
-    for (const env_vars of [{ A: 1 }, { A: true }, { A: null }, { A: { nested: 'x' } }, ['A=1'], 'A=1', { '': 'x' }, { 'A=B': 'x' }, { 'A\u0000B': 'x' }, { A: 'nul\u0000inside' }, { EVENT_JSON: '{}' }]) {
+    for (const env_vars of [
+      { A: 1 },
+      { A: true },
+      { A: null },
+      { A: { nested: 'x' } },
+      ['A=1'],
+      'A=1',
+      { '': 'x' },
+      { 'A=B': 'x' },
+      { 'A\u0000B': 'x' },
+      { A: 'nul\u0000inside' },
+      { EVENT_JSON: '{}' },
+    ]) {
       await assert422(valid({ env_vars }), 'env_vars');
     }
   });
@@ -187,9 +202,13 @@ describe('bad requests', () => {
     // no Content-Length: the limit holds while the body streams in
     const chunked = valid({ event: { blob: 'y'.repeat(17 * MiB) } });
     const text = JSON.stringify(chunked);
-    const stream = Readable.toWeb(Readable.from((function* () {
-      for (let i = 0; i < text.length; i += MiB) yield Buffer.from(text.slice(i, i + MiB));
-    })())) as ReadableStream;
+    const stream = Readable.toWeb(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < text.length; i += MiB) yield Buffer.from(text.slice(i, i + MiB));
+        })(),
+      ),
+    ) as ReadableStream;
     const reply2 = await t.request('POST', '/execute', { body: stream, headers: { 'content-type': 'application/json' } });
     assertProblem(reply2, 413, 'Executor.BodyTooLarge');
     await assertNothingLeft(chunked.execution_id);

@@ -105,7 +105,11 @@ describe('config: reading the environment', () => {
     // all at once: one line each, in one error
     const all = problemsOf(bad);
     assert.equal(all.length, Object.keys(bad).length, all.join('\n'));
-    for (const name of Object.keys(bad)) assert.ok(all.some((p) => p.startsWith(`${name}: `)), `${name} not named`);
+    for (const name of Object.keys(bad))
+      assert.ok(
+        all.some((p) => p.startsWith(`${name}: `)),
+        `${name} not named`,
+      );
   });
 
   it('refuses a head timeout longer than the whole request may take', () => {

@@ -6,17 +6,7 @@
 // headers, retries, outbox, is tested with the control-plane module, test/controlplane).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  assertSuccess,
-  body,
-  describeResult,
-  executionId,
-  OUTPUT_LIMIT_BYTES,
-  sessionId,
-  sleep,
-  TestServer,
-  type CallbackBody,
-} from '../helpers/http.js';
+import { assertSuccess, body, describeResult, executionId, OUTPUT_LIMIT_BYTES, sessionId, sleep, TestServer, type CallbackBody } from '../helpers/http.js';
 
 const CALLBACK_KEYS = ['status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts'];
 

@@ -30,7 +30,10 @@ describe('a re-submitted execution_id', () => {
     const victim = { execution_id: id, session_id: sessionId('victim'), language: 'shell', code: VICTIM_CODE };
     assert.equal((await post(victim, '')).status, 200);
     for (const query of ['?stream=true', '?wait=true']) {
-      for (const attacker of [{ ...victim, session_id: sessionId('attacker') }, { ...victim, code: `${VICTIM_CODE} # changed` }]) {
+      for (const attacker of [
+        { ...victim, session_id: sessionId('attacker') },
+        { ...victim, code: `${VICTIM_CODE} # changed` },
+      ]) {
         const reply = await post(attacker, query);
         assert.equal(reply.status, 409, `${query}: ${reply.text.slice(0, 300)}`);
         assert.ok(!reply.text.includes(SECRET), `${query}: the attacker got the victim's output: ${reply.text.slice(0, 300)}`);

@@ -90,7 +90,10 @@ describe('journal size', () => {
     assert.ok(r.raw.length <= MAX_STORED_FIELDS_BYTES, 'the answer is the stored document');
     assert.ok(r.artifacts.length > 1000, `the cap is used: ${r.artifacts.length}`);
     assert.equal(r.artifacts_complete, false);
-    assert.deepEqual(r.artifact_details.map((d) => d.path), r.artifacts);
+    assert.deepEqual(
+      r.artifact_details.map((d) => d.path),
+      r.artifacts,
+    );
     const state = await t.state(r.execution_id);
     assert.deepEqual(state.json.result?.artifacts, r.artifacts);
   });

@@ -5,17 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { processesWithMarker, pollFor, uniqueMarker, killMarked } from '../helpers/processes.js';
-import {
-  assertNothingRunning,
-  assertProblem,
-  assertSuccess,
-  body,
-  describeResult,
-  leaveBehind,
-  sessionId,
-  sleep,
-  TestServer,
-} from '../helpers/http.js';
+import { assertNothingRunning, assertProblem, assertSuccess, body, describeResult, leaveBehind, sessionId, sleep, TestServer } from '../helpers/http.js';
 
 /** Polls GET until the execution shows `state`; fails after timeoutMs. */
 async function waitForState(t: TestServer, id: string, state: string, timeoutMs = 15_000): Promise<void> {
@@ -204,10 +194,13 @@ describe('lifecycle: the concurrency limit (MAX_CONCURRENT_EXECUTIONS=2)', () =>
     assert.equal(health.json.active_executions, 2);
 
     const results = await Promise.all(running.map((r) => t.finished(r.execution_id)));
-    assert.deepEqual(results.map((s) => [s.state, s.result?.stdout]), [
-      ['success', 'first done\n'],
-      ['success', 'second done\n'],
-    ]);
+    assert.deepEqual(
+      results.map((s) => [s.state, s.result?.stdout]),
+      [
+        ['success', 'first done\n'],
+        ['success', 'second done\n'],
+      ],
+    );
     // room again: the refused one, retried with its id, runs
     const accepted = await t.submit(third);
     assert.equal(accepted.status, 200, accepted.text);

@@ -50,7 +50,14 @@ describe('log file', () => {
     dirsToRemove.push(dirs);
     const logDir = path.join(dirs.root, 'log');
     const executor = await ExecutorProcess.start(
-      executorEnv(dirs, { ISOLATION: 'native', LOG_FILE: path.join(logDir, 'executor.log'), LOG_FILE_MAX_MB: String(MAX_BYTES / 1024 / 1024), LOG_FILE_KEEP: String(KEEP), LOG_FILE_ROTATE: 'size', SHUTDOWN_GRACE_SECONDS: '0' }),
+      executorEnv(dirs, {
+        ISOLATION: 'native',
+        LOG_FILE: path.join(logDir, 'executor.log'),
+        LOG_FILE_MAX_MB: String(MAX_BYTES / 1024 / 1024),
+        LOG_FILE_KEEP: String(KEEP),
+        LOG_FILE_ROTATE: 'size',
+        SHUTDOWN_GRACE_SECONDS: '0',
+      }),
       60_000,
     );
     try {
@@ -94,7 +101,10 @@ describe('log file', () => {
     mkdirSync(logDir);
     const port = await freePort();
     const child = spawn(process.execPath, [MAIN, 'serve'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...executorEnv(dirs, { EXECUTOR_PORT: String(port), ISOLATION: 'native', LOG_LEVEL: 'info', LOG_FILE: path.join(logDir, 'executor.log'), LOG_STDERR: 'false' }) },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ...executorEnv(dirs, { EXECUTOR_PORT: String(port), ISOLATION: 'native', LOG_LEVEL: 'info', LOG_FILE: path.join(logDir, 'executor.log'), LOG_STDERR: 'false' }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let console = '';
@@ -104,7 +114,10 @@ describe('log file', () => {
     try {
       let healthy = false;
       for (let i = 0; i < 600 && !healthy; i++) {
-        healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+        healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (!healthy) await sleep(100);
       }
       assert.ok(healthy, `never healthy: ${console}`);

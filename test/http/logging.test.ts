@@ -151,7 +151,10 @@ describe('logging', () => {
     const child = serve({ LOG_FORMAT: 'text', LOG_LEVEL: 'info' });
     try {
       await until('listening', child, () => (/executor listening/.test(child.log()) ? true : undefined));
-      const line = child.log().split('\n').find((l) => l.includes('executor listening'))!;
+      const line = child
+        .log()
+        .split('\n')
+        .find((l) => l.includes('executor listening'))!;
       assert.throws(() => JSON.parse(line));
     } finally {
       await child.stop();
@@ -164,7 +167,10 @@ describe('logging', () => {
     try {
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
+        const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (healthy) break;
         assert.ok(Date.now() < deadline, `never healthy: ${child.log()}`);
         await sleep(50);

@@ -72,7 +72,10 @@ def handler(event):
     });
 
     it('javascript and shell have metrics too', async () => {
-      for (const [language, code] of [['javascript', 'module.exports = () => 1;'], ['shell', 'echo hi']] as const) {
+      for (const [language, code] of [
+        ['javascript', 'module.exports = () => 1;'],
+        ['shell', 'echo hi'],
+      ] as const) {
         const r = await t.run({ language, code });
         assertSuccess(r);
         assert.equal(typeof r.metrics?.duration_ms, 'number', language);
@@ -95,7 +98,7 @@ def handler(event):
       assert.equal(s.capabilities_dropped, true);
       assert.equal(s.no_new_privs, true);
       assert.equal(s.seccomp, true);
-      assert.equal(s.rlimits.cpu_seconds, 42, 'the CPU limit follows this execution\'s timeout');
+      assert.equal(s.rlimits.cpu_seconds, 42, "the CPU limit follows this execution's timeout");
       assert.equal(s.rlimits.data_bytes, 512 * 1024 * 1024, 'MAX_MEMORY_MB default');
       assert.equal(s.rlimits.file_size_bytes, 1024 * 1024 * 1024);
       assert.equal(s.rlimits.open_files, 128, 'MAX_OPEN_FILES default');
@@ -255,7 +258,10 @@ def handler(event):
       const refs = [...reply.text.matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
       assert.ok(refs.length > 0);
       for (const ref of refs) {
-        const target = ref.replace(/^#\//, '').split('/').reduce<any>((node, key) => node?.[key], doc); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const target = ref
+          .replace(/^#\//, '')
+          .split('/')
+          .reduce<any>((node, key) => node?.[key], doc); // eslint-disable-line @typescript-eslint/no-explicit-any
         assert.ok(target, `unresolved ${ref}`);
       }
     });

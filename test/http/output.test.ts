@@ -19,8 +19,7 @@ function splitTruncated(text: string): { kept: string; total: number } {
 }
 
 /** Python that writes event.text to a stream in one write. */
-const writeExactly = (stream: 'stdout' | 'stderr') =>
-  `import sys\ndef handler(event):\n    sys.${stream}.write(event["text"])\n    sys.${stream}.flush()\n    return 1\n`;
+const writeExactly = (stream: 'stdout' | 'stderr') => `import sys\ndef handler(event):\n    sys.${stream}.write(event["text"])\n    sys.${stream}.flush()\n    return 1\n`;
 
 describe('output', () => {
   before(async () => {
@@ -57,7 +56,11 @@ describe('output', () => {
     assert.ok(kept.length > OUTPUT_LIMIT_BYTES - 200, `kept only ${kept.length} bytes`);
   });
 
-  for (const [name, char] of [['2-byte é', 'é'], ['3-byte €', '€'], ['4-byte 😀', '😀']] as const) {
+  for (const [name, char] of [
+    ['2-byte é', 'é'],
+    ['3-byte €', '€'],
+    ['4-byte 😀', '😀'],
+  ] as const) {
     it(`cuts ${name} text on a character boundary, whatever the alignment at the limit`, async () => {
       const width = Buffer.byteLength(char);
       // every shift of the characters against the limit, so the cut lands inside one each time

@@ -11,10 +11,50 @@ import { sessionId, TestServer, type Result } from '../helpers/http.js';
 
 /** What the Python bootstrap imports (directly or through json, traceback, ast, asyncio) after start-up. */
 const PYTHON_MODULES = [
-  'json', 'traceback', 'asyncio', 'inspect', 'types', 'ast', 'linecache', 'tokenize', 'token', 'textwrap', 'collections',
-  'functools', 'contextlib', 'contextvars', 'enum', 're', 'selectors', 'socket', 'signal', 'threading', 'heapq', 'weakref',
-  '_weakrefset', 'keyword', 'operator', 'warnings', 'reprlib', 'dis', 'opcode', 'typing', 'string', 'struct', 'subprocess',
-  'locale', 'logging', 'base64', 'ssl', 'concurrent', 'importlib', '_json', '_asyncio', '_contextvars', 'select', 'math',
+  'json',
+  'traceback',
+  'asyncio',
+  'inspect',
+  'types',
+  'ast',
+  'linecache',
+  'tokenize',
+  'token',
+  'textwrap',
+  'collections',
+  'functools',
+  'contextlib',
+  'contextvars',
+  'enum',
+  're',
+  'selectors',
+  'socket',
+  'signal',
+  'threading',
+  'heapq',
+  'weakref',
+  '_weakrefset',
+  'keyword',
+  'operator',
+  'warnings',
+  'reprlib',
+  'dis',
+  'opcode',
+  'typing',
+  'string',
+  'struct',
+  'subprocess',
+  'locale',
+  'logging',
+  'base64',
+  'ssl',
+  'concurrent',
+  'importlib',
+  '_json',
+  '_asyncio',
+  '_contextvars',
+  'select',
+  'math',
 ];
 /** What the JavaScript bootstrap loads. */
 const NODE_MODULES = ['fs', 'module', 'path'];
@@ -60,7 +100,7 @@ function observable(r: Result) {
   return { status: r.status, exit_code: r.exit_code, stdout: r.stdout, stderr: r.stderr, return_value: r.return_value, raw_return_value: r.raw.match(/"return_value":(.*?),"metrics"/s)?.[1] };
 }
 
-describe('modules planted in the workspace never run in a later execution\'s bootstrap', () => {
+describe("modules planted in the workspace never run in a later execution's bootstrap", () => {
   let t: TestServer;
   let cold: TestServer;
   before(async () => {

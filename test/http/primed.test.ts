@@ -45,7 +45,7 @@ describe('primed runtimes', () => {
       const env_vars = { GREETING: 'grüß dich\nzweite Zeile', WITH_EQUALS: 'a=b=c' };
       const first = await t.run({ session_id: session, language, code: READ_ENV[language], env_vars });
       assertSuccess(first);
-      assert.equal(first.phases.start, 'cold', 'a session\'s first execution has no warm sandbox yet');
+      assert.equal(first.phases.start, 'cold', "a session's first execution has no warm sandbox yet");
       for (let i = 0; i < 3; i++) {
         const r = await t.run({ session_id: session, language, code: READ_ENV[language], env_vars });
         assertSuccess(r);
@@ -73,7 +73,12 @@ describe('primed runtimes', () => {
     assertSuccess(r);
     assert.equal(r.return_value, true, 'PYTHONPATH must shape sys.path as at any interpreter start');
     assert.equal(r.phases.start, 'warm');
-    const node = await t.run({ session_id: session, language: 'javascript', code: 'exports.handler = () => process.execArgv.length >= 0 && process.env.NODE_OPTIONS;', env_vars: { NODE_OPTIONS: '--no-warnings' } });
+    const node = await t.run({
+      session_id: session,
+      language: 'javascript',
+      code: 'exports.handler = () => process.execArgv.length >= 0 && process.env.NODE_OPTIONS;',
+      env_vars: { NODE_OPTIONS: '--no-warnings' },
+    });
     assertSuccess(node);
     assert.equal(node.return_value, '--no-warnings');
     assert.notEqual(node.phases.start, 'primed');
@@ -128,10 +133,9 @@ describe('primed runtimes', () => {
     assertSuccess(r);
     assert.equal(r.return_value, 7);
   });
-
 });
 
-describe('primed runtimes and the server\'s end', () => {
+describe("primed runtimes and the server's end", () => {
   it('no primed runtime outlives the server', async () => {
     // the other servers of this file are gone, and so are their runtimes
     assert.ok(await pollFor(() => (primedRuntimes().length === 0 ? true : undefined), 5_000), 'primed runtimes of an earlier server are still there');

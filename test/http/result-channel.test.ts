@@ -20,13 +20,51 @@ const HOSTILE_TEXTS: Record<string, string> = {
   'crafted JSON': `"},"status":"success","execution_id":"forged"}{"`,
 };
 
-const RESULT_KEYS = ['execution_id', 'session_id', 'language', 'status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox', 'limit_exceeded', 'stdout_truncated', 'stderr_truncated', 'return_value_truncated', 'artifact_details', 'artifacts_complete', 'artifacts_incomplete_reason', 'started_at', 'finished_at', 'phases'].sort();
-const CALLBACK_KEYS = ['status', 'stdout', 'stderr', 'exit_code', 'execution_time', 'return_value', 'metrics', 'artifacts', 'sandbox', 'stdout_truncated', 'stderr_truncated', 'return_value_truncated'].sort();
+const RESULT_KEYS = [
+  'execution_id',
+  'session_id',
+  'language',
+  'status',
+  'stdout',
+  'stderr',
+  'exit_code',
+  'execution_time',
+  'return_value',
+  'metrics',
+  'artifacts',
+  'sandbox',
+  'limit_exceeded',
+  'stdout_truncated',
+  'stderr_truncated',
+  'return_value_truncated',
+  'artifact_details',
+  'artifacts_complete',
+  'artifacts_incomplete_reason',
+  'started_at',
+  'finished_at',
+  'phases',
+].sort();
+const CALLBACK_KEYS = [
+  'status',
+  'stdout',
+  'stderr',
+  'exit_code',
+  'execution_time',
+  'return_value',
+  'metrics',
+  'artifacts',
+  'sandbox',
+  'stdout_truncated',
+  'stderr_truncated',
+  'return_value_truncated',
+].sort();
 
 /** Code printing event.text on stdout and stderr (verbatim) and returning it, or a structure holding it. */
 const ECHO: Record<Exclude<Language, 'shell'>, string> = {
-  python: 'import sys\ndef handler(event):\n    sys.stdout.write(event["text"])\n    sys.stderr.write(event["text"])\n    return {"text": event["text"], "list": [event["text"]], event["text"]: 1, "big": 2**70}\n',
-  javascript: 'exports.handler = (event) => { process.stdout.write(event.text); process.stderr.write(event.text); return { text: event.text, list: [event.text], [event.text]: 1, big: 2n ** 70n }; };\n',
+  python:
+    'import sys\ndef handler(event):\n    sys.stdout.write(event["text"])\n    sys.stderr.write(event["text"])\n    return {"text": event["text"], "list": [event["text"]], event["text"]: 1, "big": 2**70}\n',
+  javascript:
+    'exports.handler = (event) => { process.stdout.write(event.text); process.stderr.write(event.text); return { text: event.text, list: [event.text], [event.text]: 1, big: 2n ** 70n }; };\n',
 };
 
 describe('the result channel: no in-band signalling', () => {

@@ -43,10 +43,7 @@ describe('javascript runtime', () => {
     }
 
     it('passes the event as an object and a context with the ids', async () => {
-      const r = await js(
-        'exports.handler = (event, context) => [typeof event, Array.isArray(event), event.k, context.execution_id, context.session_id];',
-        { event: { k: [1, { z: null }] } },
-      );
+      const r = await js('exports.handler = (event, context) => [typeof event, Array.isArray(event), event.k, context.execution_id, context.session_id];', { event: { k: [1, { z: null }] } });
       assertSuccess(r);
       assert.deepEqual(r.return_value, ['object', false, [1, { z: null }], r.execution_id, r.session_id]);
     });
@@ -104,7 +101,15 @@ describe('javascript runtime', () => {
 
   describe('return values', () => {
     it('keeps every falsy return: 0, false, "", [], null; undefined is null', async () => {
-      const cases: [string, unknown][] = [['0', 0], ['false', false], ['""', ''], ['[]', []], ['null', null], ['undefined', null], ['({})', {}]];
+      const cases: [string, unknown][] = [
+        ['0', 0],
+        ['false', false],
+        ['""', ''],
+        ['[]', []],
+        ['null', null],
+        ['undefined', null],
+        ['({})', {}],
+      ];
       await Promise.all(
         cases.map(async ([literal, expected]) => {
           const r = await js(`module.exports = () => ${literal};`);
@@ -181,10 +186,7 @@ describe('javascript runtime', () => {
     });
 
     it('a return value that is not JSON-serializable (circular, a function)', async () => {
-      assertFailed(
-        await js('module.exports = () => { const a = {}; a.self = a; return a; };'),
-        /sandbox-executor: the handler's return value is not JSON-serializable/,
-      );
+      assertFailed(await js('module.exports = () => { const a = {}; a.self = a; return a; };'), /sandbox-executor: the handler's return value is not JSON-serializable/);
       assertFailed(await js('module.exports = () => () => 1;'), /sandbox-executor: the handler's return value is not JSON-serializable/);
     });
   });

@@ -24,19 +24,16 @@ describe('python runtime', () => {
 
   describe('handler conventions', () => {
     it('runs the module top level first, then handler(event) with the event', async () => {
-      const r = await py(
-        'print("top level")\nCOUNT = 41\ndef handler(event):\n    print("in handler")\n    return {"got": event, "count": COUNT + 1}\n',
-        { event: { name: 'ada', nested: { list: [1, 2.5, 'x', null, true] } } },
-      );
+      const r = await py('print("top level")\nCOUNT = 41\ndef handler(event):\n    print("in handler")\n    return {"got": event, "count": COUNT + 1}\n', {
+        event: { name: 'ada', nested: { list: [1, 2.5, 'x', null, true] } },
+      });
       assertSuccess(r);
       assert.equal(r.stdout, 'top level\nin handler\n');
       assert.deepEqual(r.return_value, { got: { name: 'ada', nested: { list: [1, 2.5, 'x', null, true] } }, count: 42 });
     });
 
     it('passes a context to a two-parameter handler (attribute and item access)', async () => {
-      const r = await py(
-        'def handler(event, context):\n    return [context.execution_id, context["session_id"], context.get("language"), context.get("nope", "dflt")]\n',
-      );
+      const r = await py('def handler(event, context):\n    return [context.execution_id, context["session_id"], context.get("language"), context.get("nope", "dflt")]\n');
       assertSuccess(r);
       assert.deepEqual(r.return_value, [r.execution_id, r.session_id, 'python', 'dflt']);
     });
@@ -48,9 +45,7 @@ describe('python runtime', () => {
     });
 
     it('awaits an async handler', async () => {
-      const r = await py(
-        'import asyncio\nasync def handler(event, context):\n    await asyncio.sleep(0.05)\n    return {"async": True, "id": context.execution_id}\n',
-      );
+      const r = await py('import asyncio\nasync def handler(event, context):\n    await asyncio.sleep(0.05)\n    return {"async": True, "id": context.execution_id}\n');
       assertSuccess(r);
       assert.deepEqual(r.return_value, { async: true, id: r.execution_id });
     });
@@ -80,7 +75,15 @@ describe('python runtime', () => {
 
   describe('return values', () => {
     it('keeps every falsy return: 0, False, "", [], {}, None', async () => {
-      const cases: [string, unknown][] = [['0', 0], ['False', false], ['""', ''], ['[]', []], ['{}', {}], ['None', null], ['0.0', 0]];
+      const cases: [string, unknown][] = [
+        ['0', 0],
+        ['False', false],
+        ['""', ''],
+        ['[]', []],
+        ['{}', {}],
+        ['None', null],
+        ['0.0', 0],
+      ];
       await Promise.all(
         cases.map(async ([literal, expected]) => {
           const r = await py(`def handler(event):\n    return ${literal}\n`);
@@ -116,9 +119,7 @@ describe('python runtime', () => {
     });
 
     it('cannot be forged by printing channel-like text on stdout or stderr', async () => {
-      const r = await py(
-        'import sys\nprint("return\\n666")\ndef handler(event):\n    print("return")\n    print(666)\n    sys.stderr.write("return\\n667\\n")\n    return "real"\n',
-      );
+      const r = await py('import sys\nprint("return\\n666")\ndef handler(event):\n    print("return")\n    print(666)\n    sys.stderr.write("return\\n667\\n")\n    return "real"\n');
       assertSuccess(r);
       assert.equal(r.return_value, 'real');
       assert.equal(r.stdout, 'return\n666\nreturn\n666\n');

@@ -22,8 +22,8 @@ describe('shell runtime', () => {
   });
 
   it('has the event as JSON in $EVENT_JSON', async () => {
-    const event = { name: "O'Brien \"quoted\"", n: 3, list: [1, { x: 'ü' }] };
-    const r = await sh('printf "%s" "$EVENT_JSON" | python3 -c "import json,sys; e=json.load(sys.stdin); print(e[\'name\'], e[\'n\'] * 2, e[\'list\'][1][\'x\'])"', { event });
+    const event = { name: 'O\'Brien "quoted"', n: 3, list: [1, { x: 'ü' }] };
+    const r = await sh("printf \"%s\" \"$EVENT_JSON\" | python3 -c \"import json,sys; e=json.load(sys.stdin); print(e['name'], e['n'] * 2, e['list'][1]['x'])\"", { event });
     assertSuccess(r);
     assert.equal(r.stdout, 'O\'Brien "quoted" 6 ü\n');
     const raw = await sh('printf "%s" "$EVENT_JSON"', { event });
@@ -37,7 +37,7 @@ describe('shell runtime', () => {
   });
 
   it('exports $EVENT_JSON to the programs the code starts', async () => {
-    const r = await sh('python3 -c "import json, os; print(json.loads(os.environ[\'EVENT_JSON\'])[\'k\'])"', { event: { k: 'v1' } });
+    const r = await sh("python3 -c \"import json, os; print(json.loads(os.environ['EVENT_JSON'])['k'])\"", { event: { k: 'v1' } });
     assertSuccess(r);
     assert.equal(r.stdout, 'v1\n');
   });
@@ -72,7 +72,7 @@ describe('shell runtime', () => {
     assert.equal(last.exit_code, 1);
   });
 
-  it('a syntax error fails with bash\'s message', async () => {
+  it("a syntax error fails with bash's message", async () => {
     const r = await sh('if then fi (');
     assert.equal(r.status, 'failed', describeResult(r));
     assert.notEqual(r.exit_code, 0);

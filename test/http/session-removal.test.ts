@@ -129,7 +129,10 @@ describe('session removal', () => {
 
   it('settings that cannot work stop the start, naming the variable', () => {
     const refused = (env: Record<string, string>, variable: string) =>
-      assert.throws(() => loadConfig({ WORKSPACE_PATH: '/tmp/x', ...env }), (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith(`${variable}:`)));
+      assert.throws(
+        () => loadConfig({ WORKSPACE_PATH: '/tmp/x', ...env }),
+        (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith(`${variable}:`)),
+      );
     refused({ WORKSPACE_RETENTION_HOURS: '24', SESSION_ID: 's' }, 'WORKSPACE_RETENTION_HOURS');
     refused({ WORKSPACE_RETENTION_HOURS: '-1' }, 'WORKSPACE_RETENTION_HOURS');
     refused({ LOG_STDERR: 'false' }, 'LOG_STDERR');

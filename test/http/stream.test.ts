@@ -8,7 +8,10 @@ import { body, describeResult, sleep, TestServer, type Result, type SseEvent } f
 let t: TestServer;
 
 const textOf = (events: SseEvent[], stream: 'stdout' | 'stderr') =>
-  events.filter((e) => e.event === stream).map((e) => (JSON.parse(e.data) as { text: string }).text).join('');
+  events
+    .filter((e) => e.event === stream)
+    .map((e) => (JSON.parse(e.data) as { text: string }).text)
+    .join('');
 
 function resultOf(events: SseEvent[]): Result {
   const last = events.at(-1);

@@ -22,9 +22,21 @@ const SERVER_VARIABLES: Record<string, string> = {
 
 /** Every variable the executor itself sets for a runtime; anything else must come from env_vars. */
 const OURS = new Set([
-  'PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'PWD', 'SHLVL', '_', 'OLDPWD',
-  'EVENT_JSON', 'EVENT_FILE',
-  'PYTHONPATH', 'PYTHONUNBUFFERED', 'PYTHONDONTWRITEBYTECODE', 'PYTHONIOENCODING',
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'LC_ALL',
+  'PWD',
+  'SHLVL',
+  '_',
+  'OLDPWD',
+  'EVENT_JSON',
+  'EVENT_FILE',
+  'PYTHONPATH',
+  'PYTHONUNBUFFERED',
+  'PYTHONDONTWRITEBYTECODE',
+  'PYTHONIOENCODING',
   'NODE_PATH',
 ]);
 
@@ -54,7 +66,7 @@ describe('workspace and environment', () => {
     assert.equal(sh.stdout, '/workspace\n/workspace\n/workspace\n');
   });
 
-  it('keeps a session\'s files across its executions, in every language', async () => {
+  it("keeps a session's files across its executions, in every language", async () => {
     const session = sessionId('persist');
     assertSuccess(await t.run({ session_id: session, language: 'shell', code: 'mkdir -p sub && echo from-shell > sub/a.txt' }));
     const py = await t.run({
@@ -71,7 +83,7 @@ describe('workspace and environment', () => {
     assert.equal(readFileSync(path.join(t.workspaceOf(session), 'sub/a.txt'), 'utf8'), 'from-shell\n');
   });
 
-  it('keeps sessions apart: session B sees none of session A\'s files, by any path', async () => {
+  it("keeps sessions apart: session B sees none of session A's files, by any path", async () => {
     const a = sessionId('A');
     const b = sessionId('B');
     assertSuccess(await t.run({ session_id: a, language: 'shell', code: `echo private-to-a > a-secret.txt` }));
@@ -96,7 +108,7 @@ def handler(event):
     assert.deepEqual(r.return_value, [], `session B found: ${JSON.stringify(r.return_value)}`);
   });
 
-  it('/tmp persists across a session\'s executions, is private to the session and is not the host\'s /tmp', async () => {
+  it("/tmp persists across a session's executions, is private to the session and is not the host's /tmp", async () => {
     const a = sessionId('tmpA');
     const b = sessionId('tmpB');
     const hostFile = path.join(os.tmpdir(), `host-only-${randomUUID()}`);
@@ -118,7 +130,7 @@ def handler(event):
     }
   });
 
-  it('the environment is clean: no server variable, only ours and the request\'s env_vars', async () => {
+  it("the environment is clean: no server variable, only ours and the request's env_vars", async () => {
     const envVars = { MY_SETTING: 'on', WITH_SPACES: 'a b  c', EMPTY: '', UNICODE: 'ü€😀' };
     const runs = await Promise.all([
       t.run({ language: 'shell', code: 'env -0', env_vars: envVars }),
@@ -129,7 +141,12 @@ def handler(event):
       assertSuccess(r);
       const env: Record<string, string> =
         r.language === 'shell'
-          ? Object.fromEntries(r.stdout.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+          ? Object.fromEntries(
+              r.stdout
+                .split('\0')
+                .filter(Boolean)
+                .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+            )
           : (r.return_value as Record<string, string>);
       for (const [k, v] of Object.entries(envVars)) assert.equal(env[k], v, `${r.language}: ${k}`);
       const foreign = Object.keys(env).filter((k) => !OURS.has(k) && !(k in envVars));
@@ -148,7 +165,7 @@ def handler(event):
     assert.equal(r.stdout.trim(), '0');
   });
 
-  it('has no network: the server\'s own loopback port and outside addresses are unreachable', async () => {
+  it("has no network: the server's own loopback port and outside addresses are unreachable", async () => {
     // a listener on the host's loopback: a sandbox sharing the host network would reach it
     const listener = net.createServer((socket) => socket.end('hello'));
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));

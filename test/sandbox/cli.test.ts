@@ -91,7 +91,7 @@ describe('sandbox-executor CLI', () => {
 
   for (const backend of BACKENDS) {
     describe(backend, { skip: fixture.unavailable(backend) ?? false }, () => {
-      it('run --json prints the result object and exits with the command\'s status', async () => {
+      it("run --json prints the result object and exits with the command's status", async () => {
         const r = await cli(['run', '--json', '--backend', backend, '--', '/bin/sh', '-c', 'echo out; echo err >&2; exit 3']);
         assert.equal(r.status, 3, r.stderr);
         const out = JSON.parse(r.stdout);

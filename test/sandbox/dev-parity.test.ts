@@ -65,7 +65,11 @@ describe('/dev is the same in every backend', () => {
       const r = await fixture.run(backend, { argv: python(LIST_DEV), cwd: '/' });
       assert.equal(r.exitCode, 0, describeRun(r));
       const lines = r.out.trim().split('\n');
-      assert.deepEqual(lines.map((line) => EXPECTED.find(([entry]) => line === entry || line.startsWith(`${entry} `))?.[0] ?? line), EXPECTED.map(([entry]) => entry), r.out);
+      assert.deepEqual(
+        lines.map((line) => EXPECTED.find(([entry]) => line === entry || line.startsWith(`${entry} `))?.[0] ?? line),
+        EXPECTED.map(([entry]) => entry),
+        r.out,
+      );
       for (const [i, [, pattern]] of EXPECTED.entries()) assert.match(lines[i]!, pattern);
       listings.set(backend, r.out);
     });

@@ -33,7 +33,12 @@ describe('clean environment', () => {
         const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', GIVEN: 'value with spaces = and ; chars' };
         const r = await fixture.run(backend, { argv: ['/usr/bin/env'], env });
         assert.equal(r.exitCode, 0, describeRun(r));
-        assert.deepEqual(withoutBwrapPwd(backend, r.out), Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+        assert.deepEqual(
+          withoutBwrapPwd(backend, r.out),
+          Object.entries(env)
+            .map(([k, v]) => `${k}=${v}`)
+            .sort(),
+        );
       });
 
       it('an empty environment stays empty', async () => {
@@ -72,14 +77,19 @@ for fd in sorted(int(f) for f in os.listdir('/proc/self/fd')):
 `),
         });
         assert.equal(r.exitCode, 0, describeRun(r));
-        const fds = new Map(r.out.split('\n').filter(Boolean).map((line) => [Number(line.split(' ')[0]), line.slice(line.indexOf(' ') + 1)]));
+        const fds = new Map(
+          r.out
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => [Number(line.split(' ')[0]), line.slice(line.indexOf(' ') + 1)]),
+        );
         assert.deepEqual([...fds.keys()], [0, 1, 2, 3], r.out);
         assert.equal(fds.get(0), '/dev/null');
         for (const fd of [1, 2, 3]) assert.match(fds.get(fd)!, /^pipe:\[\d+\]$/);
       });
 
       it('gets its argv byte for byte and starts in the planned cwd', async () => {
-        const args = ['plain', 'with space', "quote'\"", '$(not expanded)', '*', '', 'ünïcödé'];
+        const args = ['plain', 'with space', 'quote\'"', '$(not expanded)', '*', '', 'ünïcödé'];
         const r = await fixture.run(backend, {
           argv: python(`import os, sys, json\nprint(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd()}))`, ...args),
           cwd: '/tmp',

@@ -59,7 +59,26 @@ describe('filesystem view', () => {
       it('hides the host: /root, /home, the checkout, /etc/shadow, the state dir, other workspaces', async () => {
         const otherWorkspace = fixture.workspace();
         writeFileSync(path.join(otherWorkspace, 'other-tenant.txt'), 'not yours');
-        const secrets = ['/root', '/home', projectRoot, '/etc/shadow', '/etc/gshadow', '/etc/sudoers', fixture.stateDir, path.join(fixture.stateDir, 'sandbox-etc'), otherWorkspace, path.join(otherWorkspace, 'other-tenant.txt'), fixture.root, '/var', '/run', '/sys', '/boot', '/opt', '/srv', '/mnt'];
+        const secrets = [
+          '/root',
+          '/home',
+          projectRoot,
+          '/etc/shadow',
+          '/etc/gshadow',
+          '/etc/sudoers',
+          fixture.stateDir,
+          path.join(fixture.stateDir, 'sandbox-etc'),
+          otherWorkspace,
+          path.join(otherWorkspace, 'other-tenant.txt'),
+          fixture.root,
+          '/var',
+          '/run',
+          '/sys',
+          '/boot',
+          '/opt',
+          '/srv',
+          '/mnt',
+        ];
         // the control: what the sandbox must see is seen by the same script
         const expected = ['/usr/bin/python3', '/etc/passwd', '/workspace', '/proc/self', '/dev/null'];
         const r = await fixture.run(backend, { argv: python(VISIBILITY, ...secrets, ...expected) });
@@ -84,7 +103,7 @@ describe('filesystem view', () => {
         for (const entry of etc.split('\n').filter(Boolean)) assert.ok(allowedEtc.has(entry), `unexpected /etc/${entry} inside the sandbox`);
       });
 
-      it('sees the generated /etc/passwd, not the host\'s', async () => {
+      it("sees the generated /etc/passwd, not the host's", async () => {
         const r = await fixture.run(backend, { argv: ['/bin/cat', '/etc/passwd'] });
         assert.equal(r.exitCode, 0, describeRun(r));
         assert.match(r.out, /^sandbox:x:1000:1000:/m);
@@ -152,7 +171,8 @@ describe('filesystem view', () => {
         // tmpfs pages are not counted by RLIMIT_DATA: only the mount's size bounds them
         const r = await fixture.run(backend, {
           timeoutMs: 60_000,
-          argv: python(`
+          argv: python(
+            `
 import os, sys
 chunk = b'x' * (1 << 20)
 for where in sys.argv[1:]:
@@ -165,7 +185,11 @@ for where in sys.argv[1:]:
     except OSError as e:
         error = e.errno
     print(where, total, error)
-`, '/dev/shm', '/tmp', '/dev'),
+`,
+            '/dev/shm',
+            '/tmp',
+            '/dev',
+          ),
         });
         assert.equal(r.exitCode, 0, describeRun(r));
         const filled = new Map([...r.out.matchAll(/^(\S+) (\d+) (\S+)$/gm)].map((m) => [m[1], { bytes: Number(m[2]), errno: m[3] }]));

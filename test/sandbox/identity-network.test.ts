@@ -16,7 +16,8 @@ const fixture = await SandboxFixture.start();
  * whose root is the sandbox's own host uid: the kernel's "euid is the namespace owner's root"
  * checks on /proc/sys then pass for the sandboxed process, without any capability.
  */
-const BWRAP_NAMESPACE_ROOT = "bwrap: the sandbox's euid is root of the user namespace owning its pid and ipc namespaces, so their sysctls (kernel.pid_max, kernel.shmmax, kernel.msgmax, ...) are writable from inside";
+const BWRAP_NAMESPACE_ROOT =
+  "bwrap: the sandbox's euid is root of the user namespace owning its pid and ipc namespaces, so their sysctls (kernel.pid_max, kernel.shmmax, kernel.msgmax, ...) are writable from inside";
 
 /** Parses "Key:\tvalue" lines printed by the sandbox. */
 function statusFields(text: string): Record<string, string> {
@@ -40,7 +41,10 @@ describe('identity and network', () => {
         assert.deepEqual(ids(status.Uid), [1000, 1000, 1000, 1000], `Uid: ${status.Uid}`);
         assert.deepEqual(ids(status.Gid), [1000, 1000, 1000, 1000], `Gid: ${status.Gid}`);
         // no supplementary group of the server (a root server's group 0) may follow the sandbox in
-        assert.ok(ids(status.Groups).every((g) => g === 1000), `Groups: ${status.Groups}`);
+        assert.ok(
+          ids(status.Groups).every((g) => g === 1000),
+          `Groups: ${status.Groups}`,
+        );
         for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) {
           assert.equal(status[set], '0000000000000000', `${set}: ${status[set]}`);
         }
@@ -78,7 +82,8 @@ print('uid', os.getuid(), os.geteuid())
       it("cannot change its namespaces' kernel settings through /proc/sys", { todo: backend === 'bwrap' ? BWRAP_NAMESPACE_ROOT : false }, async () => {
         const settings = ['kernel/pid_max', 'kernel/hostname', 'kernel/shmmax', 'kernel/msgmax', 'net/ipv4/ping_group_range', 'net/ipv4/ip_forward', 'net/core/somaxconn'];
         const r = await fixture.run(backend, {
-          argv: python(`
+          argv: python(
+            `
 import sys
 for name in sys.argv[1:]:
     path = '/proc/sys/' + name
@@ -88,7 +93,9 @@ for name in sys.argv[1:]:
         print(name, 'WRITABLE')
     except OSError as e:
         print(name, 'refused', e.errno)
-`, ...settings),
+`,
+            ...settings,
+          ),
         });
         assert.equal(r.exitCode, 0, describeRun(r));
         for (const name of settings) assert.match(r.out, new RegExp(`^${name} refused (13|1|30)$`, 'm'), r.out);
@@ -158,7 +165,8 @@ for line in open('/proc/net/dev').read().splitlines()[2:]:
         const port = (server.address() as net.AddressInfo).port;
         try {
           const r = await fixture.run(backend, {
-            argv: python(`
+            argv: python(
+              `
 import socket, sys
 s = socket.socket()
 s.settimeout(3)
@@ -167,7 +175,9 @@ try:
     print('CONNECTED', s.recv(100))
 except OSError as e:
     print('refused', e.errno)
-`, String(port)),
+`,
+              String(port),
+            ),
           });
           assert.equal(r.exitCode, 0, describeRun(r));
           assert.doesNotMatch(r.out, /CONNECTED/);
@@ -198,14 +208,17 @@ except OSError as e:
         await new Promise<void>((resolve) => server.listen({ path: `\0${name}` }, resolve));
         try {
           const r = await fixture.run(backend, {
-            argv: python(`
+            argv: python(
+              `
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 try:
     s.connect('\\0' + sys.argv[1]); print('CONNECTED')
 except OSError as e:
     print('refused', e.errno)
-`, name),
+`,
+              name,
+            ),
           });
           assert.equal(r.exitCode, 0, describeRun(r));
           assert.match(r.out, /^refused 111$/m, r.out); // ECONNREFUSED: no such socket in its namespace
@@ -232,12 +245,13 @@ except OSError as e:
         assert.match(r.out, /^got pong$/m, r.out);
       });
 
-      it("does not share its loopback with another sandbox running at the same time (network namespaces made ahead are never reused)", async () => {
+      it('does not share its loopback with another sandbox running at the same time (network namespaces made ahead are never reused)', async () => {
         const port = 40000 + (process.pid % 20000);
         // several pairs: the native backend's sandboxes join network namespaces it prepared ahead
         for (let round = 0; round < 2; round++) {
           const listener = fixture.start(backend, {
-            argv: python(`
+            argv: python(
+              `
 import socket, sys
 server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 server.bind(('127.0.0.1', int(sys.argv[1]))); server.listen(); server.settimeout(1.5)
@@ -246,19 +260,24 @@ try:
     server.accept(); print('ACCEPTED')
 except socket.timeout:
     print('nobody came')
-`, String(port)),
+`,
+              String(port),
+            ),
           });
           const listening = await pollFor(() => (existsSync(path.join(listener.workspace, 'listening')) ? true : undefined), 10_000);
           assert.ok(listening, 'the listening sandbox never got to listen');
           const client = await fixture.run(backend, {
-            argv: python(`
+            argv: python(
+              `
 import socket, sys
 s = socket.socket(); s.settimeout(1)
 try:
     s.connect(('127.0.0.1', int(sys.argv[1]))); print('CONNECTED')
 except OSError as e:
     print('refused', e.errno)
-`, String(port)),
+`,
+              String(port),
+            ),
           });
           const listened = await listener.run.result;
           assert.equal(client.exitCode, 0, describeRun(client));

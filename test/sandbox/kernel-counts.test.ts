@@ -154,7 +154,11 @@ describe('per-user kernel counts', () => {
         assert.equal(host.trim(), 'host inotify=OK timer=OK', 'the host uid lost its own while the sandbox held its');
         const chain = owners.trim().split(' ').slice(1).map(Number);
         assert.ok(chain.length >= 1, owners);
-        assert.deepEqual(chain, chain.map(() => EXPECTED_HOST_UID), `owners of the sandbox's user namespaces: ${owners}`);
+        assert.deepEqual(
+          chain,
+          chain.map(() => EXPECTED_HOST_UID),
+          `owners of the sandbox's user namespaces: ${owners}`,
+        );
       });
 
       it('cannot raise its own limits: not with capabilities (none), not through the environment sandbox-init reads under bwrap', async () => {

@@ -48,8 +48,16 @@ describe('resource limits', () => {
         assert.deepEqual(
           { ...attested.rlimits, processes: undefined },
           {
-            cpu_seconds: 7, data_bytes: 200 * MiB, file_size_bytes: 3 * MiB, open_files: 99, core_bytes: 0, stack_bytes: 2 * MiB, processes: undefined,
-            pending_signals: KERNEL_COUNTS.pendingSignals, message_queue_bytes: KERNEL_COUNTS.messageQueueBytes, locked_memory_bytes: KERNEL_COUNTS.lockedMemoryBytes,
+            cpu_seconds: 7,
+            data_bytes: 200 * MiB,
+            file_size_bytes: 3 * MiB,
+            open_files: 99,
+            core_bytes: 0,
+            stack_bytes: 2 * MiB,
+            processes: undefined,
+            pending_signals: KERNEL_COUNTS.pendingSignals,
+            message_queue_bytes: KERNEL_COUNTS.messageQueueBytes,
+            locked_memory_bytes: KERNEL_COUNTS.lockedMemoryBytes,
           },
         );
       });
@@ -126,7 +134,7 @@ except (OSError, MemoryError) as e:
         assert.equal(r.killedBy, 'cpu', 'a CPU-limit SIGKILL must be attributed to the CPU limit');
       });
 
-      it('open files: the soft and hard limit are the policy\'s and cannot be raised; opening past it fails with EMFILE', async () => {
+      it("open files: the soft and hard limit are the policy's and cannot be raised; opening past it fails with EMFILE", async () => {
         const r = await fixture.run(backend, {
           limits: { openFiles: 64 },
           argv: python(`
@@ -172,7 +180,10 @@ print('child signal', os.WTERMSIG(status), 'core dumped', os.WCOREDUMP(status))
         assert.match(r.out, /^core 0 0$/m);
         assert.match(r.out, /^raise refused$/m);
         assert.match(r.out, /^child signal 11 core dumped False$/m);
-        assert.deepEqual(readdirSync(r.workspace).filter((name) => name.startsWith('core')), []);
+        assert.deepEqual(
+          readdirSync(r.workspace).filter((name) => name.startsWith('core')),
+          [],
+        );
       });
 
       it('stack: a deep stack within the limit works, past it the process gets SIGSEGV', async () => {
@@ -213,7 +224,7 @@ for pid in children: os.waitpid(pid, 0)
         assert.ok(Number(forked[1]) <= maxProcesses && Number(forked[1]) >= maxProcesses / 2, `forked ${forked[1]} under a limit of ${maxProcesses}`);
       });
 
-      it('cannot raise its process cap (native: its pid namespace\'s pid_max, bwrap: RLIMIT_NPROC)', async () => {
+      it("cannot raise its process cap (native: its pid namespace's pid_max, bwrap: RLIMIT_NPROC)", async () => {
         const r = await fixture.run(backend, {
           limits: { maxProcesses: 333 },
           argv: python(`

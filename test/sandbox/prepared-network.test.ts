@@ -89,11 +89,16 @@ describe('prepared network namespaces (native)', () => {
     try {
       const wrapper = compileC(setnsFailingWith('EPERM'), dir, 'without-setns');
       const env = { ...process.env, STATE_PATH: path.join(dir, 'state') };
-      const probe = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'probe'], { env, encoding: 'utf8' })) as { backends: { backend: string; available: boolean; prepared_networks?: boolean }[] };
+      const probe = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'probe'], { env, encoding: 'utf8' })) as {
+        backends: { backend: string; available: boolean; prepared_networks?: boolean }[];
+      };
       const native = probe.backends.find((b) => b.backend === 'native');
       assert.equal(native?.available, true, JSON.stringify(probe.backends));
       assert.equal(native?.prepared_networks, false, JSON.stringify(native));
-      const run = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'run', '--json', '--', '/bin/sh', '-c', 'readlink /proc/self/ns/net'], { env, encoding: 'utf8' })) as { status: string; stdout: string };
+      const run = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'run', '--json', '--', '/bin/sh', '-c', 'readlink /proc/self/ns/net'], { env, encoding: 'utf8' })) as {
+        status: string;
+        stdout: string;
+      };
       assert.equal(run.status, 'success', JSON.stringify(run));
       assert.match(run.stdout, /^net:\[\d+\]$/m);
       assert.notEqual(run.stdout.trim(), execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim(), 'the sandbox has a network namespace of its own');
@@ -109,7 +114,9 @@ describe('prepared network namespaces (native)', () => {
       const wrapper = compileC(setnsFailingWith('ENOMEM'), dir, 'setns-enomem');
       const env = { ...process.env, STATE_PATH: path.join(dir, 'state') };
       // the probe's sandbox fails to join its prepared network (ENOMEM), makes its own and runs
-      const probe = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'probe'], { env, encoding: 'utf8' })) as { backends: { backend: string; available: boolean; prepared_networks?: boolean }[] };
+      const probe = JSON.parse(execFileSync(wrapper, [process.execPath, MAIN, 'probe'], { env, encoding: 'utf8' })) as {
+        backends: { backend: string; available: boolean; prepared_networks?: boolean }[];
+      };
       const native = probe.backends.find((b) => b.backend === 'native');
       assert.equal(native?.available, true, JSON.stringify(probe.backends));
       assert.equal(native?.prepared_networks, true, JSON.stringify(native));
@@ -120,7 +127,10 @@ describe('prepared network namespaces (native)', () => {
 
   it('refuses a handle it did not make', () => {
     const { plan } = native.render(fixture.host.policy([], TEST_LIMITS), { argv: ['/bin/true'], env: {}, cwd: '/' }, ['null', 'null', 'null'], {} as NetworkHandle);
-    assert.throws(() => loadNative().addon.spawn(plan, () => {}), (e: Error) => e instanceof TypeError && /network: expected a handle from takeNetwork\(\)/.test(e.message));
+    assert.throws(
+      () => loadNative().addon.spawn(plan, () => {}),
+      (e: Error) => e instanceof TypeError && /network: expected a handle from takeNetwork\(\)/.test(e.message),
+    );
     assert.throws(() => loadNative().addon.releaseNetwork({} as NetworkHandle), TypeError);
   });
 });

@@ -34,13 +34,18 @@ describe('process tree', () => {
   for (const backend of BACKENDS) {
     describe(backend, { skip: fixture.unavailable(backend) ?? false }, () => {
       it('sees only its own processes in /proc', async () => {
-        const r = await fixture.run(backend, { argv: sh(`ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; echo; cat /proc/1/cmdline | tr '\\0' ' '; echo; test -e /proc/${process.pid} && echo SERVER-VISIBLE || echo server-hidden`) });
+        const r = await fixture.run(backend, {
+          argv: sh(`ls /proc | grep -E '^[0-9]+$' | tr '\\n' ' '; echo; cat /proc/1/cmdline | tr '\\0' ' '; echo; test -e /proc/${process.pid} && echo SERVER-VISIBLE || echo server-hidden`),
+        });
         assert.equal(r.exitCode, 0, describeRun(r));
         const [pidLine = '', pid1 = '', server = ''] = r.out.split('\n');
         const pids = pidLine.trim().split(/\s+/).map(Number);
         // init, sh, ls, grep, tr: a handful of small pids, never the host's
         assert.ok(pids.length >= 2 && pids.length <= 8, `pids inside: ${pidLine}`);
-        assert.ok(pids.every((pid) => pid < 100), `pids inside: ${pidLine}`);
+        assert.ok(
+          pids.every((pid) => pid < 100),
+          `pids inside: ${pidLine}`,
+        );
         assert.ok(pids.includes(1));
         // under bwrap too (--as-pid-1): no bwrap process inside
         assert.match(pid1, /^(sandbox-init|\/\.sandbox-init) /, `pid 1 is ${pid1}`);
@@ -53,7 +58,14 @@ describe('process tree', () => {
         try {
           const pids = [victim.pid!, process.pid];
           const r = await fixture.run(backend, {
-            argv: sh(pids.map((pid) => `kill -0 ${pid} 2>/dev/null && echo "signal0 ${pid} SENT" || echo "signal0 ${pid} failed"; kill -9 ${pid} 2>/dev/null && echo "kill ${pid} SENT" || echo "kill ${pid} failed"`).join('; ') + '; kill -0 $$ && echo self-ok'),
+            argv: sh(
+              pids
+                .map(
+                  (pid) =>
+                    `kill -0 ${pid} 2>/dev/null && echo "signal0 ${pid} SENT" || echo "signal0 ${pid} failed"; kill -9 ${pid} 2>/dev/null && echo "kill ${pid} SENT" || echo "kill ${pid} failed"`,
+                )
+                .join('; ') + '; kill -0 $$ && echo self-ok',
+            ),
           });
           assert.equal(r.exitCode, 0, describeRun(r));
           assert.doesNotMatch(r.out, /SENT/, r.out);
@@ -116,7 +128,7 @@ echo alive`),
         assert.ok(r.report.peakRssKb > 0 && r.report.userCpuUs + r.report.systemCpuUs > 0, `usage ${r.report.peakRssKb} KiB ${r.report.userCpuUs} us`);
       });
 
-      it('wall-clock timeout kills the whole tree: double-forked, setsid\'d, SIGTERM-ignoring', async () => {
+      it("wall-clock timeout kills the whole tree: double-forked, setsid'd, SIGTERM-ignoring", async () => {
         const marker = uniqueMarker(`timeout-${backend}`);
         const timeoutMs = 4000;
         const { run } = fixture.start(backend, { argv: escapingTreeArgv(marker, 'stay'), timeoutMs });

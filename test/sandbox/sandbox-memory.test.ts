@@ -22,7 +22,9 @@ const ATTACK = 1536 * MiB;
 const fixture = await SandboxFixture.start();
 
 function memAvailableBytes(): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemAvailable:'))!;
+  const line = readFileSync('/proc/meminfo', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('MemAvailable:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 

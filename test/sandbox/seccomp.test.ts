@@ -224,16 +224,65 @@ int main(int argc, char **argv) {
 /** Calls the filter must deny, with the errno it answers. */
 const DENIED: Record<string, number> = Object.fromEntries(
   [
-    'mount', 'umount2', 'pivot_root', 'chroot', 'move_mount', 'open_tree', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
-    'mount_setattr', 'unshare(CLONE_NEWUSER)', 'unshare(CLONE_NEWUSER|CLONE_NEWNS)', 'unshare(CLONE_NEWUSER|CLONE_NEWNET)',
-    'setns', 'clone(CLONE_NEWUSER)', 'clone(CLONE_NEWUSER|CLONE_NEWPID)', 'clone(CLONE_NEWUSER|CLONE_NEWNS)',
-    'clone(CLONE_NEWUSER|CLONE_NEWNET)', 'clone(CLONE_NEWUSER|CLONE_NEWIPC|CLONE_NEWUTS)', 'clone(CLONE_NEWUSER|CLONE_NEWCGROUP)',
-    'clone(high bits|CLONE_NEWUSER)', 'ptrace', 'process_vm_readv', 'process_vm_writev', 'pidfd_getfd', 'keyctl', 'add_key',
-    'request_key', 'bpf', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register',
-    'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'reboot', 'swapon', 'swapoff', 'acct',
-    'quotactl', 'open_by_handle_at', 'name_to_handle_at', 'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex',
-    'personality(ADDR_NO_RANDOMIZE)', 'personality(READ_IMPLIES_EXEC)', 'personality(ADDR_COMPAT_LAYOUT)',
-    'personality(MMAP_PAGE_ZERO)', 'personality(bit 31|ADDR_NO_RANDOMIZE)', 'iopl', 'ioperm', 'ioctl(TIOCSTI)',
+    'mount',
+    'umount2',
+    'pivot_root',
+    'chroot',
+    'move_mount',
+    'open_tree',
+    'fsopen',
+    'fsconfig',
+    'fsmount',
+    'fspick',
+    'mount_setattr',
+    'unshare(CLONE_NEWUSER)',
+    'unshare(CLONE_NEWUSER|CLONE_NEWNS)',
+    'unshare(CLONE_NEWUSER|CLONE_NEWNET)',
+    'setns',
+    'clone(CLONE_NEWUSER)',
+    'clone(CLONE_NEWUSER|CLONE_NEWPID)',
+    'clone(CLONE_NEWUSER|CLONE_NEWNS)',
+    'clone(CLONE_NEWUSER|CLONE_NEWNET)',
+    'clone(CLONE_NEWUSER|CLONE_NEWIPC|CLONE_NEWUTS)',
+    'clone(CLONE_NEWUSER|CLONE_NEWCGROUP)',
+    'clone(high bits|CLONE_NEWUSER)',
+    'ptrace',
+    'process_vm_readv',
+    'process_vm_writev',
+    'pidfd_getfd',
+    'keyctl',
+    'add_key',
+    'request_key',
+    'bpf',
+    'perf_event_open',
+    'userfaultfd',
+    'io_uring_setup',
+    'io_uring_enter',
+    'io_uring_register',
+    'kexec_load',
+    'kexec_file_load',
+    'init_module',
+    'finit_module',
+    'delete_module',
+    'reboot',
+    'swapon',
+    'swapoff',
+    'acct',
+    'quotactl',
+    'open_by_handle_at',
+    'name_to_handle_at',
+    'settimeofday',
+    'clock_settime',
+    'clock_adjtime',
+    'adjtimex',
+    'personality(ADDR_NO_RANDOMIZE)',
+    'personality(READ_IMPLIES_EXEC)',
+    'personality(ADDR_COMPAT_LAYOUT)',
+    'personality(MMAP_PAGE_ZERO)',
+    'personality(bit 31|ADDR_NO_RANDOMIZE)',
+    'iopl',
+    'ioperm',
+    'ioctl(TIOCSTI)',
   ].map((name) => [name, EPERM]),
 );
 DENIED.clone3 = ENOSYS;
@@ -290,14 +339,12 @@ function onHost(args: string[]): { status: number | null; signal: NodeJS.Signals
  * this project's CI VMs): `int 0x80` then faults with SIGSEGV before any system call or filter
  * runs. The i386 probe proves the filter only where the host control shows the entry exists.
  */
-const INT80_ABSENT = onHost(['int80']).signal === 'SIGSEGV'
-  ? 'this kernel has no i386 system-call entry (int 0x80 faults with SIGSEGV unfiltered): no i386 call can run, filter or not'
-  : undefined;
+const INT80_ABSENT = onHost(['int80']).signal === 'SIGSEGV' ? 'this kernel has no i386 system-call entry (int 0x80 faults with SIGSEGV unfiltered): no i386 call can run, filter or not' : undefined;
 
 describe('seccomp filter', () => {
   after(() => fixture.close());
 
-  describe('host controls (the arguments are meaningful, the program is the sandboxes\')', () => {
+  describe("host controls (the arguments are meaningful, the program is the sandboxes')", () => {
     it(`unfiltered, ${SERVER_IS_ROOT ? 'as root' : 'as root of a user namespace'}, no listed call fails with EPERM`, () => {
       const r = onHost(['table']);
       assert.equal(r.status, 0, r.stderr);
@@ -314,7 +361,7 @@ describe('seccomp filter', () => {
       assert.ok(proven.length >= Object.keys(DENIED).length - NEEDS_HOST_ROOT.size, `proven: ${proven.join(', ')}`);
     });
 
-    it('with the exported program loaded, a host process gets the filter\'s answer for every listed call', () => {
+    it("with the exported program loaded, a host process gets the filter's answer for every listed call", () => {
       const r = onHost(['--filter', filterFile, 'table']);
       assert.equal(r.status, 0, r.stderr);
       const outcomes = parseTable(r.stdout);
@@ -325,7 +372,7 @@ describe('seccomp filter', () => {
       for (const name of ALLOWED) assert.ok((outcomes.get(name)?.rc ?? -1) >= 0, `${name} should work: ${show(outcomes.get(name))}`);
     });
 
-    it('unfiltered, the x32 and int 0x80 probes are not killed (so SIGSYS below is the filter\'s)', () => {
+    it("unfiltered, the x32 and int 0x80 probes are not killed (so SIGSYS below is the filter's)", () => {
       for (const mode of INT80_ABSENT ? ['x32'] : ['x32', 'int80']) {
         const r = onHost([mode]);
         assert.equal(r.signal, null, `${mode} killed by ${r.signal} without a filter`);
@@ -336,8 +383,7 @@ describe('seccomp filter', () => {
 
   for (const backend of BACKENDS) {
     describe(backend, { skip: fixture.unavailable(backend) ?? false }, () => {
-      const inSandbox = (mode: string) =>
-        fixture.run(backend, { argv: ['/probe/syscall-probe', mode], extra: [bind(probeDir, '/probe')!], timeoutMs: 60_000 });
+      const inSandbox = (mode: string) => fixture.run(backend, { argv: ['/probe/syscall-probe', mode], extra: [bind(probeDir, '/probe')!], timeoutMs: 60_000 });
 
       it('denies every listed system call (EPERM; clone3: ENOSYS)', async () => {
         const r = await inSandbox('table');
@@ -356,7 +402,7 @@ describe('seccomp filter', () => {
         const outcomes = parseTable(r.out);
         for (const name of ALLOWED) assert.ok((outcomes.get(name)?.rc ?? -1) >= 0, `${name}: ${show(outcomes.get(name))}`);
         // and ASLR is still on: the query reports no ADDR_NO_RANDOMIZE (0x0040000)
-        assert.equal((outcomes.get('personality(query)')!.rc & 0x0040000), 0);
+        assert.equal(outcomes.get('personality(query)')!.rc & 0x0040000, 0);
       });
 
       for (const mode of ['x32', 'int80']) {

@@ -80,8 +80,16 @@ function verdict(a: Figure, b: Figure, threshold: number): ComparedFigure['verdi
 /** only: a regular expression selecting the figures to compare (e.g. 'p50|throughput'). */
 export function compareRuns(a: BenchRun, b: BenchRun, threshold: number, only?: RegExp): Comparison {
   const select = (f: Figure) => !only || only.test(f.key);
-  const fa = new Map(figures(a).filter(select).map((f) => [f.key, f]));
-  const fb = new Map(figures(b).filter(select).map((f) => [f.key, f]));
+  const fa = new Map(
+    figures(a)
+      .filter(select)
+      .map((f) => [f.key, f]),
+  );
+  const fb = new Map(
+    figures(b)
+      .filter(select)
+      .map((f) => [f.key, f]),
+  );
   const compared: ComparedFigure[] = [];
   for (const [key, x] of fa) {
     const y = fb.get(key);

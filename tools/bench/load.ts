@@ -107,13 +107,7 @@ function phaseMedians(reported: Record<string, number>[]): PhaseMedians | null {
 /** Executions before a cell's measured ones (rounded up to whole rounds of all workers). */
 export const WARMUP_EXECUTIONS = 20;
 
-export async function runCell(
-  target: Target,
-  workload: Workload,
-  concurrency: number,
-  requests: number,
-  progress: (line: string) => void,
-): Promise<CellResult> {
+export async function runCell(target: Target, workload: Workload, concurrency: number, requests: number, progress: (line: string) => void): Promise<CellResult> {
   const label = `${workload.name} c=${concurrency}`;
   const session = (worker: number) => `${target.runId}-w${worker}`;
   let sequence = 0;

@@ -31,7 +31,12 @@ export function machineLine(run: BenchRun): string {
 function spawnSection(run: BenchRun): string[] {
   const s = run.spawn;
   if (!s) return [];
-  const out = [`### Spawn latency of ${s.true_path}`, '', `${s.iterations} measured spawns per variant after ${s.warmup} warm-up, variants interleaved; latency = spawn call to exit seen on the event loop.`, ''];
+  const out = [
+    `### Spawn latency of ${s.true_path}`,
+    '',
+    `${s.iterations} measured spawns per variant after ${s.warmup} warm-up, variants interleaved; latency = spawn call to exit seen on the event loop.`,
+    '',
+  ];
   out.push(
     table(
       ['variant', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'stddev ms', 'spawns/s'],
@@ -40,7 +45,11 @@ function spawnSection(run: BenchRun): string[] {
     ),
   );
   const ownNetns = s.ratios.native_own_netns_over_bwrap === undefined ? '' : `, native-own-netns/bwrap ${fmt(s.ratios.native_own_netns_over_bwrap)}`;
-  out.push('', `Ratios of p50 (same run): **native/bwrap ${fmt(s.ratios.native_over_bwrap)}**, **native-1GiB-heap/native ${fmt(s.ratios.native_1gib_over_native)}**, native/plain ${fmt(s.ratios.native_over_plain)}${ownNetns}.`, '');
+  out.push(
+    '',
+    `Ratios of p50 (same run): **native/bwrap ${fmt(s.ratios.native_over_bwrap)}**, **native-1GiB-heap/native ${fmt(s.ratios.native_1gib_over_native)}**, native/plain ${fmt(s.ratios.native_over_plain)}${ownNetns}.`,
+    '',
+  );
   if (Object.keys(s.concurrency).length > 0) {
     out.push(
       table(
@@ -57,8 +66,16 @@ function httpSection(run: BenchRun): string[] {
   const h = run.http;
   if (!h) return [];
   const endpoint = h.mode === 'wait' ? 'POST /execute?wait=true' : 'POST /execute, result by callback';
-  const against = h.target === 'self' ? `an executor started for the run (backend ${h.server?.backend ?? '?'}, MAX_CONCURRENT_EXECUTIONS=${h.server?.max_concurrent_executions ?? '?'})` : `${h.target}${h.server?.backend ? ` (backend ${h.server.backend})` : ''}`;
-  const out = [`### HTTP: ${endpoint}`, '', `Against ${against}. ${h.iterations_per_cell} measured requests per row (at least one per worker) after ${h.warmup_per_cell}; one session per worker. Latency = request sent to full result received. Phases are the server's medians; server CPU is the executor process's own CPU per execution (sandboxes excluded).`, ''];
+  const against =
+    h.target === 'self'
+      ? `an executor started for the run (backend ${h.server?.backend ?? '?'}, MAX_CONCURRENT_EXECUTIONS=${h.server?.max_concurrent_executions ?? '?'})`
+      : `${h.target}${h.server?.backend ? ` (backend ${h.server.backend})` : ''}`;
+  const out = [
+    `### HTTP: ${endpoint}`,
+    '',
+    `Against ${against}. ${h.iterations_per_cell} measured requests per row (at least one per worker) after ${h.warmup_per_cell}; one session per worker. Latency = request sent to full result received. Phases are the server's medians; server CPU is the executor process's own CPU per execution (sandboxes excluded).`,
+    '',
+  ];
   const hasServer = h.cells.some((c) => c.server);
   const header = ['workload', 'conc.', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'req/s', 'errors (503)', 'queue', 'prepare', 'spawn', 'run', 'scan', 'build'];
   if (hasServer) header.push('server CPU ms/exec');
@@ -75,9 +92,20 @@ function httpSection(run: BenchRun): string[] {
     if (hasServer) row.push(fmt(c.server?.cpu_ms_per_execution));
     return row;
   });
-  out.push(table(header, rows, header.map((_, i) => i !== 0)), '');
+  out.push(
+    table(
+      header,
+      rows,
+      header.map((_, i) => i !== 0),
+    ),
+    '',
+  );
   const ref = h.startup_reference;
-  if (ref) out.push(`Interpreter start-up and exit outside any sandbox on this machine (${ref.iterations} runs, p50 / p99): python3 ${fmt(ref.python?.p50)} / ${fmt(ref.python?.p99)} ms, node ${fmt(ref.javascript?.p50)} / ${fmt(ref.javascript?.p99)} ms.`, '');
+  if (ref)
+    out.push(
+      `Interpreter start-up and exit outside any sandbox on this machine (${ref.iterations} runs, p50 / p99): python3 ${fmt(ref.python?.p50)} / ${fmt(ref.python?.p99)} ms, node ${fmt(ref.javascript?.p50)} / ${fmt(ref.javascript?.p99)} ms.`,
+      '',
+    );
   const failing = h.cells.filter((c) => c.errors.first);
   for (const c of failing) out.push(`- ${c.workload} at ${c.concurrency}: first error: ${c.errors.first!.replace(/\s+/g, ' ').slice(0, 200)}`);
   if (failing.length) out.push('');
@@ -99,7 +127,14 @@ function costSection(run: BenchRun): string[] {
   }
   rows.push([`server memory per in-flight execution (${c.in_flight.executions} sleeping at once, RSS ${fmt(c.in_flight.rss_mb)} MB)`, `${fmt(c.in_flight.overhead_kb_per_execution)} KiB`]);
   rows.push([`server RSS after ${c.executions_total} executions, settled`, `${fmt(c.rss_after_load_mb)} MB`]);
-  return ['### Cost of the executor process', '', `${c.iterations_per_load} measured executions per load; RSS from /proc/<pid>/status, CPU from /proc/<pid>/stat (utime+stime, sandboxes excluded).`, '', table(['figure', 'value'], rows), ''];
+  return [
+    '### Cost of the executor process',
+    '',
+    `${c.iterations_per_load} measured executions per load; RSS from /proc/<pid>/status, CPU from /proc/<pid>/stat (utime+stime, sandboxes excluded).`,
+    '',
+    table(['figure', 'value'], rows),
+    '',
+  ];
 }
 
 export function renderMarkdown(run: BenchRun): string {

@@ -111,7 +111,9 @@ export function renderSvg(run: BenchRun): string {
   const height = HEADER_H + rows * PANEL_H;
   const m = run.machine;
   const subtitle = `${m.cpu_model}, ${m.cpus} CPUs, kernel ${m.kernel}, Node ${run.versions.node}, commit ${run.versions.git_commit?.slice(0, 10) ?? 'unknown'}`;
-  const legend = SERIES.map((s, i) => `<rect x="${width - 190 + i * 60}" y="38" width="12" height="12" fill="${s.color}"/><text x="${width - 174 + i * 60}" y="48" class="tick">${s.key}</text>`).join('');
+  const legend = SERIES.map((s, i) => `<rect x="${width - 190 + i * 60}" y="38" width="12" height="12" fill="${s.color}"/><text x="${width - 174 + i * 60}" y="48" class="tick">${s.key}</text>`).join(
+    '',
+  );
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,

@@ -17,6 +17,11 @@ export function writeResults(run: BenchRun, dir: string): { json: string; markdo
   writeFileSync(files.json, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(files.markdown, renderMarkdown(run));
   writeFileSync(files.svg, renderSvg(run));
-  for (const [file, ext] of [[files.json, 'json'], [files.markdown, 'md'], [files.svg, 'svg']] as const) copyFileSync(file, path.join(dir, `latest.${ext}`));
+  for (const [file, ext] of [
+    [files.json, 'json'],
+    [files.markdown, 'md'],
+    [files.svg, 'svg'],
+  ] as const)
+    copyFileSync(file, path.join(dir, `latest.${ext}`));
   return files;
 }

@@ -32,12 +32,17 @@ const TRUE = '/bin/true';
 
 function runOnce(backend: Backend, policy: Policy): Promise<number> {
   const began = performance.now();
-  const run = new SandboxRun(backend, policy, { argv: [TRUE], env: { PATH: '/usr/bin:/bin' }, cwd: '/' }, {
-    timeoutMs: 10_000,
-    captureBytesPerStream: 1024,
-    maxTotalOutputBytes: 1 << 20,
-    resultChannel: false,
-  });
+  const run = new SandboxRun(
+    backend,
+    policy,
+    { argv: [TRUE], env: { PATH: '/usr/bin:/bin' }, cwd: '/' },
+    {
+      timeoutMs: 10_000,
+      captureBytesPerStream: 1024,
+      maxTotalOutputBytes: 1 << 20,
+      resultChannel: false,
+    },
+  );
   return run.result.then((r) => {
     if (r.exitCode !== 0) throw new Error(`${backend.name}: /bin/true exited ${r.exitCode} ${r.stderr.head.toString()}`);
     return performance.now() - began;
@@ -48,9 +53,27 @@ function runOnce(backend: Backend, policy: Policy): Promise<number> {
 function plainOnce(): Promise<number> {
   const { addon, initPath } = loadNative();
   const plan: NativeSpawnPlan = {
-    sandboxed: false, newNetwork: false, initPath, execPath: TRUE, argv: [TRUE], env: [], cwd: '/', hostname: '',
-    mounts: [], rlimits: [], maxProcesses: 0, userNamespaceLimits: [], insideUid: 0, insideGid: 0, outsideUid: 0, outsideGid: 0,
-    denySetgroups: true, runAsOutsideUser: false, seccomp: false, withInit: false, fds: ['null', 'null', 'null'],
+    sandboxed: false,
+    newNetwork: false,
+    initPath,
+    execPath: TRUE,
+    argv: [TRUE],
+    env: [],
+    cwd: '/',
+    hostname: '',
+    mounts: [],
+    rlimits: [],
+    maxProcesses: 0,
+    userNamespaceLimits: [],
+    insideUid: 0,
+    insideGid: 0,
+    outsideUid: 0,
+    outsideGid: 0,
+    denySetgroups: true,
+    runAsOutsideUser: false,
+    seccomp: false,
+    withInit: false,
+    fds: ['null', 'null', 'null'],
   };
   const began = performance.now();
   return new Promise((resolve, reject) => {

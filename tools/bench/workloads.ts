@@ -8,8 +8,7 @@ export interface Workload {
   check(result: Record<string, unknown>): string | null;
 }
 
-const succeeded = (result: Record<string, unknown>): string | null =>
-  result.status === 'success' ? null : `status ${String(result.status)}: ${String(result.stderr ?? '').slice(0, 200)}`;
+const succeeded = (result: Record<string, unknown>): string | null => (result.status === 'success' ? null : `status ${String(result.status)}: ${String(result.stderr ?? '').slice(0, 200)}`);
 
 const returnsOne = (result: Record<string, unknown>) => succeeded(result) ?? (result.return_value === 1 ? null : `return_value ${JSON.stringify(result.return_value)}`);
 

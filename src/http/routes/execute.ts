@@ -45,7 +45,11 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
     let timeout = input.timeout ?? defaultTimeoutSeconds;
     if ('__timeout' in input.event) {
       const override = EventTimeoutSchema.safeParse(input.event.__timeout);
-      if (!override.success) return validationProblem(c, override.error.issues.map((i) => ({ ...i, path: ['event', '__timeout', ...i.path] })));
+      if (!override.success)
+        return validationProblem(
+          c,
+          override.error.issues.map((i) => ({ ...i, path: ['event', '__timeout', ...i.path] })),
+        );
       timeout = override.data;
     }
     const request: ExecutionRequest = {

@@ -71,10 +71,7 @@ export function healthRoutes(deps: HealthDeps): Hono {
         output_total_bytes: config.limits.outputTotalBytes,
       },
       // per execution, with the default timeout; each result's `sandbox.bounds` has its own run's
-      bounds: sandboxBounds(
-        configuredValues(limitsFromConfig(config, config.limits.defaultTimeoutSeconds), host.backend.processLimit),
-        host.backend.processLimit,
-      ),
+      bounds: sandboxBounds(configuredValues(limitsFromConfig(config, config.limits.defaultTimeoutSeconds), host.backend.processLimit), host.backend.processLimit),
       ...deps.infoExtras?.(),
     }),
   );

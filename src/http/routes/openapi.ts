@@ -8,14 +8,20 @@ export function openApiDocument(version: string, extraSchemas: Record<string, z.
     description,
     content: { 'application/json': { schema: ref ? { $ref: `#/components/schemas/${ref}` } : { type: 'object' } } },
   });
-  const errors = { '400': json('malformed JSON, code too large'), '401': json('missing or wrong bearer token (EXECUTOR_API_TOKEN)'), '422': json('a field is invalid: detail names it'), '503': json('at the concurrency limit, or shutting down') };
+  const errors = {
+    '400': json('malformed JSON, code too large'),
+    '401': json('missing or wrong bearer token (EXECUTOR_API_TOKEN)'),
+    '422': json('a field is invalid: detail names it'),
+    '503': json('at the concurrency limit, or shutting down'),
+  };
   return {
     openapi: '3.0.3',
     info: { title: 'sandbox-executor', version, description: 'Runs untrusted Python, JavaScript and shell code in Linux namespaces.' },
     paths: {
       '/execute': {
         post: {
-          summary: 'Submit code. 200 PENDING at once; ?wait=true answers with the result; ?stream=true streams output as server-sent events (accepted, stdout, stderr, gap where a slow reader missed output, result)',
+          summary:
+            'Submit code. 200 PENDING at once; ?wait=true answers with the result; ?stream=true streams output as server-sent events (accepted, stdout, stderr, gap where a slow reader missed output, result)',
           parameters: [
             { name: 'wait', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } },
             { name: 'stream', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } },
@@ -33,13 +39,17 @@ export function openApiDocument(version: string, extraSchemas: Record<string, z.
       },
       '/internal/session-config/sync': {
         post: {
-          summary: 'Install the session\'s Python packages into a fresh dependency set and swap it in atomically (one sync at a time: a second one waits)',
+          summary: "Install the session's Python packages into a fresh dependency set and swap it in atomically (one sync at a time: a second one waits)",
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/SessionConfigSyncRequest' } } } },
           responses: {
             '200': json('completed: {status, installed_dependencies, error, started_at, completed_at}'),
-            '400': json('a rule broken (empty session_id, runtime not python*, index URL empty or not http(s), a spec starting with "-" or containing whitespace): detail.error_code Executor.ValidationError'),
+            '400': json(
+              'a rule broken (empty session_id, runtime not python*, index URL empty or not http(s), a spec starting with "-" or containing whitespace): detail.error_code Executor.ValidationError',
+            ),
             '409': json('too many syncs already running or waiting'),
-            '422': json('a field of the wrong type or sync_mode not replace|merge (Executor.ValidationError), or pip could not install the list (Executor.DependencyInstallError); the previous set stays'),
+            '422': json(
+              'a field of the wrong type or sync_mode not replace|merge (Executor.ValidationError), or pip could not install the list (Executor.DependencyInstallError); the previous set stays',
+            ),
             '500': json('the executor could not run pip or swap the set (Executor.SessionConfigSyncError); the previous set stays'),
           },
         },

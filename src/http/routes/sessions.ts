@@ -14,7 +14,12 @@ export function sessionRoutes(config: Config, removal: SessionRemoval, metrics: 
   app.delete('/sessions/:session_id', requireBearer([config.internalApiToken, config.apiToken]), async (c) => {
     const sessionId = c.req.param('session_id');
     if (config.workspaceLayout === 'flat') {
-      return problem(c, 409, 'Executor.SessionStorageNotOwned', "this executor serves one session whose storage is the workspace root (SESSION_ID or WORKSPACE_LAYOUT=flat): stop the executor to end the session; its storage is the control plane's");
+      return problem(
+        c,
+        409,
+        'Executor.SessionStorageNotOwned',
+        "this executor serves one session whose storage is the workspace root (SESSION_ID or WORKSPACE_LAYOUT=flat): stop the executor to end the session; its storage is the control plane's",
+      );
     }
     const outcome = await removal.remove(sessionId, 'request');
     if (outcome === 'busy') {
