@@ -12,6 +12,11 @@ const BAD_VALUES: [string, string, RegExp][] = [
   ['CONTROL_PLANE_URL', 'ftp://cp', /http\(s\) URL such as http:\/\/control-plane:8000, got 'ftp:\/\/cp'/],
   ['LOG_LEVEL', 'loud', /trace.*silent/],
   ['LOG_FORMAT', 'xml', /json.*text/],
+  ['LOG_FILE_MAX_MB', '0', /from 0.001 to 1048576 \(decimals allowed\), got '0'/],
+  ['LOG_FILE_ROTATE', 'weekly', /daily.*hourly.*size/],
+  ['LOG_FILE_KEEP', '0', /from 1 to 10000, got '0'/],
+  ['LOG_STDERR', 'nope', /expected true or false, got 'nope'/],
+  ['WORKSPACE_RETENTION_HOURS', '-1', /from 0 to 87600 \(decimals allowed\), got '-1'/],
   ['MAX_MEMORY_MB', '8', /whole number from 16 to 1048576, got '8'/],
   ['MAX_EXECUTION_TIME', '0', /from 1 to 3600/],
   ['MAX_CPU_SECONDS', '-1', /from 0 to 86400/],
@@ -44,7 +49,7 @@ const BAD_VALUES: [string, string, RegExp][] = [
 ];
 
 /** paths, names and tokens: any text is a value */
-const FREE_TEXT = ['EXECUTOR_HOST', 'WORKSPACE_PATH', 'SESSION_ID', 'STATE_PATH', 'DEPENDENCY_PATH', 'INTERNAL_API_TOKEN', 'EXECUTOR_API_TOKEN', 'CONTAINER_ID', 'POD_NAME', 'HOSTNAME'];
+const FREE_TEXT = ['EXECUTOR_HOST', 'LOG_FILE', 'WORKSPACE_PATH', 'SESSION_ID', 'STATE_PATH', 'DEPENDENCY_PATH', 'INTERNAL_API_TOKEN', 'EXECUTOR_API_TOKEN', 'CONTAINER_ID', 'POD_NAME', 'HOSTNAME'];
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
