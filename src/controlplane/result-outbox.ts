@@ -41,9 +41,14 @@ export class ResultOutbox {
     for (const reason of ['refused', 'expired']) metrics.undeliverable.inc({ reason }, 0);
   }
 
-  /** Starts sending, beginning with whatever an earlier process left undelivered. */
+  /**
+   * Starts sending, beginning with whatever an earlier process left undelivered: at once, not when
+   * its backoff says (a stop that found the control plane down may have left 30 s of backoff, and a
+   * restart is when it is most likely back). One attempt per result per start: no storm.
+   */
   start(): void {
     this.running = true;
+    this.journal.deliverAllNow();
     this.wake();
   }
 
