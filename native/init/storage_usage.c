@@ -24,7 +24,12 @@
 
 #include "init_report.h"
 
-#define MIN_INTERVAL_MS 100
+/* Walks come every 25 ms to 100 ms: as often as a two-hundredth of one CPU allows while the storage
+ * keeps still, up to a twentieth while it grows towards the limit. */
+#define SHORTEST_INTERVAL_MS 2
+#define QUIET_INTERVAL_MS 25
+#define INTERVAL_MS 100
+#define QUIET_CPU_SHARE_INVERSE 200
 #define CPU_SHARE_INVERSE 20
 #define MAX_UNFINISHED_WALKS 3
 
@@ -43,10 +48,10 @@ struct walk {
   int reopened; /* directories made readable again during the walk */
 };
 
-static int64_t now_ms(void) {
+static int64_t now_us(void) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+  return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
 static int over(const struct walk *walk) {
@@ -164,6 +169,14 @@ void storage_begin(struct storage_budget *budget, const char *const *paths, int 
   budget->limit_files = max_files > 0 ? max_files : UINT64_MAX;
   budget->walked = 0;
   budget->unfinished = 0;
+  budget->bytes = budget->files = 0;
+  budget->ended_us = budget->walk_us = 0;
+  budget->bytes_per_ms = budget->files_per_ms = 0;
+}
+
+/* Growth per millisecond from the previous walk to this one (0 when it shrank or stayed). */
+static double growth_per_ms(uint64_t before, uint64_t after, int64_t elapsed_us) {
+  return after > before && elapsed_us > 0 ? (double)(after - before) * 1000.0 / (double)elapsed_us : 0;
 }
 
 static int walk_once(struct walk *walk) {
@@ -174,7 +187,9 @@ static int walk_once(struct walk *walk) {
 }
 
 uint32_t storage_walk(struct storage_budget *budget) {
-  int64_t began = now_ms();
+  int64_t began = now_us();
+  uint64_t bytes_before = budget->bytes, files_before = budget->files;
+  int64_t previous_end = budget->ended_us;
   struct walk walk = {.budget = budget, .limit_bytes = UINT64_MAX, .limit_files = UINT64_MAX};
   if (budget->walked) {
     walk.limit_bytes = budget->limit_bytes;
@@ -188,13 +203,35 @@ uint32_t storage_walk(struct storage_budget *budget) {
     if (budget->bytes > budget->limit_bytes) budget->limit_bytes = budget->bytes;
     if (budget->files > budget->limit_files) budget->limit_files = budget->files;
   }
-  budget->walk_ms = now_ms() - began;
+  budget->ended_us = now_us();
+  budget->walk_us = budget->ended_us - began;
+  int64_t elapsed = previous_end > 0 ? budget->ended_us - previous_end : 0;
+  budget->bytes_per_ms = growth_per_ms(bytes_before, budget->bytes, elapsed);
+  budget->files_per_ms = growth_per_ms(files_before, budget->files, elapsed);
   if (budget->files > budget->limit_files || budget->unfinished >= MAX_UNFINISHED_WALKS) return SANDBOX_LIMIT_FILES;
   if (budget->bytes > budget->limit_bytes) return SANDBOX_LIMIT_DISK;
   return SANDBOX_LIMIT_NONE;
 }
 
+/* Milliseconds until used, growing at rate per ms, reaches limit (INTERVAL_MS when not growing). */
+static double ms_to_reach(uint64_t used, uint64_t limit, double rate) {
+  if (rate <= 0) return 2.0 * INTERVAL_MS;
+  return used >= limit ? 0 : (double)(limit - used) / rate;
+}
+
 int64_t storage_next_walk_ms(const struct storage_budget *budget) {
-  int64_t adaptive = budget->walk_ms * CPU_SHARE_INVERSE;
-  return adaptive > MIN_INTERVAL_MS ? adaptive : MIN_INTERVAL_MS;
+  /* A writer at page-cache speed (GB/s) adds hundreds of MiB in 100 ms: a small tree is walked
+   * often, and any tree sooner as the limit nears, which keeps the overshoot to a few
+   * milliseconds' worth of its speed. */
+  double soonest = ms_to_reach(budget->bytes, budget->limit_bytes, budget->bytes_per_ms);
+  double files = ms_to_reach(budget->files, budget->limit_files, budget->files_per_ms);
+  if (files < soonest) soonest = files;
+  int64_t quiet = budget->walk_us * QUIET_CPU_SHARE_INVERSE / 1000;
+  if (quiet < QUIET_INTERVAL_MS) quiet = QUIET_INTERVAL_MS;
+  if (quiet > INTERVAL_MS) quiet = INTERVAL_MS;
+  int64_t wait = (int64_t)(soonest / 2);
+  if (wait > quiet) wait = quiet;
+  int64_t cpu_share = budget->walk_us * CPU_SHARE_INVERSE / 1000;
+  if (wait < cpu_share) wait = cpu_share;
+  return wait > SHORTEST_INTERVAL_MS ? wait : SHORTEST_INTERVAL_MS;
 }

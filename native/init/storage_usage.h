@@ -11,9 +11,11 @@ struct storage_budget {
   /* what the execution may reach: the quota, or what the session already held when it began
    * when that was more (it may then shrink its storage, never grow it) */
   uint64_t limit_bytes, limit_files;
-  /* the last walk */
+  /* the last walk: what it counted, when it ended, what it cost */
   uint64_t bytes, files;
-  int64_t walk_ms;
+  int64_t ended_us, walk_us;
+  /* how fast the storage grew between the last two walks, per millisecond */
+  double bytes_per_ms, files_per_ms;
   int walked;     /* a whole walk done: the limits above are final */
   int unfinished; /* walks in a row that the tree changed under (storage_usage.c) */
 };
@@ -22,7 +24,9 @@ void storage_begin(struct storage_budget *budget, const char *const *paths, int 
                    uint64_t max_files);
 /* Walks the directories; returns SANDBOX_LIMIT_DISK or _FILES when over the limit, else 0. */
 uint32_t storage_walk(struct storage_budget *budget);
-/* When to walk again: at most a twentieth of one CPU, and never more often than every 100 ms. */
+/* When to walk again: after 25 to 100 ms (200 times what the last walk cost), sooner when the
+ * storage grows fast enough to reach the limit before then (half the time it would take), never
+ * sooner than 20 times the walk's cost (a twentieth of one CPU). */
 int64_t storage_next_walk_ms(const struct storage_budget *budget);
 
 #endif

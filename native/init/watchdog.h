@@ -10,8 +10,9 @@
  * (value consumed), 0 if the name is not the watchdog's. */
 int watchdog_option(const char *name, const char *value);
 
-/* Begins watching (the command has started): the first measures are taken at once (a limit
- * they show over is reported by the next watchdog_check). */
+/* Begins watching, just before the command starts or is released: the first measures are taken
+ * at once (the storage walk is the session's baseline; a limit they show over is reported by the
+ * next watchdog_check). */
 void watchdog_start(struct sandbox_report *report);
 
 /* Milliseconds until the next measure is due, -1 when nothing is watched (for poll). */

@@ -2,6 +2,8 @@
 // WORKSPACE_MAX_FILES) through the real server, on both backends: a run over one is `failed` with
 // its limit_exceeded and a line on stderr saying what happened and what to do.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, TestServer } from '../helpers/http.js';
 
@@ -66,6 +68,19 @@ def handler(event):
       assertSuccess(cleans);
       const fits = await t.run({ language: 'python', session_id: session, code: write, event: { files: 2, prefix: 'h' } });
       assertSuccess(fits);
+    });
+
+    it('a session over its quota cannot grow it in the first instant of a run: the baseline is walked before the code runs', async () => {
+      const session = `instant-${isolation}`;
+      assertSuccess(await t.run({ language: 'shell', session_id: session, code: 'true' }));
+      // 30,000 entries (over the quota of 100) make the walk that measures what the session held
+      // take tens of milliseconds: a primed interpreter released alongside it writes before it ends
+      const workspace = t.workspaceOf(session);
+      for (let i = 0; i < 30_000; i++) writeFileSync(path.join(workspace, `held${i}`), '');
+      for (let i = 0; i < 5; i++) {
+        const grows = await t.run({ language: 'python', session_id: session, code: `def handler(event):\n    open('/workspace/g${i}', 'wb').write(b'x' * 8192)` });
+        assert.ok(grows.limit_exceeded === 'disk' || grows.limit_exceeded === 'files', `run ${i}: ${describeResult(grows)}`);
+      }
     });
 
     it('WORKSPACE_MAX_FILES: creating entries beyond it is stopped (limit_exceeded files)', async () => {
