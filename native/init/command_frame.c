@@ -38,7 +38,8 @@ const char *command_frame_parse(char *payload, size_t length, struct command_fra
   const char *end = payload + length;
   const char *soft = next_field(&cursor, end);
   const char *hard = soft ? next_field(&cursor, end) : NULL;
-  if (!soft || !hard || !parse_number(soft, &out->cpu_soft) || !parse_number(hard, &out->cpu_hard)) return "malformed command: cpu limits";
+  if (!soft || !hard || !parse_number(soft, &out->cpu_soft) || !parse_number(hard, &out->cpu_hard))
+    return "malformed command: cpu limits";
   out->cwd = next_field(&cursor, end);
   if (out->cwd == NULL) return "malformed command: cwd";
   for (int list = 0; list < 2; list++) {
@@ -55,8 +56,10 @@ const char *command_frame_parse(char *payload, size_t length, struct command_fra
         return what;
       }
     }
-    if (list == 0) out->argv = items;
-    else out->envp = items;
+    if (list == 0)
+      out->argv = items;
+    else
+      out->envp = items;
   }
   if (cursor != end) return "malformed command: bytes after the environment";
   return NULL;
