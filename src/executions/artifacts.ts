@@ -101,7 +101,9 @@ const readChunk = promisify(read);
  */
 export async function describe(root: string, files: string[], limits: ScanLimits): Promise<ArtifactDetail[]> {
   const deadline = Date.now() + limits.maxMillis;
-  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  // allocated for the first file to hash, as large as it needs: most executions hash nothing, and
+  // a 256 KiB buffer each kept the garbage collector busy
+  let buffer = Buffer.alloc(0);
   let hashBytesLeft = limits.hashBytes;
   const details: ArtifactDetail[] = [];
   for (const file of files) {
@@ -118,6 +120,7 @@ export async function describe(root: string, files: string[], limits: ScanLimits
         continue;
       }
       hashBytesLeft -= size;
+      if (buffer.length < Math.min(size, HASH_CHUNK_BYTES)) buffer = Buffer.allocUnsafe(Math.min(size, HASH_CHUNK_BYTES));
       const sha256 = await hashOpened(fd, size, buffer, deadline);
       details.push(sha256 === null ? { path: file, size, mime_type, sha256, sha256_skipped: 'time_budget' } : { path: file, size, mime_type, sha256 });
     } finally {

@@ -18,6 +18,7 @@ export const MAX_STORED_FIELDS_BYTES = 2 * 1024 * 1024;
  * incomplete): what is stored, answered and sent is the same bounded document.
  */
 export function withinStorageCap(result: ExecutionResult): ExecutionResult {
+  if (result.artifacts.length === 0) return result; // the rest is bounded under the cap (above)
   const bytes = (value: unknown) => Buffer.byteLength(stringifyWithRaw(value)) + 1; // + a comma
   const withoutArtifacts = { ...result, return_value: null, artifacts: [], artifact_details: [], artifacts_complete: false };
   let total = bytes(withoutArtifacts);
