@@ -42,6 +42,7 @@ Napi::Object report_to_js(Napi::Env env, const sandbox_report& report) {
   out.Set("limitExceeded",
           known_limit ? Napi::Value(Napi::String::New(env, limits_exceeded[report.limit_exceeded])) : env.Null());
   out.Set("memorySamples", report.memory_samples);
+  out.Set("memoryWatched", report.memory_watched == 1);
   out.Set("sandboxPeakKb", (double)report.sandbox_peak_kb);
   out.Set("storageKb", (double)report.storage_kb);
   out.Set("storageFiles", (double)report.storage_files);

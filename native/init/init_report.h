@@ -59,6 +59,8 @@ struct sandbox_report {
   uint64_t sandbox_peak_kb; /* the largest memory measure: every process, tmpfs files, sockets */
   uint64_t storage_kb;      /* the storage directories at the last walk (allocated blocks) */
   uint64_t storage_files;   /* their entries (files, directories, links) at the last walk */
+  uint32_t memory_watched;  /* 1: the memory watchdog was armed as the command started (/proc readable) */
+  uint32_t reserved;
 };
 
 #endif

@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
       end_unused(command, &report, report_fd); /* failed to start, died, or discarded */
     }
     run_at_normal_policy(0);
-    watchdog_start(&report); /* before the command goes on: see below */
+    watchdog_take_baseline(&report); /* before the command goes on: see below */
     if (command_line.argv[0] == NULL) {
       if (waitpid(command, NULL, WNOHANG | __WALL) == command) {
         /* it died while it waited (an OOM kill, say) and the frame came before we saw it: the
@@ -344,7 +344,7 @@ int main(int argc, char **argv) {
     run_at_normal_policy(0); /* the command inherits it */
     /* The first storage walk is what the session held before the execution: it must see nothing
      * the command wrote (a session over its quota may shrink, never grow), so it comes first. */
-    watchdog_start(&report);
+    watchdog_take_baseline(&report);
   }
   exec_pipe = -1;
   if (command == 0) {
@@ -361,6 +361,7 @@ int main(int argc, char **argv) {
   /* The command's fds (stdin, stdout, stderr, the result channel) are its own from here on: our
    * copies would hold its pipes open until we exit, and the executor reads them to EOF. */
   for (int fd = 0; fd < report_fd; fd++) close(fd);
+  if (report.end != SANDBOX_END_EXEC_FAILED) watchdog_start(&report);
 
   for (;;) {
     int status;

@@ -31,6 +31,7 @@
  * costs tens of microseconds. */
 #define SAMPLE_MS 100
 #define SAMPLE_NEAR_LIMIT_MS 20
+#define FIRST_SAMPLE_MS 10
 #define MAX_TMPFS 16
 
 static uint64_t memory_max_kb;
@@ -41,7 +42,7 @@ static uint64_t storage_max_bytes, storage_max_files;
 
 static int watching;
 static char *tmpfs_mounts[MAX_TMPFS];
-static int tmpfs_count;
+static int tmpfs_count = -1; /* -1: not looked for yet (at the first sample, off the start path) */
 static int64_t next_memory_ms, next_storage_ms;
 static struct storage_budget storage;
 
@@ -85,6 +86,7 @@ static int is_storage_path(const char *path) {
 
 /* The sandbox's own writable tmpfs mounts: whole ones (root "/"), not binds of a host's tmpfs. */
 static void find_tmpfs_mounts(void) {
+  tmpfs_count = 0;
   FILE *mounts = fopen("/proc/self/mountinfo", "re");
   if (mounts == NULL) return;
   char line[4096];
@@ -137,6 +139,7 @@ static uint64_t processes_kb(void) {
 }
 
 static uint64_t tmpfs_kb(void) {
+  if (tmpfs_count < 0) find_tmpfs_mounts();
   uint64_t total = 0;
   for (int i = 0; i < tmpfs_count; i++) {
     struct statvfs fs;
@@ -145,13 +148,32 @@ static uint64_t tmpfs_kb(void) {
   return total;
 }
 
-void watchdog_start(struct sandbox_report *report) {
+static uint32_t walk_storage(struct sandbox_report *report) {
+  uint32_t over = storage_walk(&storage);
+  report->storage_kb = storage.bytes / 1024;
+  report->storage_files = storage.files;
+  next_storage_ms = now_ms() + storage_next_walk_ms(&storage);
+  return over;
+}
+
+void watchdog_take_baseline(struct sandbox_report *report) {
   watching = memory_max_kb > 0 || storage_path_count > 0;
-  if (!watching) return;
-  if (memory_max_kb > 0) find_tmpfs_mounts();
+  if (storage_path_count == 0) return;
   storage_begin(&storage, storage_paths, storage_path_count, storage_max_bytes, storage_max_files);
-  next_memory_ms = next_storage_ms = now_ms();
-  if (watchdog_check(report) != SANDBOX_LIMIT_NONE) next_memory_ms = next_storage_ms = now_ms(); /* say so at once */
+  if (walk_storage(report) != SANDBOX_LIMIT_NONE) next_storage_ms = now_ms(); /* say so at once */
+}
+
+void watchdog_start(struct sandbox_report *report) {
+  if (memory_max_kb == 0) return;
+  /* Armed when it can see the sandbox's processes; the first sample comes FIRST_SAMPLE_MS later:
+   * a sample costs a /proc walk and a sock_diag query, which a command done by then (most are)
+   * does not need, and which would compete with its start for the CPU. */
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc >= 0) {
+    close(proc);
+    report->memory_watched = 1;
+  }
+  next_memory_ms = now_ms() + FIRST_SAMPLE_MS;
 }
 
 int watchdog_poll_timeout(void) {
@@ -160,14 +182,6 @@ int watchdog_poll_timeout(void) {
   if (storage_path_count > 0 && next_storage_ms < next) next = next_storage_ms;
   int64_t wait = next - now_ms();
   return wait < 0 ? 0 : (int)wait;
-}
-
-static uint32_t walk_storage(struct sandbox_report *report) {
-  uint32_t over = storage_walk(&storage);
-  report->storage_kb = storage.bytes / 1024;
-  report->storage_files = storage.files;
-  next_storage_ms = now_ms() + storage_next_walk_ms(&storage);
-  return over;
 }
 
 uint32_t watchdog_check(struct sandbox_report *report) {

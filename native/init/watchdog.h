@@ -10,9 +10,13 @@
  * (value consumed), 0 if the name is not the watchdog's. */
 int watchdog_option(const char *name, const char *value);
 
-/* Begins watching, just before the command starts or is released: the first measures are taken
- * at once (the storage walk is the session's baseline; a limit they show over is reported by the
- * next watchdog_check). */
+/* Just before the command starts or is released: walks the storage, the session's baseline (it
+ * must see nothing the command writes; a limit it shows over is reported by the next
+ * watchdog_check). */
+void watchdog_take_baseline(struct sandbox_report *report);
+
+/* Just after the command started: arms the memory watchdog (the report says so), which samples
+ * from 10 ms on. */
 void watchdog_start(struct sandbox_report *report);
 
 /* Milliseconds until the next measure is due, -1 when nothing is watched (for poll). */

@@ -82,11 +82,12 @@ function seenValues(rlimits: Attestation['rlimits'], userNamespaceLimits: number
 type WatchedValues = Pick<BoundValues, 'sandbox_memory_bytes' | 'storage_bytes' | 'storage_entries' | 'shared_memory_outside_tmpfs_bytes'>;
 
 /**
- * The watchdog's bounds when sandbox-init's report shows it measured the sandbox (it takes its
- * first measure as the command starts), and the shared memory the seccomp filter refuses.
+ * The watchdog's bounds when sandbox-init's report shows it watched the sandbox (armed as the
+ * command starts, first measure 10 ms later: a shorter run is never sampled), and the shared
+ * memory the seccomp filter refuses.
  */
 function watchedValues(report: InitReport, limits: Limits): WatchedValues {
-  const watched = report.memorySamples > 0;
+  const watched = report.memoryWatched || report.memorySamples > 0;
   return {
     sandbox_memory_bytes: watched ? limits.memoryBytes : null,
     storage_bytes: watched ? limits.storageMaxBytes || null : null,

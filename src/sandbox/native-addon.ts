@@ -65,6 +65,8 @@ export interface InitReport {
   limitExceeded: 'memory' | 'disk' | 'files' | null;
   /** the watchdog: how often it measured the whole sandbox's memory (0: not watched), the largest measure */
   memorySamples: number;
+  /** the memory watchdog was armed as the command started: it samples from then on */
+  memoryWatched: boolean;
   sandboxPeakKb: number;
   /** the session's storage at the watchdog's last walk */
   storageKb: number;
