@@ -1,123 +1,14 @@
-// Configuration from the environment (CONTRACT.md section 6): every documented variable read with
-// its default, every bad value refused at start-up with a line naming the variable, and the
-// values that change what a run gets (DISABLE_BWRAP never meaning "no isolation",
-// MAX_EXECUTION_TIME, MAX_MEMORY_MB, a WORKSPACE_PATH that is a symlink or an s3:// URL).
+// Configuration from the environment (CONTRACT.md section 6) through a real server: the values
+// that change what a run gets (DISABLE_BWRAP never meaning "no isolation", MAX_EXECUTION_TIME,
+// MAX_MEMORY_MB, a WORKSPACE_PATH that is a symlink) and where it listens. Reading and refusing
+// values is the unit tier's (test/unit/config.test.ts).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
 import { assertSuccess, describeResult, sessionId, TestServer } from '../helpers/http.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
-    return error.problems;
-  }
-  assert.fail(`accepted ${JSON.stringify(env)}`);
-}
-
-describe('config: reading the environment', () => {
-  it('defaults: port 8080 on 0.0.0.0, /workspace, INFO, json, 512 MB, 300 s, 100 concurrent', () => {
-    const c = loadConfig({});
-    assert.equal(c.port, 8080);
-    assert.equal(c.host, '0.0.0.0');
-    assert.equal(c.workspaceRoot, existsSync('/workspace') ? realpathSync('/workspace') : '/workspace');
-    assert.equal(c.logLevel, 'info');
-    assert.equal(c.logFormat, 'json');
-    assert.equal(c.limits.memoryMb, 512);
-    assert.equal(c.limits.defaultTimeoutSeconds, 300);
-    assert.equal(c.maxConcurrentExecutions, 100);
-    assert.equal(c.controlPlaneUrl, undefined);
-    assert.equal(c.disableBwrap, false);
-    assert.deepEqual(c.http, { maxConnections: 4096, headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 5 });
-  });
-
-  it('reads every documented variable', () => {
-    const c = loadConfig({
-      EXECUTOR_PORT: '9090',
-      EXECUTOR_HOST: '127.0.0.1',
-      WORKSPACE_PATH: '/srv/ws-not-there',
-      CONTROL_PLANE_URL: 'http://control-plane:8000/',
-      INTERNAL_API_TOKEN: 'itok',
-      CONTAINER_ID: 'container-1',
-      POD_NAME: 'pod-1',
-      LOG_LEVEL: 'WARNING',
-      LOG_FORMAT: 'text',
-      MAX_MEMORY_MB: '256',
-      MAX_EXECUTION_TIME: '60',
-      MAX_CONCURRENT_EXECUTIONS: '7',
-      DISABLE_BWRAP: 'true',
-      MAX_CONNECTIONS: '500',
-      HTTP_HEADERS_TIMEOUT_SECONDS: '3',
-      HTTP_REQUEST_TIMEOUT_SECONDS: '30',
-      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
-    });
-    assert.equal(c.port, 9090);
-    assert.equal(c.host, '127.0.0.1');
-    assert.equal(c.workspaceRoot, '/srv/ws-not-there');
-    assert.equal(c.controlPlaneUrl, 'http://control-plane:8000');
-    assert.equal(c.internalApiToken, 'itok');
-    assert.equal(c.containerId, 'container-1');
-    assert.equal(c.podName, 'pod-1');
-    assert.equal(c.logLevel, 'warn');
-    assert.equal(c.logFormat, 'text');
-    assert.equal(c.limits.memoryMb, 256);
-    assert.equal(c.limits.defaultTimeoutSeconds, 60);
-    assert.equal(c.maxConcurrentExecutions, 7);
-    assert.equal(c.disableBwrap, true);
-    assert.deepEqual(c.http, { maxConnections: 500, headersTimeoutSeconds: 3, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 2 });
-  });
-
-  it('container_id: CONTAINER_ID, else HOSTNAME, else the OS hostname', () => {
-    assert.equal(loadConfig({ CONTAINER_ID: 'c', HOSTNAME: 'h' }).containerId, 'c');
-    assert.equal(loadConfig({ HOSTNAME: 'h' }).containerId, 'h');
-    assert.equal(loadConfig({}).containerId, os.hostname());
-  });
-
-  it('an s3:// WORKSPACE_PATH means /workspace', () => {
-    const c = loadConfig({ WORKSPACE_PATH: 's3://bucket/sessions/abc' });
-    assert.equal(c.workspaceRoot, existsSync('/workspace') ? realpathSync('/workspace') : '/workspace');
-  });
-
-  it('refuses each bad value with a line naming the variable', () => {
-    const bad: Record<string, string> = {
-      EXECUTOR_PORT: 'eighty',
-      LOG_LEVEL: 'loud',
-      LOG_FORMAT: 'xml',
-      MAX_MEMORY_MB: '-5',
-      MAX_EXECUTION_TIME: '0',
-      MAX_CONCURRENT_EXECUTIONS: '1.5',
-      CONTROL_PLANE_URL: 'ftp://cp',
-      DISABLE_BWRAP: 'maybe',
-      MAX_CONNECTIONS: '0',
-      HTTP_HEADERS_TIMEOUT_SECONDS: 'soon',
-    };
-    for (const [name, value] of Object.entries(bad)) {
-      const problems = problemsOf({ [name]: value });
-      assert.equal(problems.length, 1, `${name}=${value}: ${problems.join('; ')}`);
-      assert.match(problems[0]!, new RegExp(`^${name}: `), `${name}=${value}: ${problems[0]}`);
-    }
-    // all at once: one line each, in one error
-    const all = problemsOf(bad);
-    assert.equal(all.length, Object.keys(bad).length, all.join('\n'));
-    for (const name of Object.keys(bad))
-      assert.ok(
-        all.some((p) => p.startsWith(`${name}: `)),
-        `${name} not named`,
-      );
-  });
-
-  it('refuses a head timeout longer than the whole request may take', () => {
-    const problems = problemsOf({ HTTP_HEADERS_TIMEOUT_SECONDS: '30', HTTP_REQUEST_TIMEOUT_SECONDS: '20' });
-    assert.equal(problems.length, 1, problems.join('; '));
-    assert.match(problems[0]!, /^HTTP_HEADERS_TIMEOUT_SECONDS: .*HTTP_REQUEST_TIMEOUT_SECONDS=20/);
-  });
-});
 
 describe('config: values that change what a run gets', () => {
   let t: TestServer;

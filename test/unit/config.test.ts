@@ -2,6 +2,8 @@
 // and the start-up error names that variable and what it expects. Free-text variables are listed
 // apart, so a new variable must land in one list or the other.
 import assert from 'node:assert/strict';
+import { existsSync, realpathSync } from 'node:fs';
+import os from 'node:os';
 import { describe, it } from 'node:test';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
 
@@ -98,5 +100,69 @@ describe('loadConfig', () => {
     assert.equal(config.limits.memoryMb, 512, 'empty: the default');
     assert.equal(config.workspaceLayout, 'flat', 'one session: its storage is the workspace root');
     assert.equal(config.stateDir, '/var/lib/sandbox-executor');
+  });
+});
+
+describe('loadConfig: values read', () => {
+  it('defaults: port 8080 on 0.0.0.0, /workspace, INFO, json, 512 MB, 300 s, 100 concurrent', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.workspaceRoot, existsSync('/workspace') ? realpathSync('/workspace') : '/workspace');
+    assert.equal(c.logLevel, 'info');
+    assert.equal(c.logFormat, 'json');
+    assert.equal(c.limits.memoryMb, 512);
+    assert.equal(c.limits.defaultTimeoutSeconds, 300);
+    assert.equal(c.maxConcurrentExecutions, 100);
+    assert.equal(c.controlPlaneUrl, undefined);
+    assert.equal(c.disableBwrap, false);
+    assert.deepEqual(c.http, { maxConnections: 4096, headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 5 });
+  });
+
+  it('reads every documented variable', () => {
+    const c = loadConfig({
+      EXECUTOR_PORT: '9090',
+      EXECUTOR_HOST: '127.0.0.1',
+      WORKSPACE_PATH: '/srv/ws-not-there',
+      CONTROL_PLANE_URL: 'http://control-plane:8000/',
+      INTERNAL_API_TOKEN: 'itok',
+      CONTAINER_ID: 'container-1',
+      POD_NAME: 'pod-1',
+      LOG_LEVEL: 'WARNING',
+      LOG_FORMAT: 'text',
+      MAX_MEMORY_MB: '256',
+      MAX_EXECUTION_TIME: '60',
+      MAX_CONCURRENT_EXECUTIONS: '7',
+      DISABLE_BWRAP: 'true',
+      MAX_CONNECTIONS: '500',
+      HTTP_HEADERS_TIMEOUT_SECONDS: '3',
+      HTTP_REQUEST_TIMEOUT_SECONDS: '30',
+      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
+    });
+    assert.equal(c.port, 9090);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.workspaceRoot, '/srv/ws-not-there');
+    assert.equal(c.controlPlaneUrl, 'http://control-plane:8000');
+    assert.equal(c.internalApiToken, 'itok');
+    assert.equal(c.containerId, 'container-1');
+    assert.equal(c.podName, 'pod-1');
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.logFormat, 'text');
+    assert.equal(c.limits.memoryMb, 256);
+    assert.equal(c.limits.defaultTimeoutSeconds, 60);
+    assert.equal(c.maxConcurrentExecutions, 7);
+    assert.equal(c.disableBwrap, true);
+    assert.deepEqual(c.http, { maxConnections: 500, headersTimeoutSeconds: 3, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 2 });
+  });
+
+  it('container_id: CONTAINER_ID, else HOSTNAME, else the OS hostname', () => {
+    assert.equal(loadConfig({ CONTAINER_ID: 'c', HOSTNAME: 'h' }).containerId, 'c');
+    assert.equal(loadConfig({ HOSTNAME: 'h' }).containerId, 'h');
+    assert.equal(loadConfig({}).containerId, os.hostname());
+  });
+
+  it('an s3:// WORKSPACE_PATH means /workspace', () => {
+    const c = loadConfig({ WORKSPACE_PATH: 's3://bucket/sessions/abc' });
+    assert.equal(c.workspaceRoot, existsSync('/workspace') ? realpathSync('/workspace') : '/workspace');
   });
 });
