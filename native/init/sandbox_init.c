@@ -317,7 +317,7 @@ int main(int argc, char **argv) {
       end_unused(command, &report, report_fd); /* failed to start, died, or discarded */
     }
     run_at_normal_policy(0);
-    watchdog_take_baseline(&report); /* before the command goes on: see below */
+    watchdog_command_starts(); /* before the command goes on: see below */
     if (command_line.argv[0] == NULL) {
       if (waitpid(command, NULL, WNOHANG | __WALL) == command) {
         /* it died while it waited (an OOM kill, say) and the frame came before we saw it: the
@@ -342,9 +342,10 @@ int main(int argc, char **argv) {
   } else {
     if (warm && !read_command(control_fd, &command_line)) end_unused(0, &report, report_fd); /* discarded before use */
     run_at_normal_policy(0); /* the command inherits it */
-    /* The first storage walk is what the session held before the execution: it must see nothing
-     * the command wrote (a session over its quota may shrink, never grow), so it comes first. */
-    watchdog_take_baseline(&report);
+    /* The first storage walk is what the session held before the execution: it must count nothing
+     * the command wrote (a session over its quota may shrink, never grow), so the time the command
+     * began is noted first. */
+    watchdog_command_starts();
   }
   exec_pipe = -1;
   if (command == 0) {

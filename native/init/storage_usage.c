@@ -24,8 +24,9 @@
 
 #include "init_report.h"
 
-/* Walks come every 25 ms to 100 ms: as often as a two-hundredth of one CPU allows while the storage
- * keeps still, up to a twentieth while it grows towards the limit. */
+/* Between walks, while the storage keeps still: 200 times the last walk's duration, within
+ * 25..100 ms. While it grows: half the time its growth rate needs to reach the limit, if sooner.
+ * Never sooner than 20 times the walk's duration (a twentieth of a core at most) or 2 ms. */
 #define SHORTEST_INTERVAL_MS 2
 #define QUIET_INTERVAL_MS 25
 #define INTERVAL_MS 100
@@ -43,6 +44,7 @@ struct level {
 
 struct walk {
   struct storage_budget *budget;
+  int baseline; /* the first walk: entries changed since the command started are not counted */
   uint64_t limit_bytes, limit_files;
   dev_t dev;    /* the bound directory's filesystem: the walk stays on it */
   int reopened; /* directories made readable again during the walk */
@@ -63,6 +65,13 @@ static void free_level(struct level *level) {
   free(level->subdirs);
 }
 
+/* Whether the entry's inode changed (created, written, renamed, linked, chmod-ed: every change
+ * sets ctime, which no system call can set back) at or after `since`. */
+static int changed_since(const struct stat *st, const struct timespec *since) {
+  return st->st_ctim.tv_sec > since->tv_sec ||
+         (st->st_ctim.tv_sec == since->tv_sec && st->st_ctim.tv_nsec >= since->tv_nsec);
+}
+
 /* Counts the entries of the directory open as fd into the walk, keeping its subdirectories'
  * names in *level. 0 when it could not be read. */
 static int read_level(struct walk *walk, int fd, struct level *level) {
@@ -80,9 +89,14 @@ static int read_level(struct walk *walk, int fd, struct level *level) {
   while (!over(walk) && (entry = readdir(dir)) != NULL) {
     const char *name = entry->d_name;
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-    walk->budget->files++;
-    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    walk->budget->bytes += (uint64_t)st.st_blocks * 512;
+    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      walk->budget->files++;
+      continue;
+    }
+    if (!walk->baseline || !changed_since(&st, &walk->budget->command_began)) {
+      walk->budget->files++;
+      walk->budget->bytes += (uint64_t)st.st_blocks * 512;
+    }
     if (!S_ISDIR(st.st_mode) || st.st_dev != walk->dev) continue;
     if (level->count == room) {
       room = room ? room * 2 : 16;
@@ -162,7 +176,8 @@ static int walk_tree(struct walk *walk, const char *path) {
 }
 
 void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes,
-                   uint64_t max_files) {
+                   uint64_t max_files, struct timespec command_began) {
+  budget->command_began = command_began;
   budget->paths = paths;
   budget->path_count = path_count;
   budget->limit_bytes = max_bytes > 0 ? max_bytes : UINT64_MAX;
@@ -190,7 +205,8 @@ uint32_t storage_walk(struct storage_budget *budget) {
   int64_t began = now_us();
   uint64_t bytes_before = budget->bytes, files_before = budget->files;
   int64_t previous_end = budget->ended_us;
-  struct walk walk = {.budget = budget, .limit_bytes = UINT64_MAX, .limit_files = UINT64_MAX};
+  struct walk walk = {
+      .budget = budget, .baseline = !budget->walked, .limit_bytes = UINT64_MAX, .limit_files = UINT64_MAX};
   if (budget->walked) {
     walk.limit_bytes = budget->limit_bytes;
     walk.limit_files = budget->limit_files;
@@ -213,7 +229,8 @@ uint32_t storage_walk(struct storage_budget *budget) {
   return SANDBOX_LIMIT_NONE;
 }
 
-/* Milliseconds until used, growing at rate per ms, reaches limit (INTERVAL_MS when not growing). */
+/* Milliseconds until used, growing at rate per ms, reaches limit (twice INTERVAL_MS, which is
+ * halved below, when not growing). */
 static double ms_to_reach(uint64_t used, uint64_t limit, double rate) {
   if (rate <= 0) return 2.0 * INTERVAL_MS;
   return used >= limit ? 0 : (double)(limit - used) / rate;
@@ -226,6 +243,7 @@ int64_t storage_next_walk_ms(const struct storage_budget *budget) {
   double soonest = ms_to_reach(budget->bytes, budget->limit_bytes, budget->bytes_per_ms);
   double files = ms_to_reach(budget->files, budget->limit_files, budget->files_per_ms);
   if (files < soonest) soonest = files;
+  if (soonest > 2.0 * INTERVAL_MS) soonest = 2.0 * INTERVAL_MS; /* and so within int64_t */
   int64_t quiet = budget->walk_us * QUIET_CPU_SHARE_INVERSE / 1000;
   if (quiet < QUIET_INTERVAL_MS) quiet = QUIET_INTERVAL_MS;
   if (quiet > INTERVAL_MS) quiet = INTERVAL_MS;

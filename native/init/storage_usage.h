@@ -4,8 +4,13 @@
 #define SANDBOX_STORAGE_USAGE_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct storage_budget {
+  /* CLOCK_REALTIME_COARSE read before the command started: the first walk (the baseline, taken
+   * while the command runs) counts no entry whose ctime is at or after it, so nothing the command
+   * writes is ever counted as what the session held before it */
+  struct timespec command_began;
   const char *const *paths;
   int path_count;
   /* what the execution may reach: the quota, or what the session already held when it began
@@ -21,12 +26,11 @@ struct storage_budget {
 };
 
 void storage_begin(struct storage_budget *budget, const char *const *paths, int path_count, uint64_t max_bytes,
-                   uint64_t max_files);
+                   uint64_t max_files, struct timespec command_began);
 /* Walks the directories; returns SANDBOX_LIMIT_DISK or _FILES when over the limit, else 0. */
 uint32_t storage_walk(struct storage_budget *budget);
-/* When to walk again: after 25 to 100 ms (200 times what the last walk cost), sooner when the
- * storage grows fast enough to reach the limit before then (half the time it would take), never
- * sooner than 20 times the walk's cost (a twentieth of one CPU). */
+/* When to walk again (storage_usage.c): 25..100 ms while the storage keeps still, sooner while it
+ * grows towards the limit, never more than a twentieth of a core. */
 int64_t storage_next_walk_ms(const struct storage_budget *budget);
 
 #endif

@@ -44,6 +44,7 @@ static int watching;
 static char *tmpfs_mounts[MAX_TMPFS];
 static int tmpfs_count = -1; /* -1: not looked for yet (at the first sample, off the start path) */
 static int64_t next_memory_ms, next_storage_ms;
+static struct timespec command_began;
 static struct storage_budget storage;
 
 static uint64_t parse_number(const char *text) {
@@ -156,14 +157,16 @@ static uint32_t walk_storage(struct sandbox_report *report) {
   return over;
 }
 
-void watchdog_take_baseline(struct sandbox_report *report) {
-  watching = memory_max_kb > 0 || storage_path_count > 0;
-  if (storage_path_count == 0) return;
-  storage_begin(&storage, storage_paths, storage_path_count, storage_max_bytes, storage_max_files);
-  if (walk_storage(report) != SANDBOX_LIMIT_NONE) next_storage_ms = now_ms(); /* say so at once */
-}
+void watchdog_command_starts(void) { clock_gettime(CLOCK_REALTIME_COARSE, &command_began); }
 
 void watchdog_start(struct sandbox_report *report) {
+  watching = memory_max_kb > 0 || storage_path_count > 0;
+  if (!watching) return;
+  if (storage_path_count > 0) {
+    /* the baseline: what the session held before the command began (storage_usage.h) */
+    storage_begin(&storage, storage_paths, storage_path_count, storage_max_bytes, storage_max_files, command_began);
+    if (walk_storage(report) != SANDBOX_LIMIT_NONE) next_storage_ms = now_ms(); /* say so at once */
+  }
   if (memory_max_kb == 0) return;
   /* Armed when it can see the sandbox's processes; the first sample comes FIRST_SAMPLE_MS later:
    * a sample costs a /proc walk and a sock_diag query, which a command done by then (most are)

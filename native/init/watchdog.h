@@ -10,13 +10,13 @@
  * (value consumed), 0 if the name is not the watchdog's. */
 int watchdog_option(const char *name, const char *value);
 
-/* Just before the command starts or is released: walks the storage, the session's baseline (it
- * must see nothing the command writes; a limit it shows over is reported by the next
- * watchdog_check). */
-void watchdog_take_baseline(struct sandbox_report *report);
+/* Just before the command starts or is released: notes the time (storage changed from then on is
+ * the command's, never part of the baseline). */
+void watchdog_command_starts(void);
 
-/* Just after the command started: arms the memory watchdog (the report says so), which samples
- * from 10 ms on. */
+/* Just after the command started: walks the storage for the session's baseline and arms the
+ * memory watchdog (the report says so), which samples from 10 ms on. A limit already over is
+ * reported by the next watchdog_check. */
 void watchdog_start(struct sandbox_report *report);
 
 /* Milliseconds until the next measure is due, -1 when nothing is watched (for poll). */

@@ -30,12 +30,13 @@ export class RawJson {
 /** JSON.stringify for plain data (objects, arrays, primitives) that writes RawJson values verbatim. */
 export function stringifyWithRaw(value: unknown): string {
   const current = { token: `${randomUUID()}:`, texts: [] as string[] };
+  const outer = serializing; // a toJSON of the document's own could serialize another document
   serializing = current;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } finally {
-    serializing = null;
+    serializing = outer;
   }
   if (text === undefined) return 'null';
   if (current.texts.length === 0) return text;

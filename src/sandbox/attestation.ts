@@ -87,7 +87,7 @@ type WatchedValues = Pick<BoundValues, 'sandbox_memory_bytes' | 'storage_bytes' 
  * memory the seccomp filter refuses.
  */
 function watchedValues(report: InitReport, limits: Limits): WatchedValues {
-  const watched = report.memoryWatched || report.memorySamples > 0;
+  const watched = report.memoryWatched;
   return {
     sandbox_memory_bytes: watched ? limits.memoryBytes : null,
     storage_bytes: watched ? limits.storageMaxBytes || null : null,
