@@ -2,7 +2,7 @@
 // WORKSPACE_MAX_FILES) through the real server, on both backends: a run over one is `failed` with
 // its limit_exceeded and a line on stderr saying what happened and what to do.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, TestServer } from '../helpers/http.js';
@@ -76,7 +76,10 @@ def handler(event):
       // 30,000 entries (over the quota of 100) make the walk that measures what the session held
       // take tens of milliseconds: a primed interpreter released alongside it writes before it ends
       const workspace = t.workspaceOf(session);
-      for (let i = 0; i < 30_000; i++) writeFileSync(path.join(workspace, `held${i}`), '');
+      // written without blocking the loop: a pooled keep-alive connection must not go stale meanwhile
+      for (let i = 0; i < 30_000; i += 500) {
+        await Promise.all(Array.from({ length: 500 }, (_, j) => writeFile(path.join(workspace, `held${i + j}`), '')));
+      }
       for (let i = 0; i < 5; i++) {
         const grows = await t.run({ language: 'python', session_id: session, code: `def handler(event):\n    open('/workspace/g${i}', 'wb').write(b'x' * 8192)` });
         assert.ok(grows.limit_exceeded === 'disk' || grows.limit_exceeded === 'files', `run ${i}: ${describeResult(grows)}`);
