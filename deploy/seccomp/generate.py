@@ -30,9 +30,10 @@ SANDBOX_RULE = {
     "names": [
         # Each was measured necessary: dropping any one makes a backend refuse to start (setns:
         # makes the native backend stop joining network namespaces made ahead, see the README).
+        # unshare is not among them: bwrap needed it for a second user namespace only to mount a
+        # devpts, and the sandbox's /dev has none (src/sandbox/policy.ts, DEV).
         "clone",       # native and bwrap: CLONE_NEWUSER|NEWNS|NEWPID|NEWIPC|NEWUTS|NEWCGROUP[|NEWNET]
         "setns",       # native: joins a user and network namespace it made ahead
-        "unshare",     # bwrap: enters a second user namespace to become the sandbox uid
         "mount",       # both: private propagation, bind mounts, tmpfs, a fresh procfs
         "umount2",     # both: detach the old root after pivot_root
         "pivot_root",  # both: the sandbox's own root (Docker's default never allows it)
