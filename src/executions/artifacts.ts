@@ -120,7 +120,8 @@ export async function describe(root: string, files: string[], limits: ScanLimits
         continue;
       }
       hashBytesLeft -= size;
-      if (buffer.length < Math.min(size, HASH_CHUNK_BYTES)) buffer = Buffer.allocUnsafe(Math.min(size, HASH_CHUNK_BYTES));
+      const chunk = Math.min(size, HASH_CHUNK_BYTES);
+      if (buffer.length < chunk) buffer = Buffer.allocUnsafe(chunk);
       const sha256 = await hashOpened(fd, size, buffer, deadline);
       details.push(sha256 === null ? { path: file, size, mime_type, sha256, sha256_skipped: 'time_budget' } : { path: file, size, mime_type, sha256 });
     } finally {
