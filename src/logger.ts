@@ -4,8 +4,6 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type DestinationStream, type Logger, type StreamEntry } from 'pino';
-import pretty from 'pino-pretty';
-import roll from 'pino-roll';
 import type { Config } from './config.js';
 
 export type { Logger };
@@ -21,8 +19,8 @@ export interface Logs {
 /** Each stream takes every line the logger lets through (LOG_LEVEL is the logger's). */
 const ALL = 'trace';
 
-/** Buffered streams are written out at least this often (and at flush). */
-const FLUSH_INTERVAL_MS = 200;
+/** A line in a buffered stream is written out at most this long after it was logged (and at flush). */
+const FLUSH_DELAY_MS = 200;
 
 /** Daily and hourly files carry their period in their name: executor.2026-12-04.1.log */
 const DATE_FORMATS = { daily: 'yyyy-MM-dd', hourly: 'yyyy-MM-dd-HH', size: undefined } as const;
@@ -33,10 +31,13 @@ export async function createLogs(settings: LogSettings): Promise<Logs> {
   const buffered: pino.DestinationStream[] = [];
   const streams: StreamEntry[] = [];
   if (logToStderr) {
-    if (logFormat === 'text') streams.push({ level: ALL, stream: pretty({ colorize: false, sync: true, destination: 2 }) });
-    else {
-      // Buffered, written by a pool thread when 4 KiB have gathered or every 200 ms (and at exit):
-      // two lines per execution each waking a thread would cost the event loop more than the writes.
+    if (logFormat === 'text') {
+      // loaded only when asked for, like pino-roll below: what an executor never uses costs it no memory
+      const { default: pretty } = await import('pino-pretty');
+      streams.push({ level: ALL, stream: pretty({ colorize: false, sync: true, destination: 2 }) });
+    } else {
+      // Buffered, written by a pool thread when 4 KiB have gathered or 200 ms after a line (and at
+      // exit): two lines per execution each waking a thread would cost the event loop more than the writes.
       const stderr = pino.destination({ fd: 2, sync: false, minLength: 4096 });
       buffered.push(stderr);
       streams.push({ level: ALL, stream: stderr });
@@ -48,12 +49,12 @@ export async function createLogs(settings: LogSettings): Promise<Logs> {
     buffered.push(file);
     streams.push({ level: ALL, stream: file });
   }
-  const interval = setInterval(() => buffered.forEach((s) => flushNow(s)), FLUSH_INTERVAL_MS).unref();
+  const flushes = flushSoonAfterWrites(buffered);
   const destination: DestinationStream = streams.length === 1 ? streams[0]!.stream : pino.multistream(streams);
   return {
     logger: pino(options, destination),
     flush: async () => {
-      clearInterval(interval);
+      flushes.stop();
       await Promise.all(buffered.map((s) => new Promise<void>((resolve) => (s as unknown as Flushable).flush(() => resolve()))));
     },
   };
@@ -68,6 +69,7 @@ async function openLogFile(logFile: NonNullable<LogSettings['logFile']>) {
   } catch (error) {
     throw new Error(`LOG_FILE: cannot write in ${dir} (${(error as NodeJS.ErrnoException).code}): create it writable by uid ${process.getuid?.()} or choose another path`);
   }
+  const { default: roll } = await import('pino-roll');
   return roll({
     file: logFile.path,
     size: `${logFile.maxBytes}b`,
@@ -80,6 +82,32 @@ async function openLogFile(logFile: NonNullable<LogSettings['logFile']>) {
 
 interface Flushable {
   flush(cb?: (error?: Error) => void): void;
+}
+
+/**
+ * Flushes the streams FLUSH_DELAY_MS after the first line written since the last flush: lines
+ * reach the log soon, and an idle executor has no timer waking it.
+ */
+function flushSoonAfterWrites(streams: pino.DestinationStream[]): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const flushAll = () => {
+    timer = undefined;
+    streams.forEach((s) => flushNow(s));
+  };
+  for (const stream of streams) {
+    const write = stream.write.bind(stream);
+    stream.write = (line: string) => {
+      if (!timer && !stopped) timer = setTimeout(flushAll, FLUSH_DELAY_MS).unref();
+      return write(line);
+    };
+  }
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 function flushNow(stream: pino.DestinationStream): void {

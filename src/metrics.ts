@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client), one registry per server.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { EventLoopDelay } from './event-loop-delay.js';
 
 /** The journal's undelivered results (Journal.outboxStats). */
 export interface OutboxStats {
@@ -22,7 +23,10 @@ export interface KnownLabels {
 
 export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { languages: [], finishedStates: [], syncOutcomes: [] }) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // prom-client's event-loop lag gauges sample once a second, not every 10 ms: an idle server must
+  // not wake 100 times a second. The fine-grained delay is sandbox_event_loop_delay_seconds, sampled
+  // while executions run (event-loop-delay.ts).
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
   const metrics = {
     registry,
@@ -42,6 +46,12 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
       registers: [registry],
     }),
     active: new Gauge({ name: 'sandbox_active_executions', help: 'Executions admitted and not finished', registers: [registry] }),
+    eventLoopDelay: new Histogram({
+      name: 'sandbox_event_loop_delay_seconds',
+      help: 'How much later than due a 10 ms timer fired, sampled while executions are admitted: what an acknowledgement or a result waits for the event loop',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     // the denominator of the work signal (active / capacity): the executor queues nothing, it
     // refuses past this many (sandbox_rejected_requests_total{reason="concurrency_limit"})
     capacity: new Gauge({ name: 'sandbox_max_concurrent_executions', help: 'Executions this executor admits at once (MAX_CONCURRENT_EXECUTIONS)', registers: [registry] }),
@@ -106,7 +116,15 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
   for (const language of known.languages) for (const status of known.finishedStates) metrics.executions.inc({ language, status }, 0);
   for (const reason of REJECTION_REASONS) metrics.rejected.inc({ reason }, 0);
   for (const outcome of known.syncOutcomes) metrics.dependencySyncs.inc({ outcome }, 0);
-  return metrics;
+  const loopDelay = new EventLoopDelay(metrics.eventLoopDelay);
+  return {
+    ...metrics,
+    /** the admitted executions: the gauge, and the event-loop delay sampled while there are any */
+    setActive(count: number): void {
+      metrics.active.set(count);
+      loopDelay.track(count > 0);
+    },
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

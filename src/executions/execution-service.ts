@@ -107,7 +107,7 @@ export class ExecutionService {
     let settle: (result: string) => void = () => {};
     const done = new Promise<string>((resolve) => (settle = resolve));
     this.active.set(request.execution_id, { request, done });
-    metrics.active.set(this.active.size);
+    metrics.setActive(this.active.size);
     // after the acknowledgement has been written: the spawn must not delay it
     setImmediate(() => {
       this.execute(request, acceptedAt)
@@ -230,7 +230,7 @@ export class ExecutionService {
     metrics.executions.inc({ language: request.language, status: result.status });
     metrics.duration.observe({ language: request.language }, result.metrics.duration_ms / 1000);
     this.active.delete(request.execution_id);
-    metrics.active.set(this.active.size);
+    metrics.setActive(this.active.size);
     // the journal holds the rest: listeners read it when they need it, not every execution
     this.events.emit('finished', { execution_id: request.execution_id, session_id: request.session_id } satisfies ExecutionEvent);
     return stringifyWithRaw(result);

@@ -48,6 +48,10 @@ describe('bench all, tiny', () => {
       assert.ok(cell.phases_p50 && cell.phases_p50.run_ms >= 0, 'the server reports phases');
       assert.ok(cell.server && cell.server.rss_peak_mb > 0, 'our own server: RSS sampled');
     }
+    const ack = run.http.ack_under_load;
+    assert.ok(ack, 'the acknowledgement measured under load at the highest level');
+    assert.deepEqual([ack.workload, ack.concurrency, ack.errors, ack.latency?.n], ['python-return-1', 2, 0, 2], ack.first_error ?? '');
+    assert.ok(ack.background_executions >= 1, 'the load ran while the acknowledgements were timed');
 
     assert.ok(run.cost, 'cost suite ran');
     assert.ok(run.cost.rss_idle_start_mb > 0 && run.cost.in_flight.rss_mb > 0);
@@ -59,6 +63,7 @@ describe('bench all, tiny', () => {
     for (const ext of ['json', 'md', 'svg']) assert.equal(files.filter((f) => f.endsWith(`.${ext}`)).length, 2, `a run file and latest.${ext}`);
     assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8')), run);
     assert.match(readFileSync(path.join(out, 'latest.md'), 'utf8'), /### HTTP: POST \/execute\?wait=true/);
+    assert.match(readFileSync(path.join(out, 'latest.md'), 'utf8'), /The acknowledgement under load: POST \/execute answering PENDING while 2 executions of python-return-1/);
     assertWellFormedSvg(readFileSync(path.join(out, 'latest.svg'), 'utf8'));
   });
 

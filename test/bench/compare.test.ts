@@ -42,6 +42,18 @@ describe('bench compare', () => {
     assert.match(comparisonText(p50Only, 'a.json', 'b.json'), /REGRESSION/);
   });
 
+  it('takes the median of several runs per side, so one disturbed run does not decide', () => {
+    const disturbed = compareRuns(syntheticRun(), [syntheticRun(), syntheticRun(2), syntheticRun(1.02)], 0.1);
+    assert.equal(disturbed.regressions, 0);
+    assert.deepEqual(disturbed.runs, { a: 1, b: 3 });
+    assert.equal(disturbed.figures.find((f) => f.key === 'http.shell-echo.c1.p50')!.ratio, 1.02);
+    const slower = compareRuns([syntheticRun(), syntheticRun(0.9)], [syntheticRun(1.5), syntheticRun(1.3), syntheticRun()], 0.1);
+    const p50 = slower.figures.find((f) => f.key === 'http.shell-echo.c1.p50')!;
+    assert.equal(p50.verdict, 'regression', 'two of three runs slower: the median is slower');
+    assert.equal(p50.ratio, Math.round((1.3 / 0.95) * 1000) / 1000, 'an even count takes the mean of the middle two');
+    assert.match(comparisonText(slower, 'a1,a2', 'b1,b2,b3'), /median of 3 runs/);
+  });
+
   it('lists figures present in one run only without failing', () => {
     const b = syntheticRun();
     b.cost = null;
@@ -85,6 +97,10 @@ describe('bench compare', () => {
       assert.match(r.stderr, /not a benchmark run/);
       assert.equal(cli('--compare', a, b, '--threshold', 'lots').status, 2);
       assert.equal(cli('--compare', a).status, 2);
+      assert.equal(cli('--compare', a, ',').status, 2, 'a side naming no file');
+      const sides = cli('--compare', `${a},${a}`, `${b},${a},${b}`);
+      assert.equal(sides.status, 1, sides.stderr);
+      assert.match(sides.stdout, /median of 3 runs/);
       assert.equal(cli('nonsense').status, 2);
     });
   });

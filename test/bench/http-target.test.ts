@@ -57,6 +57,7 @@ class FakeExecutor {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ execution_id: body.execution_id, status: 'PENDING' }));
+      if (!this.callbackUrl) return; // nobody listens: a wait-mode run's acknowledgement probe
       // the callback body has no phases (the contract's keys only)
       const { phases: _phases, ...callback } = result;
       const post = http.request(
@@ -103,6 +104,9 @@ describe('bench http against --target', () => {
       assert.equal(cell.server, null, 'no /proc figures for a target we did not start');
     }
     assert.ok(lines.some((l) => /python-print-1mib c=3 done/.test(l)));
+    const ack = result.ack_under_load;
+    assert.deepEqual([ack?.workload, ack?.concurrency, ack?.errors, ack?.latency?.n], ['python-return-1', 3, 0, 6], ack?.first_error ?? '');
+    assert.ok(ack!.background_executions >= 2, 'two workers kept executions running meanwhile');
   });
 
   it('counts 503s, and waits for callbacks in callback mode', async () => {
@@ -128,6 +132,9 @@ describe('bench http against --target', () => {
       assert.equal(cell!.ok + cell!.errors.total, 10);
       assert.equal(cell!.phases_p50, null, 'callbacks carry no phases, and this executor has no GET /executions/{id}');
       assert.equal(result.callback_duplicates, 0);
+      const ack = result.ack_under_load!;
+      assert.equal((ack.latency?.n ?? 0) + ack.errors, 10, 'every acknowledgement timed or counted as an error');
+      assert.ok(ack.errors >= 1 && /HTTP 503/.test(ack.first_error ?? ''), JSON.stringify(ack));
     } finally {
       fake.failEvery = 0;
     }

@@ -78,7 +78,7 @@ describe('deploy/observability', { skip }, () => {
       'sandbox_callback_attempts_total',
       'sandbox_results_undeliverable_total',
       'sandbox_dependency_syncs_total',
-      'nodejs_eventloop_lag_p99_seconds',
+      'sandbox_event_loop_delay_seconds_bucket',
       'process_resident_memory_bytes',
       'sandbox_isolation_backend_info',
       'process_start_time_seconds',

@@ -84,8 +84,10 @@ describe('log file', () => {
       assert.ok(!files.includes('executor.1.log'), `the oldest file was not removed: ${files.join(', ')}`);
       for (const rolled of files.slice(0, -1)) {
         const size = statSync(path.join(logDir, rolled)).size;
-        // rolled once a write has taken it to the size; a write is at most a few KiB
-        assert.ok(size >= MAX_BYTES && size < MAX_BYTES + 16 * 1024, `${rolled} is ${size} bytes, not rolled at ${MAX_BYTES}`);
+        // rolled once a write has taken it to the size; a write is at most a few KiB. pino-roll
+        // counts what is written while a roll waits for 'drain' towards the next file, so that
+        // one rolls up to a write early (seen: 16,083 bytes of 16,384)
+        assert.ok(size >= MAX_BYTES - 8 * 1024 && size < MAX_BYTES + 16 * 1024, `${rolled} is ${size} bytes, not rolled near ${MAX_BYTES}`);
       }
       const last = records(path.join(logDir, files[files.length - 1]!));
       assert.equal(last[last.length - 1]?.msg, 'stopped', 'the last line of the shutdown was not written out');

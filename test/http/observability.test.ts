@@ -226,10 +226,11 @@ def handler(event):
       assert.equal(sample(after, 'sandbox_max_concurrent_executions'), 100, 'MAX_CONCURRENT_EXECUTIONS default');
       assert.equal(sample(after, 'sandbox_isolation_backend_info', { backend: 'native', configured: t.server.config.isolation }), 1);
       assert.equal(sample(after, 'sandbox_isolation_backend_info'), 1, 'one backend in force');
-      for (const name of ['nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'process_start_time_seconds']) {
+      assert.ok(delta('sandbox_event_loop_delay_seconds_count') > 0, 'the event-loop delay was sampled while the executions ran');
+      for (const name of ['process_resident_memory_bytes', 'process_start_time_seconds']) {
         assert.ok(sample(after, name) > 0, `${name} is a real value`);
       }
-      for (const name of ['sandbox_rejected_requests_total', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes']) {
+      for (const name of ['sandbox_rejected_requests_total', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
         assert.match(after, new RegExp(`^# TYPE ${name} `, 'm'), `${name} missing`);
       }
       assert.match(after, /^sandbox_execution_duration_seconds_bucket\{le="0\.005",language="shell"\} \d+/m);

@@ -1,5 +1,7 @@
 // `bench --compare A.json B.json`: every figure of two runs side by side as B/A, flagging the ones
-// that got worse by more than the threshold (for CI: a regression means exit code 1).
+// that got worse by more than the threshold (for CI: a regression means exit code 1). Either side
+// may be several runs (taken in turns with the other side's, on a noisy machine): each figure is
+// then the median over that side's runs, so one disturbed run does not decide the verdict.
 import type { BenchRun } from './run.js';
 import { fmt } from './report-markdown.js';
 
@@ -22,6 +24,8 @@ export interface ComparedFigure {
 
 export interface Comparison {
   threshold: number;
+  /** how many runs each side's medians come from */
+  runs: { a: number; b: number };
   machines_differ: boolean;
   figures: ComparedFigure[];
   regressions: number;
@@ -54,6 +58,11 @@ export function figures(run: BenchRun): Figure[] {
       add(`${prefix}.errors`, cell.errors.total, 'count');
       add(`${prefix}.server_cpu_ms_per_execution`, cell.server?.cpu_ms_per_execution, 'lower');
     }
+    const ack = run.http.ack_under_load;
+    if (ack) {
+      for (const p of LATENCY) add(`http.ack.${ack.workload}.c${ack.concurrency}.${p}`, ack.latency?.[p], 'lower');
+      add(`http.ack.${ack.workload}.c${ack.concurrency}.errors`, ack.errors, 'count');
+    }
   }
   if (run.cost) {
     add('cost.rss_idle_start_mb', run.cost.rss_idle_start_mb, 'lower');
@@ -77,19 +86,33 @@ function verdict(a: Figure, b: Figure, threshold: number): ComparedFigure['verdi
   return worse ? 'regression' : better ? 'improvement' : 'same';
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Each figure of one side: its median over the runs that have it. */
+function sideFigures(runs: BenchRun[], select: (f: Figure) => boolean): Map<string, Figure> {
+  const values = new Map<string, { better: Direction; values: number[] }>();
+  for (const run of runs) {
+    for (const f of figures(run).filter(select)) {
+      const entry = values.get(f.key) ?? { better: f.better, values: [] };
+      entry.values.push(f.value);
+      values.set(f.key, entry);
+    }
+  }
+  return new Map([...values].map(([key, e]) => [key, { key, value: median(e.values), better: e.better }]));
+}
+
 /** only: a regular expression selecting the figures to compare (e.g. 'p50|throughput'). */
-export function compareRuns(a: BenchRun, b: BenchRun, threshold: number, only?: RegExp): Comparison {
+export function compareRuns(a: BenchRun | BenchRun[], b: BenchRun | BenchRun[], threshold: number, only?: RegExp): Comparison {
   const select = (f: Figure) => !only || only.test(f.key);
-  const fa = new Map(
-    figures(a)
-      .filter(select)
-      .map((f) => [f.key, f]),
-  );
-  const fb = new Map(
-    figures(b)
-      .filter(select)
-      .map((f) => [f.key, f]),
-  );
+  const runsA = Array.isArray(a) ? a : [a];
+  const runsB = Array.isArray(b) ? b : [b];
+  if (runsA.length === 0 || runsB.length === 0) throw new Error('each side of a comparison needs at least one run');
+  const fa = sideFigures(runsA, select);
+  const fb = sideFigures(runsB, select);
   const compared: ComparedFigure[] = [];
   for (const [key, x] of fa) {
     const y = fb.get(key);
@@ -100,9 +123,11 @@ export function compareRuns(a: BenchRun, b: BenchRun, threshold: number, only?: 
     compared.push({ key, a: x.value, b: y.value, ratio: x.value === 0 ? null : Math.round((y.value / x.value) * 1000) / 1000, verdict: verdict(x, y, threshold) });
   }
   for (const [key, y] of fb) if (!fa.has(key)) compared.push({ key, a: null, b: y.value, ratio: null, verdict: 'only in B' });
+  const machines = new Set([...runsA, ...runsB].map((r) => `${r.machine.cpu_model}/${r.machine.cpus}`));
   return {
     threshold,
-    machines_differ: a.machine.cpu_model !== b.machine.cpu_model || a.machine.cpus !== b.machine.cpus,
+    runs: { a: runsA.length, b: runsB.length },
+    machines_differ: machines.size > 1,
     figures: compared,
     regressions: compared.filter((c) => c.verdict === 'regression').length,
   };
@@ -110,7 +135,8 @@ export function compareRuns(a: BenchRun, b: BenchRun, threshold: number, only?: 
 
 export function comparisonText(c: Comparison, nameA: string, nameB: string): string {
   const width = Math.max(6, ...c.figures.map((f) => f.key.length));
-  const lines = [`A = ${nameA}`, `B = ${nameB}`, `threshold ${c.threshold * 100}%: a figure that got worse by more is a regression`, ''];
+  const runs = (n: number) => (n > 1 ? ` (each figure the median of ${n} runs)` : '');
+  const lines = [`A = ${nameA}${runs(c.runs.a)}`, `B = ${nameB}${runs(c.runs.b)}`, `threshold ${c.threshold * 100}%: a figure that got worse by more is a regression`, ''];
   if (c.machines_differ) lines.push('warning: the runs come from different machines; absolute figures do not compare', '');
   lines.push(`${'figure'.padEnd(width)}  ${'A'.padStart(9)}  ${'B'.padStart(9)}  ${'B/A'.padStart(7)}  verdict`);
   for (const f of c.figures) {

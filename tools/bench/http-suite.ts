@@ -2,6 +2,7 @@
 // server we start ourselves (a child process) or any executor speaking the same contract
 // (--target), in ?wait=true mode or in callback mode with our own receiver.
 import { randomBytes } from 'node:crypto';
+import { type AckResult, measureAcks } from './ack-latency.js';
 import { CallbackReceiver } from './callback-receiver.js';
 import { HttpClient } from './http-client.js';
 import { interpreterStartup, type StartupReference } from './interpreter-startup.js';
@@ -46,7 +47,12 @@ export interface HttpSuiteResult {
   /** interpreter start-up outside any sandbox, on this machine (null for --target) */
   startup_reference: StartupReference | null;
   cells: CellResult[];
+  /** the PENDING acknowledgement while the highest level's executions run (null: that level is 1) */
+  ack_under_load: AckResult | null;
 }
+
+/** The acknowledgement is measured under this workload when the run has it (the issue's figure), else the first. */
+const ACK_WORKLOAD = 'python-return-1';
 
 export const runIdentifier = () => `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
@@ -124,6 +130,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
   options.progress(`http: ${options.target ? `target ${options.target}` : 'starting an executor'} (${options.mode} mode)`);
   const session = await openSession({ ...options, maxConcurrent: Math.max(64, maxLevel) });
   const cells: CellResult[] = [];
+  let ack: AckResult | null = null;
   let reference: StartupReference | null = null;
   try {
     if (!options.target) {
@@ -138,6 +145,8 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
         cells.push(await runCell(session.target, workload, level, Math.max(options.iterations, level), options.progress));
       }
     }
+    const ackWorkload = options.workloads.find((w) => w.name === ACK_WORKLOAD) ?? options.workloads[0];
+    if (maxLevel > 1 && ackWorkload) ack = await measureAcks(session.target, ackWorkload, maxLevel, options.iterations, options.progress);
   } finally {
     await session.close();
   }
@@ -152,5 +161,6 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     callback_duplicates: session.receiver?.duplicates ?? null,
     startup_reference: reference,
     cells,
+    ack_under_load: ack,
   };
 }

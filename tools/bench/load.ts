@@ -45,7 +45,7 @@ export interface CellResult {
   server: { cpu_ms_per_execution: number; rss_peak_mb: number; rss_mean_mb: number } | null;
 }
 
-async function executeOnce(target: Target, workload: Workload, sessionId: string, executionId: string): Promise<Outcome> {
+export async function executeOnce(target: Target, workload: Workload, sessionId: string, executionId: string): Promise<Outcome> {
   const body = { execution_id: executionId, session_id: sessionId, code: workload.code, language: workload.language, event: {}, timeout: target.timeoutSeconds };
   const clientTimeout = (target.timeoutSeconds + 30) * 1000;
   const began = performance.now();

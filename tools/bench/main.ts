@@ -12,9 +12,10 @@ import { compareRuns, comparisonText } from './compare.js';
 import { renderMarkdown } from './report-markdown.js';
 import { DEFAULT_RESULTS_DIR, writeResults } from './results-files.js';
 import { runBenchmarks, SCHEMA, SUITES, type BenchRun, type SuiteName } from './run.js';
+import { HTTP_WORKLOADS } from './workloads.js';
 
 const USAGE = `usage: npm run bench -- <spawn|http|cost|all> [options]
-       npm run bench -- --compare A.json B.json [--threshold 0.1] [--only REGEX] [--json]
+       npm run bench -- --compare A.json[,A2.json...] B.json[,B2.json...] [--threshold 0.1] [--only REGEX] [--json]
   (or node dist/tools/bench/main.js ...; no suite: all)
 
   --json                 print only the run's JSON document on stdout (default: Markdown tables)
@@ -22,12 +23,14 @@ const USAGE = `usage: npm run bench -- <spawn|http|cost|all> [options]
   --concurrency LIST     concurrency levels for spawn and http, e.g. 1,4,16
   --out DIR              where the JSON, Markdown and SVG go (default tools/bench/results/)
   --no-write             write no files
+  --workloads LIST       http suite: only these workloads, e.g. shell-echo,python-return-1
   --target URL           http suite: measure this executor instead of starting one
   --mode wait|callback   http suite: POST /execute?wait=true (default), or the result by callback
   --token TOKEN          Authorization: Bearer for --target (default: $EXECUTOR_API_TOKEN)
   --receiver-host HOST   callback mode: where our receiver listens (default 127.0.0.1)
   --receiver-port PORT   callback mode: its port (default: any free one; the executor we start is told)
   --compare A B          print B/A for every figure; exit 1 when one got worse by more than --threshold
+                         (a side of several runs, joined by commas, counts each figure's median)
 `;
 
 async function bench(args: string[]): Promise<number> {
@@ -42,6 +45,7 @@ async function bench(args: string[]): Promise<number> {
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       target: { type: 'string' },
+      workloads: { type: 'string' },
       mode: { type: 'string', default: 'wait' },
       token: { type: 'string' },
       'receiver-host': { type: 'string', default: '127.0.0.1' },
@@ -77,6 +81,7 @@ async function bench(args: string[]): Promise<number> {
     suites: suite === 'all' ? [...SUITES] : [suite as SuiteName],
     iterations: parseIntegerOption('iterations', values.iterations, 1, 100_000),
     concurrency: concurrencyList(values.concurrency),
+    workloads: workloadList(values.workloads),
     target: values.target,
     mode: values.mode,
     token: values.token ?? process.env.EXECUTOR_API_TOKEN,
@@ -91,6 +96,15 @@ async function bench(args: string[]): Promise<number> {
   progress(`finished in ${run.duration_s} s`);
   process.stdout.write(values.json ? `${JSON.stringify(run)}\n` : renderMarkdown(run));
   return 0;
+}
+
+function workloadList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const known = HTTP_WORKLOADS.map((w) => w.name);
+  const names = value.split(',').map((part) => part.trim());
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined) throw new UsageError(`--workloads: unknown workload '${unknown}': expected some of ${known.join(', ')}`);
+  return names;
 }
 
 function concurrencyList(value: string | undefined): number[] | undefined {
@@ -111,7 +125,7 @@ function readRun(file: string): BenchRun {
 }
 
 function compare(files: string[], values: { threshold: string; only?: string; json: boolean }): number {
-  if (files.length !== 2) throw new UsageError('--compare takes exactly two run files: A.json (baseline) and B.json');
+  if (files.length !== 2) throw new UsageError('--compare takes two sides: A.json (baseline) and B.json, each one run file or several joined by commas');
   const threshold = Number(values.threshold);
   if (!Number.isFinite(threshold) || threshold < 0 || threshold > 10) throw new UsageError(`--threshold must be a fraction such as 0.1, got '${values.threshold}'`);
   let only: RegExp | undefined;
@@ -120,7 +134,12 @@ function compare(files: string[], values: { threshold: string; only?: string; js
   } catch {
     throw new UsageError(`--only must be a regular expression, got '${values.only}'`);
   }
-  const comparison = compareRuns(readRun(files[0]!), readRun(files[1]!), threshold, only);
+  const side = (list: string) => {
+    const names = list.split(',').filter(Boolean);
+    if (names.length === 0) throw new UsageError(`--compare: '${list}' names no run file`);
+    return names.map(readRun);
+  };
+  const comparison = compareRuns(side(files[0]!), side(files[1]!), threshold, only);
   process.stdout.write(values.json ? `${JSON.stringify(comparison)}\n` : comparisonText(comparison, files[0]!, files[1]!));
   return comparison.regressions > 0 ? 1 : 0;
 }

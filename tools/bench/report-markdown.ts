@@ -100,6 +100,12 @@ function httpSection(run: BenchRun): string[] {
     ),
     '',
   );
+  const ack = h.ack_under_load;
+  if (ack)
+    out.push(
+      `The acknowledgement under load: POST /execute answering PENDING while ${ack.concurrency} executions of ${ack.workload} run (${ack.concurrency - 1} workers with ?wait=true, ${ack.background_executions} finished meanwhile), ${ack.acks} acknowledgements, p50 / p99: ${fmt(ack.latency?.p50)} / ${fmt(ack.latency?.p99)} ms${ack.errors ? `, ${ack.errors} errors (first: ${ack.first_error?.replace(/\s+/g, ' ').slice(0, 200)})` : ''}.`,
+      '',
+    );
   const ref = h.startup_reference;
   if (ref)
     out.push(

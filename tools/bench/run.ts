@@ -31,6 +31,8 @@ export interface RunOptions {
   iterations?: number;
   /** overrides the concurrency levels of spawn and http */
   concurrency?: number[];
+  /** the http suite's workloads by name (default: all of HTTP_WORKLOADS) */
+  workloads?: string[];
   target?: string;
   mode: 'wait' | 'callback';
   token?: string;
@@ -117,7 +119,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
         receiverPort: options.receiverPort,
         iterations: httpIterations,
         concurrency: config.http.concurrency,
-        workloads: HTTP_WORKLOADS,
+        workloads: options.workloads ? HTTP_WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : HTTP_WORKLOADS,
         timeoutSeconds: DEFAULTS.timeoutSeconds,
         progress,
       });
