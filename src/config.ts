@@ -132,6 +132,8 @@ const EnvSchema = z.object({
     .pipe(z.enum(['auto', 'native', 'bwrap', 'none'])),
   DISABLE_BWRAP: flag(false),
   SANDBOX_NETWORK: flag(false),
+  // README "CPU priority": sandboxes run below the server, so acks and results never wait behind them
+  SANDBOX_NICE: integer(10, 0, 19),
   SANDBOX_HOST_UID: integer(1000000, 1, 4294967294),
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
   SHUTDOWN_GRACE_SECONDS: integer(5, 0, 3600),
@@ -193,6 +195,8 @@ export interface Config {
     /** a session's storage quota (/workspace and /tmp together), in MiB and in entries */
     workspaceMb: number;
     workspaceFiles: number;
+    /** SANDBOX_NICE: the nice value every sandbox runs at (0: the server's own) */
+    sandboxNice: number;
   };
   maxConcurrentExecutions: number;
   isolation: Isolation;
@@ -294,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       artifacts: e.MAX_ARTIFACTS,
       workspaceMb: e.WORKSPACE_MAX_MB,
       workspaceFiles: e.WORKSPACE_MAX_FILES,
+      sandboxNice: e.SANDBOX_NICE,
     },
     maxConcurrentExecutions: e.MAX_CONCURRENT_EXECUTIONS,
     isolation: e.ISOLATION,

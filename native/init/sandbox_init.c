@@ -1,11 +1,11 @@
 /* sandbox-init: the first process of every sandbox, on both backends.
  *
  * Usage (built by the executor, never by hand):
- *   sandbox-init REPORT_FD CONTROL_FD [WATCH...] -- CMD [ARGS...]          run CMD now
- *   sandbox-init REPORT_FD CONTROL_FD [WATCH...] --wait                    a warm sandbox: wait for the command
- *   sandbox-init REPORT_FD CONTROL_FD [WATCH...] --prime -- CMD [ARGS...]  a primed one: start CMD, hold it
- * WATCH: the watchdog's limits as name-value pairs (watchdog.c): --memory-max BYTES,
- * --count-sockets 0|1, --disk PATH (repeated), --disk-max-bytes N, --disk-max-files N.
+ *   sandbox-init REPORT_FD CONTROL_FD [OPTION...] -- CMD [ARGS...]          run CMD now
+ *   sandbox-init REPORT_FD CONTROL_FD [OPTION...] --wait                    a warm sandbox: wait for the command
+ *   sandbox-init REPORT_FD CONTROL_FD [OPTION...] --prime -- CMD [ARGS...]  a primed one: start CMD, hold it
+ * OPTION: name-value pairs: --nice N (cpu_priority.c), and the watchdog's limits (watchdog.c):
+ * --memory-max BYTES, --count-sockets 0|1, --disk PATH (repeated), --disk-max-bytes N, --disk-max-files N.
  * In --wait mode the sandbox is fully built and idle until the executor writes the command on
  * CONTROL_FD (see command_frame.h): creating the sandbox leaves the request's critical path.
  * In --prime mode CMD (a language runtime) starts at once and waits on fd PRIMED_GO_FD; a command
@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "command_frame.h"
+#include "cpu_priority.h"
 #include "init_report.h"
 #include "user_namespace_limits.h"
 #include "watchdog.h"
@@ -269,9 +270,11 @@ static void release_primed(pid_t primed, int go_write, char **envp) {
 int main(int argc, char **argv) {
   int report_fd = argc > 2 ? parse_fd(argv[1]) : -1;
   int control_fd = argc > 2 ? parse_fd(argv[2]) : -1;
-  /* the watchdog's options come first; argv then reads as if they were not there */
+  /* the options come first; argv then reads as if they were not there */
   int mode = 3;
-  while (mode + 1 < argc && watchdog_option(argv[mode], argv[mode + 1])) mode += 2;
+  while (mode + 1 < argc &&
+         (cpu_priority_option(argv[mode], argv[mode + 1]) || watchdog_option(argv[mode], argv[mode + 1])))
+    mode += 2;
   argv += mode - 3;
   argc -= mode - 3;
   int warm = argc == 4 && strcmp(argv[3], "--wait") == 0;
@@ -279,10 +282,11 @@ int main(int argc, char **argv) {
   if (report_fd < 0 || (!warm && !prime && (argc < 5 || strcmp(argv[3], "--") != 0))) {
     fprintf(
         stderr,
-        "usage: sandbox-init REPORT_FD CONTROL_FD [WATCH...] (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
+        "usage: sandbox-init REPORT_FD CONTROL_FD [OPTION...] (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
     return 125;
   }
   apply_user_namespace_limits(); /* under bwrap: before anything else, with the capabilities it needs */
+  cpu_priority_apply();          /* while /proc/self is still ours to write */
   if (fcntl(report_fd, F_SETFD, FD_CLOEXEC) != 0 || fcntl(control_fd, F_SETFD, FD_CLOEXEC) != 0) fail("fcntl");
   int io_fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
   /* Not dumpable: the command runs as the same uid and must not reach our fds via /proc. */

@@ -37,12 +37,22 @@ export interface Backend {
 }
 
 /**
- * sandbox-init's arguments after its two fds: the watchdog's limits (watchdogArgs), then run the
+ * sandbox-init's arguments after its two fds: its options (initOptions), then run the
  * command now, wait for it, or prime it.
  */
-export function initTail(command: Command | null, watchdog: string[] = []): string[] {
-  if (!command) return [...watchdog, '--wait'];
-  return [...watchdog, ...(command.primed ? ['--prime'] : []), '--', ...command.argv];
+export function initTail(command: Command | null, options: string[] = []): string[] {
+  if (!command) return [...options, '--wait'];
+  return [...options, ...(command.primed ? ['--prime'] : []), '--', ...command.argv];
+}
+
+/** sandbox-init's options: the nice value the whole sandbox runs at, then the watchdog's limits. */
+export function initOptions(policy: Policy): string[] {
+  return [...niceOption(policy), ...watchdogArgs(policy)];
+}
+
+/** The nice value every process of the sandbox runs at (native/init/cpu_priority.c). */
+export function niceOption(policy: Policy): string[] {
+  return ['--nice', String(policy.limits.nice)];
 }
 
 /**
@@ -81,6 +91,8 @@ export function rlimitsFor(limits: Limits, processLimit: ProcessLimitMechanism):
     { resource: 'fsize', ...same(limits.fileSizeBytes) },
     { resource: 'nofile', ...same(limits.openFiles) },
     { resource: 'core', ...same(0) },
+    // no process of the sandbox may lower its nice value below the one sandbox-init sets
+    { resource: 'nice', ...same(0) },
     { resource: 'stack', ...same(limits.stackBytes) },
     { resource: 'sigpending', ...same(limits.kernelCounts.pendingSignals) },
     { resource: 'msgqueue', ...same(limits.kernelCounts.messageQueueBytes) },

@@ -32,5 +32,6 @@ export function limitsFromConfig(config: Config, timeoutSeconds: number, memoryM
     kernelCounts: KERNEL_COUNTS,
     storageMaxBytes: config.limits.workspaceMb * MiB,
     storageMaxFiles: config.limits.workspaceFiles,
+    nice: config.limits.sandboxNice,
   };
 }

@@ -57,6 +57,11 @@ export interface Limits {
   storageMaxFiles: number;
   /** per-user kernel counts, held by each sandbox on its own (see KernelCounts) */
   kernelCounts: KernelCounts;
+  /**
+   * The nice value of every process of the sandbox (RLIMIT_NICE 0: none can lower it): the server's
+   * event loop is not starved by the code it runs (cpu-priority.ts says where nice falls short).
+   */
+  nice: number;
 }
 
 /**

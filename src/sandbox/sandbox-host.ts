@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
 import { attest, missingProtections, type Attestation } from './attestation.js';
 import { BwrapBackend } from './backends/bwrap.js';
+import { raiseOwnPriority, type CpuPriority } from './cpu-priority.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
 import { loadNative, type InitReport, type NetworkHandle } from './native-addon.js';
 import { NativeBackend } from './backends/native.js';
@@ -95,11 +96,14 @@ export class SandboxHost {
     readonly identity: HostIdentity,
     private readonly baseFilesystem: FsEntry[],
     private readonly options: SandboxHostOptions,
+    /** how the executor stays above its sandboxes on the CPU (cpu-priority.ts) */
+    readonly cpuPriority: CpuPriority,
   ) {}
 
   static async start(options: SandboxHostOptions): Promise<SandboxHost> {
     const { addon, initPath } = loadNative();
     const identity = hostIdentity(options.rootServerUid, options.rootServerGid);
+    const cpuPriority = raiseOwnPriority(options.limits.nice);
     mkdirSync(options.stateDir, { recursive: true, mode: STATE_DIR_MODE });
     try {
       chmodSync(options.stateDir, STATE_DIR_MODE);
@@ -145,7 +149,7 @@ export class SandboxHost {
     if (wanted === 'none') {
       const backend = new NoneBackend(initPath);
       const probes = [unavailable('native', 'not probed: ISOLATION=none'), { backend: 'none' as const, available: true, reason: null, protections: null, spawn_ms: null }];
-      return new SandboxHost(backend, { none: backend }, probes, null, identity, baseFilesystem, options);
+      return new SandboxHost(backend, { none: backend }, probes, null, identity, baseFilesystem, options, cpuPriority);
     }
     if (wanted === 'auto' || wanted === 'native') candidates.push(probeNative);
     if (wanted === 'bwrap' || (wanted === 'auto' && !options.disableBwrap)) candidates.push(probeBwrap);
@@ -169,7 +173,7 @@ export class SandboxHost {
       const reasons = probes.map((p) => `${p.backend}: ${p.reason}`).join('; ');
       throw new NoUsableBackendError(probes, `no sandbox backend can enforce the policy on this host (${reasons}). ISOLATION=none runs code unsandboxed and is for development only.`);
     }
-    return new SandboxHost(chosen, usable, probes, chosenProtections, identity, baseFilesystem, options);
+    return new SandboxHost(chosen, usable, probes, chosenProtections, identity, baseFilesystem, options, cpuPriority);
   }
 
   private static policyOf(baseFilesystem: FsEntry[], extra: FsEntry[], options: Pick<SandboxHostOptions, 'network' | 'limits'>, limits?: Limits): Policy {

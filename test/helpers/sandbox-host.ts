@@ -37,6 +37,7 @@ export const TEST_LIMITS: Limits = {
   kernelCounts: KERNEL_COUNTS,
   storageMaxBytes: 1024 * MiB,
   storageMaxFiles: 100_000,
+  nice: 10,
 };
 
 export const DEFAULT_ENV: Readonly<Record<string, string>> = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };

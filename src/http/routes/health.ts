@@ -48,6 +48,7 @@ export function healthRoutes(deps: HealthDeps): Hono {
         enforced: host.protections,
         backends: host.probes,
         network: config.network ? 'host' : 'none',
+        cpu_priority: host.cpuPriority,
       },
       workspace: config.workspaceRoot,
       workspace_layout: config.workspaceLayout,

@@ -3,7 +3,7 @@
 // exact rusage) comes from the shared launcher: rlimits are set before bwrap starts, and
 // sandbox-init runs inside as the command's parent.
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
-import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from '../backend.js';
+import { envList, initOptions, initTail, rlimitsFor, userNamespaceLimitsFor } from '../backend.js';
 import type { HostIdentity } from '../host-identity.js';
 import type { FdKind } from '../native-addon.js';
 import { DEV, type FsEntry, type Policy, type Command } from '../policy.js';
@@ -107,7 +107,7 @@ export class BwrapBackend implements Backend {
       BWRAP_INIT_PATH,
       String(reportFd),
       String(reportFd + 1),
-      ...initTail(command, watchdogArgs(policy)),
+      ...initTail(command, initOptions(policy)),
     ];
     return {
       inputs: new Map([[seccompFd, this.seccompProgram]]),

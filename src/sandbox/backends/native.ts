@@ -2,7 +2,7 @@
 // the sandbox itself with clone/mount/pivot_root/seccomp (native/child/recipe.cc).
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
-import { envList, initTail, rlimitsFor, userNamespaceLimitsFor, watchdogArgs } from '../backend.js';
+import { envList, initOptions, initTail, rlimitsFor, userNamespaceLimitsFor } from '../backend.js';
 import type { HostIdentity } from '../host-identity.js';
 import { loadNative, type FdKind, type MountStep, type NetworkHandle } from '../native-addon.js';
 import { DEV, SANDBOX_GID, SANDBOX_UID, type Command, type FsEntry, type Policy } from '../policy.js';
@@ -130,7 +130,7 @@ export class NativeBackend implements Backend {
         network: network ?? null,
         initPath: this.initPath,
         execPath: '',
-        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(command, watchdogArgs(policy))],
+        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(command, initOptions(policy))],
         env: envList(command?.env ?? {}),
         cwd: command?.cwd ?? '/',
         hostname: policy.hostname,

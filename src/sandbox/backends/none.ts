@@ -3,7 +3,7 @@
 // command (/workspace, /tmp, the runtime files) are translated to the host paths bound there.
 import path from 'node:path';
 import type { Backend, ProcessLimitMechanism, RenderedSpawn } from '../backend.js';
-import { envList, initTail, rlimitsFor } from '../backend.js';
+import { envList, initTail, niceOption, rlimitsFor } from '../backend.js';
 import type { FdKind } from '../native-addon.js';
 import type { Policy, Command } from '../policy.js';
 
@@ -48,7 +48,7 @@ export class NoneBackend implements Backend {
         newNetwork: false,
         initPath: this.initPath,
         execPath: this.initPath,
-        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(translated)],
+        argv: ['sandbox-init', String(reportFd), String(reportFd + 1), ...initTail(translated, niceOption(policy))],
         env: envList(translated?.env ?? {}),
         cwd: translated?.cwd ?? '/',
         hostname: '',

@@ -1,0 +1,50 @@
+// The executor above the code it runs, on the CPU. Every sandbox runs at nice SANDBOX_NICE
+// (sandbox-init: native/init/cpu_priority.c), which is all it takes where the executor and its
+// sandboxes share one scheduling group (a container's cpu cgroup). On a host that groups tasks by
+// session (autogroup), each sandbox is a session, and so a group as heavy as the executor's whole
+// one: sixteen busy sandboxes left the executor a seventeenth of the CPU and its acknowledgements
+// waited 144 ms (docs/benchmarks.md). There the executor raises its own autogroup by the same
+// amount, which takes CAP_SYS_NICE (a root server). An unprivileged executor on such a host stays
+// one group among its sandboxes' (SECURITY.md, Known limits).
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface CpuPriority {
+  /** the nice value of every sandbox process (0: the executor's own) */
+  sandbox_nice: number;
+  /** the kernel groups tasks by session (kernel.sched_autogroup_enabled) */
+  autogroups: boolean;
+  /** the executor's own autogroup's nice value; null without autogroups */
+  server_autogroup_nice: number | null;
+}
+
+const AUTOGROUP_SWITCH = '/proc/sys/kernel/sched_autogroup_enabled';
+const OWN_AUTOGROUP = '/proc/self/autogroup';
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** "/autogroup-46084 nice 0" → 0 */
+function ownAutogroupNice(): number | null {
+  const match = /\bnice (-?\d+)/.exec(readOrNull(OWN_AUTOGROUP) ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+/** Raises the executor's autogroup where autogroups are on and it may; says what holds. */
+export function raiseOwnPriority(sandboxNice: number): CpuPriority {
+  const autogroups = readOrNull(AUTOGROUP_SWITCH)?.trim() === '1';
+  if (!autogroups) return { sandbox_nice: sandboxNice, autogroups, server_autogroup_nice: null };
+  const current = ownAutogroupNice();
+  if (sandboxNice > 0 && current !== null && current > -sandboxNice) {
+    try {
+      writeFileSync(OWN_AUTOGROUP, String(-sandboxNice));
+    } catch {
+      // EPERM without CAP_SYS_NICE: reported as is (server_autogroup_nice)
+    }
+  }
+  return { sandbox_nice: sandboxNice, autogroups, server_autogroup_nice: ownAutogroupNice() };
+}
