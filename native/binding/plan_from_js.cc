@@ -79,9 +79,9 @@ unsigned long mount_flags(const Napi::Env& env, const std::vector<std::string>& 
 
 int rlimit_resource(const Napi::Env& env, const std::string& name) {
   static const std::unordered_map<std::string, int> resources = {
-      {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},      {"fsize", RLIMIT_FSIZE},
-      {"nofile", RLIMIT_NOFILE},     {"core", RLIMIT_CORE},      {"stack", RLIMIT_STACK},
-      {"nproc", RLIMIT_NPROC},       {"as", RLIMIT_AS},          {"sigpending", RLIMIT_SIGPENDING},
+      {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},
+      {"nofile", RLIMIT_NOFILE},     {"core", RLIMIT_CORE},       {"stack", RLIMIT_STACK},
+      {"nproc", RLIMIT_NPROC},       {"as", RLIMIT_AS},           {"sigpending", RLIMIT_SIGPENDING},
       {"msgqueue", RLIMIT_MSGQUEUE}, {"memlock", RLIMIT_MEMLOCK}, {"nice", RLIMIT_NICE}};
   auto it = resources.find(name);
   if (it == resources.end()) bad(env, "rlimits[].resource", "'" + name + "' is unknown");

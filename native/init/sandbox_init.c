@@ -280,9 +280,9 @@ int main(int argc, char **argv) {
   int warm = argc == 4 && strcmp(argv[3], "--wait") == 0;
   int prime = argc >= 6 && strcmp(argv[3], "--prime") == 0 && strcmp(argv[4], "--") == 0;
   if (report_fd < 0 || (!warm && !prime && (argc < 5 || strcmp(argv[3], "--") != 0))) {
-    fprintf(
-        stderr,
-        "usage: sandbox-init REPORT_FD CONTROL_FD [OPTION...] (-- CMD [ARGS...] | --wait | --prime -- CMD [ARGS...])\n");
+    fprintf(stderr,
+            "usage: sandbox-init REPORT_FD CONTROL_FD [OPTION...] (-- CMD [ARGS...] | --wait | --prime -- CMD "
+            "[ARGS...])\n");
     return 125;
   }
   apply_user_namespace_limits(); /* under bwrap: before anything else, with the capabilities it needs */
