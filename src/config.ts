@@ -145,6 +145,7 @@ const EnvSchema = z.object({
   DEPENDENCY_INSTALL_TIMEOUT: integer(300, 1, 7200),
   WARM_SANDBOXES_PER_SESSION: integer(2, 0, 64),
   WARM_SESSIONS: integer(32, 1, 4096),
+  WARM_IDLE_SECONDS: integer(30, 1, 86400),
   MAX_CONNECTIONS: integer(4096, 1, 1048576),
   HTTP_HEADERS_TIMEOUT_SECONDS: integer(10, 1, 3600),
   HTTP_REQUEST_TIMEOUT_SECONDS: integer(60, 1, 3600),
@@ -218,6 +219,8 @@ export interface Config {
   warmSandboxesPerSession: number;
   /** sessions that keep warm sandboxes at once; the least recently active lose theirs */
   warmSessions: number;
+  /** a session idle this long gives its warm sandboxes back */
+  warmIdleSeconds: number;
   http: {
     maxConnections: number;
     /** to receive a request's head */
@@ -314,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dependencyInstallTimeoutSeconds: e.DEPENDENCY_INSTALL_TIMEOUT,
     warmSandboxesPerSession: e.WARM_SANDBOXES_PER_SESSION,
     warmSessions: e.WARM_SESSIONS,
+    warmIdleSeconds: e.WARM_IDLE_SECONDS,
     http: {
       maxConnections: e.MAX_CONNECTIONS,
       headersTimeoutSeconds: e.HTTP_HEADERS_TIMEOUT_SECONDS,

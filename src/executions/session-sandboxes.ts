@@ -51,6 +51,7 @@ export class SessionSandboxes {
     this.pool = new WarmPool(
       deps.config.warmSandboxesPerSession,
       deps.config.warmSessions,
+      deps.config.warmIdleSeconds * 1000,
       (sessionId, language, network) => this.createWarm(sessionId, language, network),
       deps.logger,
       deps.host.sessionNetworks,

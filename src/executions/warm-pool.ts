@@ -2,6 +2,8 @@
 // was made for one session (its workspace and /tmp are bound) with an input directory of its own.
 // Refilled after each execution, off the request path; bounded in sessions and entries. Entries
 // are primed with the runtime of the language the session used last (sessions mostly keep to one).
+// A session idle for idleMs gives its sandboxes back: after a burst of sessions, the memory of
+// their waiting runtimes (10-40 MiB each) returns to the host instead of waiting for eviction.
 // A session's sandboxes share one network namespace (loopback only), held here with the session:
 // its executions can already reach each other through the session's workspace, and a network
 // namespace made and torn down per execution cost ~1 ms of CPU.
@@ -27,11 +29,15 @@ export class WarmPool {
   private readonly networks = new Map<string, SessionNetwork>();
   private readonly filling = new Set<string>();
   private readonly lastActive = new Map<string, number>();
+  /** armed only while some session holds warm sandboxes: an idle server is not woken */
+  private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     private readonly perSession: number,
     private readonly maxSessions: number,
+    /** a session that took or was given no sandbox for this long gives its sandboxes back */
+    private readonly idleMs: number,
     private readonly create: (sessionId: string, language: Language, network: SessionNetwork | undefined) => WarmEntry,
     private readonly logger: Logger,
     private readonly sessionNetworks?: SessionNetworks,
@@ -41,6 +47,7 @@ export class WarmPool {
   take(sessionId: string, language: Language): WarmEntry | undefined {
     const entries = this.sessions.get(sessionId);
     if (!entries) return undefined;
+    this.lastActive.set(sessionId, Date.now()); // idle counts from an execution's start or end
     for (const entry of entries.filter((e) => !e.warm.usable)) {
       entries.splice(entries.indexOf(entry), 1);
       this.drop(entry);
@@ -80,11 +87,14 @@ export class WarmPool {
       } catch (error) {
         this.logger.warn({ session_id: sessionId, err: (error as Error).message }, 'could not prepare a warm sandbox');
       }
+      this.armIdleTimer();
     });
   }
 
   /** Discards every warm sandbox (shutdown, or the dependency set changed under them). */
   clear(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     for (const entries of this.sessions.values()) entries.splice(0).forEach((e) => this.drop(e));
     this.sessions.clear();
     this.lastActive.clear();
@@ -106,6 +116,25 @@ export class WarmPool {
   close(): void {
     this.closed = true;
     this.clear();
+  }
+
+  /** Wakes when the least recently active session reaches idleMs. */
+  private armIdleTimer(): void {
+    if (this.idleTimer || this.closed || this.lastActive.size === 0) return;
+    const oldest = Math.min(...this.lastActive.values());
+    this.idleTimer = setTimeout(() => this.giveBackIdle(), Math.max(0, oldest + this.idleMs - Date.now()));
+    this.idleTimer.unref();
+  }
+
+  private giveBackIdle(): void {
+    this.idleTimer = undefined;
+    const now = Date.now();
+    for (const [sessionId, active] of [...this.lastActive]) {
+      if (now - active < this.idleMs || this.filling.has(sessionId)) continue;
+      this.logger.debug({ session_id: sessionId, idle_ms: now - active }, 'idle session: its warm sandboxes given back');
+      this.releaseSession(sessionId);
+    }
+    this.armIdleTimer();
   }
 
   private oldestIsIdle(): boolean {

@@ -56,6 +56,10 @@ describe('bench all, tiny', () => {
     assert.ok(run.cost, 'cost suite ran');
     assert.ok(run.cost.rss_idle_start_mb > 0 && run.cost.in_flight.rss_mb > 0);
     assert.equal(run.cost.loads.length, 2);
+    const burst = run.cost.burst;
+    assert.ok(burst, 'the burst of sessions measured');
+    assert.ok(burst.after.processes > burst.after_idle.processes, `the burst's warm sandboxes were there, then given back: ${JSON.stringify(burst)}`);
+    assert.ok(burst.after_idle.processes <= burst.before.processes, `nothing of the burst stayed: ${JSON.stringify(burst)}`);
 
     // progress went to stderr, files to --out
     assert.match(r.stderr, /\[bench\] suite http: start/);

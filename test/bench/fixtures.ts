@@ -67,6 +67,7 @@ export function syntheticRun(scale = 1): BenchRun {
       loads: [{ workload: 'shell-echo', concurrency: 16, executions: 100, throughput_rps: 100, cpu_ms_per_execution: 2 * scale, rss_peak_mb: 90, rss_mean_mb: 85 }],
       in_flight: { executions: 32, rss_mb: 80, overhead_kb_per_execution: 160 },
       rss_after_load_mb: 90,
+      burst: { sessions: 16, before: { processes: 1, pss_mb: 75 }, after: { processes: 65, pss_mb: 400 }, after_idle: { processes: 1, pss_mb: 80 * scale }, idle_wait_s: 32 },
       executions_total: 300,
     },
     skipped: {},

@@ -2,7 +2,7 @@
 // a session keeps, which one a take returns, what is discarded and when, and that each session's
 // network is taken once and given back once.
 import assert from 'node:assert/strict';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { WarmPool, type WarmEntry } from '../../src/executions/warm-pool.js';
 import { pino } from 'pino';
@@ -16,7 +16,7 @@ interface StandIn extends WarmEntry {
   dead: boolean;
 }
 
-function pool(perSession: number, maxSessions: number) {
+function pool(perSession: number, maxSessions: number, idleMs = 60_000) {
   const made: StandIn[] = [];
   const networks = { taken: [] as string[], released: [] as string[] };
   const create = (session: string, language: Language, network: SessionNetwork | undefined): WarmEntry => {
@@ -43,7 +43,7 @@ function pool(perSession: number, maxSessions: number) {
     },
     releaseNetwork: (handle: SessionNetwork) => void networks.released.push(handle as unknown as string),
   };
-  const warm = new WarmPool(perSession, maxSessions, create, pino({ level: 'silent' }), sessionNetworks);
+  const warm = new WarmPool(perSession, maxSessions, idleMs, create, pino({ level: 'silent' }), sessionNetworks);
   return { warm, made, networks };
 }
 
@@ -132,5 +132,21 @@ describe('WarmPool', () => {
     none.warm.refill('s1', 'python');
     await nextTurn();
     assert.equal(none.made.length, 0);
+  });
+
+  it('gives back the sandboxes and network of a session idle for its idle time, and only those', async () => {
+    const { warm, made, networks } = pool(2, 4, 1000);
+    warm.refill('s1', 'python');
+    warm.refill('s2', 'python');
+    await nextTurn();
+    await sleep(600);
+    assert.ok(warm.take('s2', 'python'), 'taking a sandbox makes s2 active again');
+    await sleep(600);
+    const bySession = (session: string) => made.filter((e) => e.session === session).map((e) => e.discarded && e.released);
+    assert.deepEqual(bySession('s1'), [true, true], 's1 idle 1.2 s: given back');
+    assert.deepEqual(bySession('s2'), [false, false], 's2 active 0.6 s ago: kept');
+    assert.deepEqual(networks.released, ['net-0']);
+    assert.equal(warm.take('s1', 'python'), undefined);
+    warm.close();
   });
 });

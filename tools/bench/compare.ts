@@ -73,6 +73,8 @@ export function figures(run: BenchRun): Figure[] {
       add(`cost.${load.workload}.throughput_rps`, load.throughput_rps, 'higher');
     }
     add('cost.in_flight_kb_per_execution', run.cost.in_flight.overhead_kb_per_execution, 'lower');
+    const burst = run.cost.burst;
+    if (burst) add(`cost.burst${burst.sessions}.tree_pss_after_idle_mb`, burst.after_idle.pss_mb, 'lower');
   }
   return out;
 }

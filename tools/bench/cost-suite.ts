@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSession } from './http-suite.js';
 import { runCell, type CellResult } from './load.js';
-import { cpuMs, memory } from './proc-stats.js';
+import { cpuMs, memory, treeMemory, type TreeMemory } from './proc-stats.js';
 import { PYTHON_RETURN_1, SHELL_ECHO, SHELL_SLEEP, type Workload } from './workloads.js';
 
 export interface CostSuiteResult {
@@ -21,6 +21,8 @@ export interface CostSuiteResult {
   in_flight: { executions: number; rss_mb: number; overhead_kb_per_execution: number };
   /** RSS once all the load is over and settled: what finished executions leave behind */
   rss_after_load_mb: number;
+  /** the server and all its sandboxes: idle, right after one execution in each of `sessions` new sessions, and once they are idle */
+  burst?: { sessions: number; before: TreeMemory; after: TreeMemory; after_idle: TreeMemory; idle_wait_s: number };
   executions_total: number;
 }
 
@@ -33,13 +35,26 @@ export interface CostOptions {
   sleepSeconds: number;
   /** pause before each idle reading */
   settleMs: number;
+  /** sessions opened at once for the burst; their warm sandboxes are what the memory figures hold */
+  burstSessions: number;
+  /** WARM_IDLE_SECONDS of the executor child: when the burst's sessions give their sandboxes back */
+  warmIdleSeconds: number;
+  /** how long after the burst its memory is measured again */
+  afterBurstSeconds: number;
   progress: (line: string) => void;
 }
 
 export async function benchCost(options: CostOptions): Promise<CostSuiteResult> {
   const progress = (line: string) => options.progress(line.replace(/^http: /, 'cost: '));
   progress('cost: starting an executor');
-  const session = await openSession({ mode: 'wait', receiverHost: '127.0.0.1', receiverPort: 0, maxConcurrent: Math.max(64, options.inFlight, options.concurrency), timeoutSeconds: 60 });
+  const session = await openSession({
+    mode: 'wait',
+    receiverHost: '127.0.0.1',
+    receiverPort: 0,
+    maxConcurrent: Math.max(64, options.inFlight, options.concurrency),
+    timeoutSeconds: 60,
+    serverEnv: { WARM_IDLE_SECONDS: String(options.warmIdleSeconds) },
+  });
   const pid = session.child!.pid;
   let executions = 0;
   const cell = async (workload: Workload, concurrency: number, requests: number): Promise<CellResult> => {
@@ -92,6 +107,8 @@ export async function benchCost(options: CostOptions): Promise<CostSuiteResult> 
     }
 
     await sleep(options.settleMs);
+    const rssAfterLoad = memory(pid).rss_mb;
+    const burst = await burstOfSessions(session.target, pid, options, progress);
 
     return {
       iterations_per_load: options.iterations,
@@ -106,12 +123,46 @@ export async function benchCost(options: CostOptions): Promise<CostSuiteResult> 
         rss_mb: rssInFlight,
         overhead_kb_per_execution: Math.round(((rssInFlight - rssIdleWarm) * 1024) / options.inFlight),
       },
-      rss_after_load_mb: memory(pid).rss_mb,
-      executions_total: executions,
+      rss_after_load_mb: rssAfterLoad,
+      burst,
+      executions_total: executions + burst.sessions,
     };
   } finally {
     await session.close();
   }
+}
+
+/**
+ * One python execution in each of `burstSessions` new sessions at once: each session then holds its
+ * warm sandboxes with primed runtimes. Measured once they are ready, and again afterBurstSeconds
+ * later, past the idle time that gives them back (the child's WARM_IDLE_SECONDS).
+ */
+async function burstOfSessions(
+  target: { client: { request(method: string, path: string, body: unknown): Promise<{ status: number }> }; runId: string },
+  pid: number,
+  options: CostOptions,
+  progress: (line: string) => void,
+): Promise<NonNullable<CostSuiteResult['burst']>> {
+  const before = treeMemory(pid);
+  progress(`cost: a burst of ${options.burstSessions} sessions`);
+  const answers = await Promise.all(
+    Array.from({ length: options.burstSessions }, (_, i) =>
+      target.client.request('POST', '/execute?wait=true', {
+        execution_id: `${target.runId}-burst-${i}`,
+        session_id: `${target.runId}-burst-${i}`,
+        code: PYTHON_RETURN_1.code,
+        language: PYTHON_RETURN_1.language,
+        timeout: 60,
+      }),
+    ),
+  );
+  const failed = answers.filter((a) => a.status !== 200).length;
+  if (failed > 0) progress(`cost: ${failed} of the burst's executions failed`);
+  await sleep(options.settleMs); // the warm sandboxes are made after each execution
+  const after = treeMemory(pid);
+  progress(`cost: ${options.afterBurstSeconds} s for the burst's sessions to go idle`);
+  await sleep(options.afterBurstSeconds * 1000);
+  return { sessions: options.burstSessions, before, after, after_idle: treeMemory(pid), idle_wait_s: options.afterBurstSeconds };
 }
 
 /** The highest RSS seen while `count` executions were active at once (polled through GET /info). */

@@ -73,6 +73,8 @@ export async function openSession(options: {
   receiverPort: number;
   maxConcurrent: number;
   timeoutSeconds: number;
+  /** set on our own executor child, on top of what it gets by default */
+  serverEnv?: Record<string, string>;
 }): Promise<Session> {
   const receiver = options.mode === 'callback' ? await CallbackReceiver.listen(options.receiverHost, options.receiverPort) : null;
   let child: ServerChild | null = null;
@@ -82,6 +84,7 @@ export async function openSession(options: {
       child = await startServerChild({
         maxConcurrent: options.maxConcurrent,
         controlPlaneUrl: receiver ? `http://${callbackHost}:${receiver.port}` : undefined,
+        env: options.serverEnv,
       });
     }
     const url = new URL(options.target ?? child!.url);

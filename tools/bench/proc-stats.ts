@@ -1,7 +1,7 @@
 // CPU time and memory of one process, read from /proc. utime+stime count the process's own threads
 // only, never its reaped children: the sandboxes' CPU stays out of the server's figure.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -64,4 +64,48 @@ export function sampleRss(pid: number, intervalMs = 50): { stop(): { peak_mb: nu
 
 function round(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+export interface TreeMemory {
+  /** the process and every descendant (sandboxes, their runtimes) */
+  processes: number;
+  /** proportional set size summed: shared pages counted once overall */
+  pss_mb: number;
+}
+
+/** Memory of a process and all its descendants, from /proc/<pid>/smaps_rollup (VmRSS where unreadable). */
+export function treeMemory(pid: number): TreeMemory {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let processes = 0;
+  let kb = 0;
+  const pending = [pid];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    pending.push(...(children.get(current) ?? []));
+    try {
+      kb += pssKb(current);
+      processes++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { processes, pss_mb: round(kb / 1024) };
+}
+
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return memory(pid).rss_mb * 1024; // not ours to read (an unprivileged bench, a non-dumpable sandbox)
+  }
 }

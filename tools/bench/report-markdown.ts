@@ -133,6 +133,13 @@ function costSection(run: BenchRun): string[] {
   }
   rows.push([`server memory per in-flight execution (${c.in_flight.executions} sleeping at once, RSS ${fmt(c.in_flight.rss_mb)} MB)`, `${fmt(c.in_flight.overhead_kb_per_execution)} KiB`]);
   rows.push([`server RSS after ${c.executions_total} executions, settled`, `${fmt(c.rss_after_load_mb)} MB`]);
+  const b = c.burst;
+  if (b) {
+    const tree = (m: { pss_mb: number; processes: number }) => `${fmt(m.pss_mb)} MB (${m.processes} processes)`;
+    rows.push(['server and sandboxes (PSS) after the loads, before a burst', tree(b.before)]);
+    rows.push([`... after one python execution in each of ${b.sessions} new sessions`, tree(b.after)]);
+    rows.push([`... ${b.idle_wait_s} s later (the sessions idle)`, tree(b.after_idle)]);
+  }
   return [
     '### Cost of the executor process',
     '',

@@ -22,6 +22,8 @@ export const DEFAULTS = {
   costConcurrency: 16,
   costInFlight: 32,
   costSettleMs: 1000,
+  costBurstSessions: 16,
+  costAfterBurstSeconds: 60,
   timeoutSeconds: 60,
 };
 
@@ -80,8 +82,12 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
       in_flight: tiny ? 4 : DEFAULTS.costInFlight,
       in_flight_sleep_seconds: tiny ? 1 : 3,
       settle_ms: tiny ? 200 : DEFAULTS.costSettleMs,
+      burst_sessions: tiny ? 2 : DEFAULTS.costBurstSessions,
+      // the executor's own default unless the caller's environment sets one
+      warm_idle_seconds: tiny ? 1 : Number(process.env.WARM_IDLE_SECONDS ?? 30),
+      after_burst_seconds: tiny ? 3 : DEFAULTS.costAfterBurstSeconds,
     },
-    env: pick(process.env, ['ISOLATION', 'DISABLE_BWRAP', 'MAX_MEMORY_MB', 'MAX_CPU_SECONDS', 'SANDBOX_NETWORK', 'WARM_SANDBOXES_PER_SESSION']),
+    env: pick(process.env, ['ISOLATION', 'DISABLE_BWRAP', 'MAX_MEMORY_MB', 'MAX_CPU_SECONDS', 'SANDBOX_NETWORK', 'SANDBOX_NICE', 'WARM_SANDBOXES_PER_SESSION', 'WARM_IDLE_SECONDS']),
   };
   const run: BenchRun = {
     schema: SCHEMA,
@@ -127,7 +133,17 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
       run.skipped.cost = 'the cost suite reads /proc of an executor it starts itself; it does not measure --target';
     } else {
       const c = config.cost;
-      run.cost = await benchCost({ iterations: costIterations, concurrency: c.concurrency, inFlight: c.in_flight, sleepSeconds: c.in_flight_sleep_seconds, settleMs: c.settle_ms, progress });
+      run.cost = await benchCost({
+        iterations: costIterations,
+        concurrency: c.concurrency,
+        inFlight: c.in_flight,
+        sleepSeconds: c.in_flight_sleep_seconds,
+        settleMs: c.settle_ms,
+        burstSessions: c.burst_sessions,
+        warmIdleSeconds: c.warm_idle_seconds,
+        afterBurstSeconds: c.after_burst_seconds,
+        progress,
+      });
     }
     progress(`suite ${suite}: done in ${((performance.now() - suiteBegan) / 1000).toFixed(1)} s`);
   }

@@ -26,7 +26,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startServerChild(options: { maxConcurrent: number; controlPlaneUrl?: string }): Promise<ServerChild> {
+export async function startServerChild(options: { maxConcurrent: number; controlPlaneUrl?: string; env?: Record<string, string> }): Promise<ServerChild> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sandbox-executor-bench-'));
   chmodSync(dir, 0o711); // sandboxes run as another uid when we are root: they traverse into state/ and workspace/
   const port = await freePort();
@@ -40,6 +40,7 @@ export async function startServerChild(options: { maxConcurrent: number; control
     EXECUTOR_API_TOKEN: '',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // as deployed: the per-execution log lines are part of the cost
     LOG_FORMAT: 'json',
+    ...options.env,
   };
   const logPath = path.join(dir, 'server.log');
   const log = openSync(logPath, 'w');
