@@ -73,6 +73,7 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   metrics.capacity.set(config.maxConcurrentExecutions);
   metrics.isolationBackend.set({ backend: host.backend.name, configured: config.isolation }, 1);
   const service = new ExecutionService({ config, host, runtimes: createRuntimes(config.stateDir), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
+  metrics.countWarmWith(() => service.warmSandboxes());
   // before listening: an id submitted again must find its crashed result, not run anew
   const interrupted = service.recordInterrupted();
   if (interrupted.length > 0) logger.warn({ count: interrupted.length, execution_ids: interrupted.slice(0, 100) }, 'executions interrupted by an unclean stop recorded as crashed');

@@ -201,6 +201,11 @@ export class ExecutionService {
   }
 
   /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
+  /** Sandboxes built ahead and waiting (sandbox_warm_sandboxes). */
+  warmSandboxes(): number {
+    return this.sandboxes.warmCount();
+  }
+
   invalidateWarmSandboxes(): void {
     this.sandboxes.invalidateWarm();
   }

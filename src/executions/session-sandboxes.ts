@@ -96,6 +96,11 @@ export class SessionSandboxes {
     for (const key of [...this.warmPolicies.keys()]) if (key.startsWith(prefix)) this.warmPolicies.delete(key);
   }
 
+  /** Warm sandboxes waiting for their sessions' next executions. */
+  warmCount(): number {
+    return this.pool.size;
+  }
+
   /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
   invalidateWarm(): void {
     this.pool.clear();

@@ -91,6 +91,13 @@ export class WarmPool {
     });
   }
 
+  /** Warm sandboxes waiting, all sessions together. */
+  get size(): number {
+    let count = 0;
+    for (const entries of this.sessions.values()) count += entries.length;
+    return count;
+  }
+
   /** Discards every warm sandbox (shutdown, or the dependency set changed under them). */
   clear(): void {
     clearTimeout(this.idleTimer);

@@ -36,13 +36,20 @@ describe('warm sandboxes of an idle session', () => {
     await t.stop();
   });
 
+  async function warmGauge(): Promise<number> {
+    const metrics = (await t.request('GET', '/metrics')).text;
+    return Number(/^sandbox_warm_sandboxes (\d+)$/m.exec(metrics)?.[1]);
+  }
+
   it('are given back once the session has been idle: the runtimes end, the next execution starts cold', async () => {
     const session = sessionId('idle');
     assertSuccess(await t.run({ session_id: session, language: 'python', code: 'def handler(event):\n    return 1\n' }));
     const waiting = await pollFor(() => (primedRuntimesOf(process.pid).length === 2 ? true : undefined), 15_000);
     assert.ok(waiting, `two primed runtimes wait for the session: ${primedRuntimesOf(process.pid).length} found`);
+    assert.equal(await warmGauge(), 2, 'sandbox_warm_sandboxes counts them');
     const gone = await pollFor(() => (primedRuntimesOf(process.pid).length === 0 ? true : undefined), 10 * IDLE_SECONDS * 1000);
     assert.ok(gone, `the idle session's runtimes ended: ${primedRuntimesOf(process.pid).join(', ')} still there`);
+    assert.equal(await warmGauge(), 0);
     const next = await t.run({ session_id: session, language: 'python', code: 'def handler(event):\n    return 2\n' });
     assertSuccess(next);
     assert.equal(next.phases.start, 'cold', describeResult(next));

@@ -21,7 +21,7 @@ export interface CostSuiteResult {
   in_flight: { executions: number; rss_mb: number; overhead_kb_per_execution: number };
   /** RSS once all the load is over and settled: what finished executions leave behind */
   rss_after_load_mb: number;
-  /** the server and all its sandboxes: idle, right after one execution in each of `sessions` new sessions, and once they are idle */
+  /** the server and all its sandboxes: after the loads, right after one execution in each of `sessions` new sessions, and idle_wait_s later */
   burst?: { sessions: number; before: TreeMemory; after: TreeMemory; after_idle: TreeMemory; idle_wait_s: number };
   executions_total: number;
 }
