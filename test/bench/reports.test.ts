@@ -59,14 +59,20 @@ describe('bench Markdown', () => {
 });
 
 describe('bench SVG', () => {
-  it('is well-formed, with a panel per backend comparison and concurrency sweep', () => {
+  it('is well-formed, with a panel per backend comparison and concurrency sweep, and the acknowledgement under load', () => {
     const run = syntheticRun();
     const svg = renderSvg(run);
     assertWellFormedSvg(svg);
     const panels = chartPanels(run);
     assert.deepEqual(
       panels.map((p) => p.title),
-      ['Spawn of /bin/true by backend', 'Native spawn by concurrency', 'HTTP shell-echo (wait) by concurrency', 'HTTP python-return-1 (wait) by concurrency'],
+      [
+        'Spawn of /bin/true by backend',
+        'Native spawn by concurrency',
+        'HTTP shell-echo (wait) by concurrency',
+        'HTTP python-return-1 (wait) by concurrency',
+        'PENDING acknowledgement while 4 python-return-1 run',
+      ],
     );
     const bars = panels.reduce((n, p) => n + p.groups.length * 3, 0);
     assert.equal(svg.match(/<rect x=/g)!.length, bars + 3, 'three bars per group, plus the legend');

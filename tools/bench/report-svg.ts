@@ -100,6 +100,14 @@ export function chartPanels(run: BenchRun): Panel[] {
       const cells = run.http.cells.filter((c) => c.workload === workload && c.latency);
       panels.push({ title: `HTTP ${workload} (${run.http.mode}) by concurrency`, xLabel: 'concurrent requests', groups: cells.map((c) => ({ label: String(c.concurrency), summary: c.latency! })) });
     }
+    const ack = run.http.ack_under_load;
+    if (ack?.latency) {
+      panels.push({
+        title: `PENDING acknowledgement while ${ack.concurrency} ${ack.workload} run`,
+        xLabel: 'concurrent executions',
+        groups: [{ label: String(ack.concurrency), summary: ack.latency }],
+      });
+    }
   }
   return panels;
 }
