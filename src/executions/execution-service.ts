@@ -200,12 +200,12 @@ export class ExecutionService {
     return new Set([...this.active.values()].map((a) => a.request.session_id));
   }
 
-  /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
   /** Sandboxes built ahead and waiting (sandbox_warm_sandboxes). */
   warmSandboxes(): number {
     return this.sandboxes.warmCount();
   }
 
+  /** Warm sandboxes hold the dependency set they were built with: drop them when it changes. */
   invalidateWarmSandboxes(): void {
     this.sandboxes.invalidateWarm();
   }

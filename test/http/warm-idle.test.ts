@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, sessionId, TestServer } from '../helpers/http.js';
 import { pollFor } from '../helpers/processes.js';
 
-const IDLE_SECONDS = 2;
+// long enough that a loaded machine starts both primed runtimes well before the session is idle
+const IDLE_SECONDS = 5;
 
 /** Host pids of the primed runtimes of sandboxes that are children of this process (the server runs in it). */
 function primedRuntimesOf(serverPid: number): number[] {
