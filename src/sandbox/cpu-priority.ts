@@ -29,7 +29,7 @@ function readOrNull(file: string): string | null {
 }
 
 /** "/autogroup-46084 nice 0" → 0 */
-function ownAutogroupNice(): number | null {
+export function ownAutogroupNice(): number | null {
   const match = /\bnice (-?\d+)/.exec(readOrNull(OWN_AUTOGROUP) ?? '');
   return match ? Number(match[1]) : null;
 }

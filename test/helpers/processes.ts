@@ -33,6 +33,26 @@ export function processesWithMarker(marker: string): HostProcess[] {
   return found;
 }
 
+/**
+ * Host pids of primed runtimes (sandbox-init --prime starts them with --primed); with serverPid,
+ * only those of sandboxes that server started (the runtime's parent is sandbox-init, its child).
+ */
+export function primedRuntimes(serverPid?: number): number[] {
+  const parentOf = (pid: string) => Number(/^\S+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!argv.includes('--primed') || !argv.some((a) => a.startsWith('/opt/sandbox-runtime/bootstrap'))) continue;
+      if (serverPid === undefined || parentOf(String(parentOf(entry))) === serverPid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

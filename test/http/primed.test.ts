@@ -4,31 +4,16 @@
 // started for them instead. Nothing of one execution reaches the next one's sandbox, whatever
 // session that serves, and no primed runtime outlives the server.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, sessionId, TestServer, type Language } from '../helpers/http.js';
-import { pollFor } from '../helpers/processes.js';
+import { pollFor, primedRuntimes } from '../helpers/processes.js';
 
 const READ_ENV: Record<Language, string> = {
   python: 'import os\ndef handler(event):\n    return [os.environ.get("GREETING"), os.environ.get("WITH_EQUALS")]\n',
   javascript: 'exports.handler = async () => [process.env.GREETING, process.env.WITH_EQUALS];\n',
   shell: 'printf "%s|%s" "$GREETING" "$WITH_EQUALS"',
 };
-
-/** Host processes that are primed runtimes (sandbox-init --prime starts them with --primed). */
-function primedRuntimes(): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.includes('--primed') && argv.some((a) => a.startsWith('/opt/sandbox-runtime/bootstrap'))) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 describe('primed runtimes', () => {
   let t: TestServer;

@@ -2,31 +2,13 @@
 // waiting runtimes end and their memory returns to the host, while a session in use keeps its
 // own primed.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, sessionId, TestServer } from '../helpers/http.js';
-import { pollFor } from '../helpers/processes.js';
+import { pollFor, primedRuntimes } from '../helpers/processes.js';
 
 // long enough that a loaded machine starts both primed runtimes well before the session is idle
 const IDLE_SECONDS = 5;
-
-/** Host pids of the primed runtimes of sandboxes that are children of this process (the server runs in it). */
-function primedRuntimesOf(serverPid: number): number[] {
-  const parentOf = (pid: string) => Number(/^\S+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1]);
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes('--primed')) continue;
-      // the runtime's parent is sandbox-init, whose parent is the server
-      if (parentOf(String(parentOf(entry))) === serverPid) found.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 describe('warm sandboxes of an idle session', () => {
   let t: TestServer;
@@ -45,11 +27,11 @@ describe('warm sandboxes of an idle session', () => {
   it('are given back once the session has been idle: the runtimes end, the next execution starts cold', async () => {
     const session = sessionId('idle');
     assertSuccess(await t.run({ session_id: session, language: 'python', code: 'def handler(event):\n    return 1\n' }));
-    const waiting = await pollFor(() => (primedRuntimesOf(process.pid).length === 2 ? true : undefined), 15_000);
-    assert.ok(waiting, `two primed runtimes wait for the session: ${primedRuntimesOf(process.pid).length} found`);
+    const waiting = await pollFor(() => (primedRuntimes(process.pid).length === 2 ? true : undefined), 15_000);
+    assert.ok(waiting, `two primed runtimes wait for the session: ${primedRuntimes(process.pid).length} found`);
     assert.equal(await warmGauge(), 2, 'sandbox_warm_sandboxes counts them');
-    const gone = await pollFor(() => (primedRuntimesOf(process.pid).length === 0 ? true : undefined), 10 * IDLE_SECONDS * 1000);
-    assert.ok(gone, `the idle session's runtimes ended: ${primedRuntimesOf(process.pid).join(', ')} still there`);
+    const gone = await pollFor(() => (primedRuntimes(process.pid).length === 0 ? true : undefined), 10 * IDLE_SECONDS * 1000);
+    assert.ok(gone, `the idle session's runtimes ended: ${primedRuntimes(process.pid).join(', ')} still there`);
     assert.equal(await warmGauge(), 0);
     const next = await t.run({ session_id: session, language: 'python', code: 'def handler(event):\n    return 2\n' });
     assertSuccess(next);

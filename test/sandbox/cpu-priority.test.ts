@@ -3,8 +3,8 @@
 // can lower it or raise its scheduling group above the executor's, and nothing a sandbox does to
 // its own group reaches the executor's.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { ownAutogroupNice } from '../../src/sandbox/cpu-priority.js';
 import { BACKENDS, describeRun, python, SandboxFixture, SERVER_IS_ROOT } from '../helpers/sandbox-host.js';
 
 const fixture = await SandboxFixture.start();
@@ -28,15 +28,6 @@ def autogroup_below_zero():
 attempt('autogroup--5', autogroup_below_zero)
 print('after', os.getpriority(os.PRIO_PROCESS, 0))
 `;
-
-function ownAutogroupNice(): number | null {
-  try {
-    const match = /\bnice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
 
 describe('CPU priority', () => {
   after(() => fixture.close());
