@@ -82,7 +82,8 @@ int rlimit_resource(const Napi::Env& env, const std::string& name) {
       {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},
       {"nofile", RLIMIT_NOFILE},     {"core", RLIMIT_CORE},       {"stack", RLIMIT_STACK},
       {"nproc", RLIMIT_NPROC},       {"as", RLIMIT_AS},           {"sigpending", RLIMIT_SIGPENDING},
-      {"msgqueue", RLIMIT_MSGQUEUE}, {"memlock", RLIMIT_MEMLOCK}, {"nice", RLIMIT_NICE}};
+      {"msgqueue", RLIMIT_MSGQUEUE}, {"memlock", RLIMIT_MEMLOCK}, {"nice", RLIMIT_NICE},
+      {"rtprio", RLIMIT_RTPRIO}};
   auto it = resources.find(name);
   if (it == resources.end()) bad(env, "rlimits[].resource", "'" + name + "' is unknown");
   return it->second;

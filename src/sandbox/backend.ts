@@ -91,8 +91,10 @@ export function rlimitsFor(limits: Limits, processLimit: ProcessLimitMechanism):
     { resource: 'fsize', ...same(limits.fileSizeBytes) },
     { resource: 'nofile', ...same(limits.openFiles) },
     { resource: 'core', ...same(0) },
-    // no process of the sandbox may lower its nice value below the one sandbox-init sets
+    // no process of the sandbox may lower its nice value below the one sandbox-init sets, nor take a
+    // real-time policy (whatever the server's own limit is: a host may give it one)
     { resource: 'nice', ...same(0) },
+    { resource: 'rtprio', ...same(0) },
     { resource: 'stack', ...same(limits.stackBytes) },
     { resource: 'sigpending', ...same(limits.kernelCounts.pendingSignals) },
     { resource: 'msgqueue', ...same(limits.kernelCounts.messageQueueBytes) },

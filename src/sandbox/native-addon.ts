@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export type MountKind = 'dir' | 'file' | 'bind' | 'tmpfs' | 'proc' | 'symlink' | 'remount';
 export type MountFlag = 'nosuid' | 'nodev' | 'noexec';
-export type RlimitResource = 'cpu' | 'data' | 'fsize' | 'nofile' | 'core' | 'stack' | 'nproc' | 'as' | 'sigpending' | 'msgqueue' | 'memlock' | 'nice';
+export type RlimitResource = 'cpu' | 'data' | 'fsize' | 'nofile' | 'core' | 'stack' | 'nproc' | 'as' | 'sigpending' | 'msgqueue' | 'memlock' | 'nice' | 'rtprio';
 export type FdKind = 'null' | 'pipe-out' | 'pipe-in';
 
 /** One step of the fresh root, executed literally and in order by the child. */
