@@ -13,7 +13,11 @@ export interface CpuPriority {
   sandbox_nice: number;
   /** the kernel groups tasks by session (kernel.sched_autogroup_enabled) */
   autogroups: boolean;
-  /** the executor's own autogroup's nice value; null without autogroups */
+  /**
+   * the executor's own autogroup's nice value; null without autogroups, or where the executor has
+   * no autogroup of its own (its session is the kernel's first one, as under some container and CI
+   * runners: it then competes thread by thread in the root group and there is nothing to raise)
+   */
   server_autogroup_nice: number | null;
 }
 
@@ -28,7 +32,7 @@ function readOrNull(file: string): string | null {
   }
 }
 
-/** "/autogroup-46084 nice 0" → 0 */
+/** "/autogroup-46084 nice 0" → 0; the kernel's first session's group prints nothing → null */
 export function ownAutogroupNice(): number | null {
   const match = /\bnice (-?\d+)/.exec(readOrNull(OWN_AUTOGROUP) ?? '');
   return match ? Number(match[1]) : null;
