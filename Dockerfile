@@ -113,7 +113,13 @@ RUN printf '#!/bin/sh\nexec node /app/dist/src/cli/main.js "$@"\n' >/usr/local/b
  && chmod 0755 /usr/local/bin/sandbox-executor \
  && python -m compileall -q /app/executor
 
-ENV NODE_ENV=production \
+# The server's memory settings (docs/deployment.md, "9. Configuration"): a 1 MiB young generation
+# and one malloc arena take 9 MiB off the idle RSS and 17 MiB off the RSS after load, at no
+# measured cost in CPU or throughput. In the environment, so the control plane's forced command
+# (executor/interfaces/http/rest.py execs node) gets them too; sandboxes never see this environment.
+ENV NODE_OPTIONS=--max-semi-space-size=1 \
+    MALLOC_ARENA_MAX=1 \
+    NODE_ENV=production \
     WORKSPACE_PATH=/workspace \
     DEPENDENCY_PATH=/opt/sandbox-venv \
     EXECUTOR_PORT=8080 \

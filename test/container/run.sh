@@ -167,6 +167,19 @@ curl_health() { podman exec "$exec_name" curl -fsS http://localhost:8080/health 
 check "curl -f /health inside" curl_health
 curl_info() { podman exec "$exec_name" curl -fsS http://localhost:8080/info | checks info-active; }
 check "curl /info: active_executions" curl_info
+# The image's memory settings (Dockerfile ENV, docs/deployment.md "9. Configuration") reach the
+# server: its young generation is the 2 MiB of --max-semi-space-size=1 (a default server holds
+# 5+ MiB there once it has served anything), and malloc keeps one arena. As uid 1000: the forced
+# command's exec is root without capabilities, which may not read uid 1000's environ.
+server_memory() {
+  podman exec --user 1000 "$1" sh -c 'new=$(curl -fsS http://localhost:8080/metrics | sed -n "s/^nodejs_heap_space_size_total_bytes{space=\"new\"} //p")
+    for s in /proc/[0-9]*/cmdline; do
+      if tr "\0" " " <"$s" 2>/dev/null | grep -q "main.js serv[e]"; then
+        arenas=$(tr "\0" "\n" <"${s%/cmdline}/environ" | sed -n "s/^MALLOC_ARENA_MAX=//p"); break; fi; done
+    echo "young generation $new bytes, MALLOC_ARENA_MAX=$arenas"
+    [ -n "$new" ] && [ "$new" -le 2097152 ] && [ "$arenas" = 1 ]'
+}
+check "server memory settings" server_memory "$exec_name"
 exec_bash() { podman exec "$exec_name" /bin/bash -c 'echo "bash $BASH_VERSION as uid $(id -u)"'; }
 check "exec /bin/bash" exec_bash
 podman exec "$exec_name" node /app/dist/src/cli/main.js probe >"$logs/probe.json" 2>"$logs/probe.err"
@@ -229,6 +242,7 @@ server_identity() {
 }
 check "forced command: uid 1000, no caps" server_identity
 check "forced command: execute shell" checks execute "$base" shell
+check "forced command: memory settings" server_memory "$forced_name"
 podman stop -t 30 "$forced_name" >/dev/null 2>&1
 exit_code=$(podman inspect "$forced_name" --format '{{.State.ExitCode}}' 2>/dev/null)
 if [ "$exit_code" = 0 ]; then record "forced command: SIGTERM exits 0" pass "exit 0"

@@ -40,6 +40,9 @@ export async function startServerChild(options: { maxConcurrent: number; control
     EXECUTOR_API_TOKEN: '',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // as deployed: the per-execution log lines are part of the cost
     LOG_FORMAT: 'json',
+    // the server's memory settings as deployed (Dockerfile, docs/deployment.md "9. Configuration")
+    NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-semi-space-size=1',
+    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '1',
     ...options.env,
   };
   const logPath = path.join(dir, 'server.log');
