@@ -2,6 +2,9 @@
 // was made for one session (its workspace and /tmp are bound) with an input directory of its own.
 // Refilled after each execution, off the request path; bounded in sessions and entries. Entries
 // are primed with the runtime of the language the session used last (sessions mostly keep to one).
+// A session's first execution leaves one sandbox waiting; only a session that comes back while it
+// still holds one gets its full count: after a burst of one-shot sessions the pool holds one
+// waiting runtime per session, not perSession.
 // A session idle for idleMs gives its sandboxes back: after a burst of sessions, the memory of
 // their waiting runtimes (10-40 MiB each) returns to the host instead of waiting for eviction.
 // A session's sandboxes share one network namespace (loopback only), held here with the session:
@@ -29,6 +32,8 @@ export class WarmPool {
   private readonly networks = new Map<string, SessionNetwork>();
   private readonly filling = new Set<string>();
   private readonly lastActive = new Map<string, number>();
+  /** sandboxes each pooled session has taken since it entered the pool: its demand */
+  private readonly uses = new Map<string, number>();
   /** armed only while some session holds warm sandboxes: an idle server is not woken */
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -48,6 +53,7 @@ export class WarmPool {
     const entries = this.sessions.get(sessionId);
     if (!entries) return undefined;
     this.lastActive.set(sessionId, Date.now()); // idle counts from an execution's start or end
+    this.uses.set(sessionId, (this.uses.get(sessionId) ?? 0) + 1);
     for (const entry of entries.filter((e) => !e.warm.usable)) {
       entries.splice(entries.indexOf(entry), 1);
       this.drop(entry);
@@ -61,7 +67,8 @@ export class WarmPool {
 
   /**
    * Tops the session's entries up, after the current event-loop turn, primed for `language`;
-   * entries primed for another language are replaced (the session has moved on).
+   * entries primed for another language are replaced (the session has moved on). A session new to
+   * the pool gets one entry; one that has taken a sandbox from the pool gets perSession.
    */
   refill(sessionId: string, language: Language): void {
     if (this.closed || this.perSession === 0 || this.filling.has(sessionId)) return;
@@ -83,7 +90,8 @@ export class WarmPool {
         this.drop(stale);
       }
       try {
-        while (entries.length < this.perSession) entries.push(this.create(sessionId, language, this.networkOf(sessionId)));
+        const wanted = Math.min(this.perSession, 1 + (this.uses.get(sessionId) ?? 0));
+        while (entries.length < wanted) entries.push(this.create(sessionId, language, this.networkOf(sessionId)));
       } catch (error) {
         this.logger.warn({ session_id: sessionId, err: (error as Error).message }, 'could not prepare a warm sandbox');
       }
@@ -105,6 +113,7 @@ export class WarmPool {
     for (const entries of this.sessions.values()) entries.splice(0).forEach((e) => this.drop(e));
     this.sessions.clear();
     this.lastActive.clear();
+    this.uses.clear();
     for (const sessionId of [...this.networks.keys()]) this.releaseNetwork(sessionId);
   }
 
@@ -117,6 +126,7 @@ export class WarmPool {
       .forEach((e) => this.drop(e));
     this.sessions.delete(sessionId);
     this.lastActive.delete(sessionId);
+    this.uses.delete(sessionId);
     this.releaseNetwork(sessionId);
   }
 
@@ -155,6 +165,7 @@ export class WarmPool {
       entries.forEach((e) => this.drop(e));
       this.sessions.delete(oldest);
       this.lastActive.delete(oldest);
+      this.uses.delete(oldest);
       this.releaseNetwork(oldest);
     }
   }

@@ -1,6 +1,6 @@
 // A session that stops running code gives its warm sandboxes back (WARM_IDLE_SECONDS): their
 // waiting runtimes end and their memory returns to the host, while a session in use keeps its
-// own primed.
+// own primed. A session's first execution leaves one waiting, a session that comes back its count.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -24,18 +24,26 @@ describe('warm sandboxes of an idle session', () => {
     return Number(/^sandbox_warm_sandboxes (\d+)$/m.exec(metrics)?.[1]);
   }
 
-  it('are given back once the session has been idle: the runtimes end, the next execution starts cold', async () => {
+  const primedCount = (n: number) => pollFor(() => (primedRuntimes(process.pid).length === n ? true : undefined), 15_000);
+
+  it('are one for a new session, two once it comes back, none once it is idle, then one again', async () => {
     const session = sessionId('idle');
-    assertSuccess(await t.run({ session_id: session, language: 'python', code: 'def handler(event):\n    return 1\n' }));
-    const waiting = await pollFor(() => (primedRuntimes(process.pid).length === 2 ? true : undefined), 15_000);
-    assert.ok(waiting, `two primed runtimes wait for the session: ${primedRuntimes(process.pid).length} found`);
-    assert.equal(await warmGauge(), 2, 'sandbox_warm_sandboxes counts them');
+    const code = 'def handler(event):\n    return 1\n';
+    assertSuccess(await t.run({ session_id: session, language: 'python', code }));
+    assert.ok(await primedCount(1), `a session's first execution leaves one primed runtime: ${primedRuntimes(process.pid).length} found`);
+    assert.equal(await warmGauge(), 1, 'sandbox_warm_sandboxes counts it');
+    const second = await t.run({ session_id: session, language: 'python', code });
+    assertSuccess(second);
+    assert.equal(second.phases.start, 'primed', describeResult(second));
+    assert.ok(await primedCount(2), `the session came back: two primed runtimes wait for it, ${primedRuntimes(process.pid).length} found`);
+    assert.equal(await warmGauge(), 2);
     const gone = await pollFor(() => (primedRuntimes(process.pid).length === 0 ? true : undefined), 10 * IDLE_SECONDS * 1000);
     assert.ok(gone, `the idle session's runtimes ended: ${primedRuntimes(process.pid).join(', ')} still there`);
     assert.equal(await warmGauge(), 0);
     const next = await t.run({ session_id: session, language: 'python', code: 'def handler(event):\n    return 2\n' });
     assertSuccess(next);
     assert.equal(next.phases.start, 'cold', describeResult(next));
+    assert.ok(await primedCount(1), `a session given back starts over at one: ${primedRuntimes(process.pid).length} found`);
   });
 
   it('stay while the session keeps running code, past the idle time', async () => {

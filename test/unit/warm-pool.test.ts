@@ -1,6 +1,7 @@
 // The warm pool's accounting, with stand-ins for the sandboxes (no namespaces): how many entries
-// a session keeps, which one a take returns, what is discarded and when, and that each session's
-// network is taken once and given back once.
+// a session keeps (one when new to the pool, its count once it comes back), which one a take
+// returns, what is discarded and when, and that each session's network is taken once and given
+// back once.
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
@@ -47,44 +48,61 @@ function pool(perSession: number, maxSessions: number, idleMs = 60_000) {
   return { warm, made, networks };
 }
 
+/** A session that has come back: it entered the pool and took its sandbox (made[n], taken). */
+async function returning(warm: WarmPool, session: string): Promise<void> {
+  warm.refill(session, 'python');
+  await nextTurn();
+  assert.ok(warm.take(session, 'python'));
+}
+
 describe('WarmPool', () => {
-  it('fills a session up to its count, after the current turn, and not twice for two refills', async () => {
+  it('gives a new session one entry and one that comes back its count, after the current turn, once for two refills', async () => {
     const { warm, made } = pool(2, 4);
     warm.refill('s1', 'python');
     warm.refill('s1', 'python');
     assert.equal(made.length, 0, 'filled off the current turn');
     await nextTurn();
-    assert.equal(made.length, 2);
+    assert.equal(made.length, 1, 'a session new to the pool: one');
     warm.refill('s1', 'python');
     await nextTurn();
-    assert.equal(made.length, 2, 'already full');
+    assert.equal(made.length, 1, 'nothing taken: no more demand');
+    assert.equal(warm.take('s1', 'python'), made[0]);
+    warm.refill('s1', 'python');
+    warm.refill('s1', 'python');
+    await nextTurn();
+    assert.equal(made.length, 3, 'the session came back: its count of 2');
+    warm.refill('s1', 'python');
+    await nextTurn();
+    assert.equal(made.length, 3, 'already full');
   });
 
   it('takes one primed for the language first, else any, and never a dead one (discarded and released)', async () => {
     const { warm, made } = pool(2, 4);
+    await returning(warm, 's1');
     warm.refill('s1', 'python');
     await nextTurn();
-    made[0]!.language = 'javascript';
-    assert.equal(warm.take('s1', 'python'), made[1]);
-    assert.equal(warm.take('s1', 'python'), made[0], 'another language is still a sandbox');
+    made[1]!.language = 'javascript';
+    assert.equal(warm.take('s1', 'python'), made[2]);
+    assert.equal(warm.take('s1', 'python'), made[1], 'another language is still a sandbox');
     assert.equal(warm.take('s1', 'python'), undefined);
     assert.equal(warm.take('nobody', 'python'), undefined);
 
     warm.refill('s1', 'python');
     await nextTurn();
-    made[2]!.dead = true;
-    assert.equal(warm.take('s1', 'python'), made[3]);
-    assert.ok(made[2]!.discarded && made[2]!.released, 'a dead entry is dropped and its input directory released');
+    made[3]!.dead = true;
+    assert.equal(warm.take('s1', 'python'), made[4]);
+    assert.ok(made[3]!.discarded && made[3]!.released, 'a dead entry is dropped and its input directory released');
   });
 
   it('replaces entries primed for another language when the session moves on', async () => {
     const { warm, made } = pool(2, 4);
+    await returning(warm, 's1');
     warm.refill('s1', 'python');
     await nextTurn();
     warm.refill('s1', 'shell');
     await nextTurn();
     assert.deepEqual(
-      made.map((e) => [e.language, e.discarded]),
+      made.slice(1).map((e) => [e.language, e.discarded]),
       [
         ['python', true],
         ['python', true],
@@ -107,17 +125,22 @@ describe('WarmPool', () => {
 
   it('takes a session network once per session and gives each back once on clear', async () => {
     const { warm, made, networks } = pool(2, 4);
+    await returning(warm, 's1');
+    await returning(warm, 's2');
     warm.refill('s1', 'python');
     warm.refill('s2', 'python');
     await nextTurn();
     assert.deepEqual(networks.taken, ['net-0', 'net-1']);
     assert.deepEqual(
       made.map((e) => (e as unknown as { network: string }).network),
-      ['net-0', 'net-0', 'net-1', 'net-1'],
+      ['net-0', 'net-1', 'net-0', 'net-0', 'net-1', 'net-1'],
     );
     warm.clear();
     assert.deepEqual(networks.released.sort(), ['net-0', 'net-1']);
-    assert.ok(made.every((e) => e.discarded && e.released));
+    assert.ok(
+      made.slice(2).every((e) => e.discarded && e.released),
+      'all the pool held (the two taken belong to their executions)',
+    );
     warm.clear();
     assert.equal(networks.released.length, 2, 'released once');
   });
@@ -136,6 +159,7 @@ describe('WarmPool', () => {
 
   it('gives back the sandboxes and network of a session idle for its idle time, and only those', async () => {
     const { warm, made, networks } = pool(2, 4, 1000);
+    await returning(warm, 's1');
     warm.refill('s1', 'python');
     warm.refill('s2', 'python');
     await nextTurn();
@@ -143,10 +167,14 @@ describe('WarmPool', () => {
     assert.ok(warm.take('s2', 'python'), 'taking a sandbox makes s2 active again');
     await sleep(600);
     const bySession = (session: string) => made.filter((e) => e.session === session).map((e) => e.discarded && e.released);
-    assert.deepEqual(bySession('s1'), [true, true], 's1 idle 1.2 s: given back');
-    assert.deepEqual(bySession('s2'), [false, false], 's2 active 0.6 s ago: kept');
+    assert.deepEqual(bySession('s1'), [false, true, true], 's1 idle 1.2 s: what it held is given back (the first was taken)');
+    assert.deepEqual(bySession('s2'), [false], 's2 active 0.6 s ago: its one entry taken, nothing dropped');
     assert.deepEqual(networks.released, ['net-0']);
     assert.equal(warm.take('s1', 'python'), undefined);
+    const before = made.length;
+    warm.refill('s1', 'python');
+    await nextTurn();
+    assert.equal(made.length - before, 1, 'a session given back starts over at one entry');
     warm.close();
   });
 });
