@@ -59,7 +59,7 @@ describe('bench Markdown', () => {
 });
 
 describe('bench SVG', () => {
-  it('is well-formed, with a panel per backend comparison and concurrency sweep, and the acknowledgement under load', () => {
+  it('is well-formed, with a panel per backend comparison and concurrency sweep, the acknowledgement under load, throughput and cost', () => {
     const run = syntheticRun();
     const svg = renderSvg(run);
     assertWellFormedSvg(svg);
@@ -72,12 +72,39 @@ describe('bench SVG', () => {
         'HTTP shell-echo (wait) by concurrency',
         'HTTP python-return-1 (wait) by concurrency',
         'PENDING acknowledgement while 4 python-return-1 run',
+        'HTTP throughput at concurrency 4',
+        'Executor RSS; with sandboxes after 16 new sessions',
+        'Executor CPU: idle per second, per execution',
       ],
     );
-    const bars = panels.reduce((n, p) => n + p.groups.length * 3, 0);
-    assert.equal(svg.match(/<rect x=/g)!.length, bars + 3, 'three bars per group, plus the legend');
-    assert.match(svg, /Native spawn by concurrency/);
+    const bars = panels.reduce((n, p) => n + (p.kind === 'latency' ? p.groups.length * 3 : p.bars.length), 0);
+    assert.equal(svg.match(/<rect x=/g)!.length, bars + 3, 'three bars per latency group, one per value, plus the legend');
     assert.match(svg, /latency, ms \(log scale\)/);
+    const values = (title: string) => panels.find((p) => p.title === title && p.kind === 'values') as { bars: { label: string; value: number }[] };
+    assert.deepEqual(
+      values('Executor RSS; with sandboxes after 16 new sessions').bars,
+      [
+        { label: 'idle', value: 75 },
+        { label: 'shell c16', value: 90 },
+        { label: 'settled', value: 90 },
+        { label: 'burst', value: 400 },
+        { label: '+32 s', value: 80 },
+      ],
+      'the idle, peak and settled RSS, then the tree right after the burst and once its sessions went idle',
+    );
+    assert.match(svg, /<title>burst: 400 MB<\/title>/);
+    assert.deepEqual(
+      values('HTTP throughput at concurrency 4').bars.map((b) => b.label),
+      ['shell-echo', 'python-return-1'],
+    );
+  });
+
+  it('draws the percentile legend only where a panel has percentiles', () => {
+    const costOnly = renderSvg({ ...syntheticRun(), spawn: null, http: null });
+    assertWellFormedSvg(costOnly);
+    assert.match(costOnly, /Executor RSS/);
+    assert.doesNotMatch(costOnly, />p50</);
+    assert.match(renderSvg(syntheticRun()), />p50</);
   });
 
   it('escapes text and survives a run without data', () => {
