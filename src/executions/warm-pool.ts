@@ -74,7 +74,7 @@ export class WarmPool {
     if (this.closed || this.perSession === 0 || this.filling.has(sessionId)) return;
     this.filling.add(sessionId);
     setImmediate(() => {
-      // forget() in between cancels it
+      // releaseSession() in between cancels it
       if (!this.filling.delete(sessionId) || this.closed) return;
       // A session new to a full pool takes the place of the least recently active one only when
       // that one has been idle a while: when more sessions are busy than the pool holds, sandboxes
@@ -120,6 +120,11 @@ export class WarmPool {
   /** Discards the session's warm sandboxes and network, and a refill still to come (the session is gone). */
   releaseSession(sessionId: string): void {
     this.filling.delete(sessionId);
+    this.forget(sessionId);
+  }
+
+  /** Drops what the pool holds for the session: its sandboxes, activity, demand and network. */
+  private forget(sessionId: string): void {
     this.sessions
       .get(sessionId)
       ?.splice(0)
@@ -160,14 +165,8 @@ export class WarmPool {
   }
 
   private evictBeyondLimit(): void {
-    while (this.sessions.size > this.maxSessions) {
-      const [oldest, entries] = this.sessions.entries().next().value as [string, WarmEntry[]];
-      entries.forEach((e) => this.drop(e));
-      this.sessions.delete(oldest);
-      this.lastActive.delete(oldest);
-      this.uses.delete(oldest);
-      this.releaseNetwork(oldest);
-    }
+    // a refill of the evicted session still to come stays: it re-enters the pool as new
+    while (this.sessions.size > this.maxSessions) this.forget(this.sessions.keys().next().value as string);
   }
 
   /** The session's network, taken with its first warm sandbox that can have one. */

@@ -196,19 +196,15 @@ export function chartPanels(run: BenchRun): Panel[] {
 
 /** The executor's own memory (its RSS; with its sandboxes around a burst of sessions) and CPU. */
 function costPanels(cost: CostSuiteResult): ValuePanel[] {
-  const short = (workload: string) => workload.replace(/-.*/, '');
-  const memory = [
-    { label: 'idle', value: cost.rss_idle_warm_mb },
-    ...cost.loads.map((l) => ({ label: `${short(l.workload)} c${l.concurrency}`, value: l.rss_peak_mb })),
-    { label: 'settled', value: cost.rss_after_load_mb },
-  ];
+  const loadLabel = (load: CostSuiteResult['loads'][number]) => `${load.workload.replace(/-.*/, '')} c${load.concurrency}`;
+  const memory = [{ label: 'idle', value: cost.rss_idle_warm_mb }, ...cost.loads.map((l) => ({ label: loadLabel(l), value: l.rss_peak_mb })), { label: 'settled', value: cost.rss_after_load_mb }];
   const burst = cost.burst
     ? [
         { label: 'burst', value: cost.burst.after.pss_mb },
         { label: `+${cost.burst.idle_wait_s} s`, value: cost.burst.after_idle.pss_mb },
       ]
     : [];
-  const cpu = [{ label: 'idle, per s', value: cost.cpu_ms_per_idle_second }, ...cost.loads.map((l) => ({ label: `${short(l.workload)} c${l.concurrency}`, value: l.cpu_ms_per_execution }))];
+  const cpu = [{ label: 'idle, per s', value: cost.cpu_ms_per_idle_second }, ...cost.loads.map((l) => ({ label: loadLabel(l), value: l.cpu_ms_per_execution }))];
   return [
     { kind: 'values', title: `Executor RSS; with sandboxes after ${cost.burst?.sessions ?? 0} new sessions`, unit: 'MB', bars: [...memory, ...burst] },
     { kind: 'values', title: 'Executor CPU: idle per second, per execution', unit: 'ms', bars: cpu },
