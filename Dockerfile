@@ -117,6 +117,7 @@ RUN printf '#!/bin/sh\nexec node /app/dist/src/cli/main.js "$@"\n' >/usr/local/b
 # and one malloc arena take 9 MiB off the idle RSS and 17 MiB off the RSS after load, at no
 # measured cost in CPU or throughput. In the environment, so the control plane's forced command
 # (executor/interfaces/http/rest.py execs node) gets them too; sandboxes never see this environment.
+# The values are scripts/server-memory.env's (test/deploy/server-memory.test.ts keeps them equal).
 ENV NODE_OPTIONS=--max-semi-space-size=1 \
     MALLOC_ARENA_MAX=1 \
     NODE_ENV=production \

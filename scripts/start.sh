@@ -7,6 +7,8 @@ bash scripts/setup.sh
 export WORKSPACE_PATH="${WORKSPACE_PATH:-$PWD/.state/workspace}"
 export LOG_FORMAT="${LOG_FORMAT:-text}"
 mkdir -p "$WORKSPACE_PATH"
-# the server's memory settings, as in the image (docs/deployment.md, "9. Configuration")
-export NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=1}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+# the server's memory settings, as in the image (scripts/server-memory.env); the caller's own win
+while IFS='=' read -r name value; do
+  if [[ $name =~ ^[A-Z_]+$ && -z ${!name:-} ]]; then export "$name=$value"; fi
+done < scripts/server-memory.env
 exec node dist/src/cli/main.js serve

@@ -1,6 +1,9 @@
 """sandbox-executor's Python bootstrap: runs the user's module, then handler(event[, context]).
 
-Usage: python3 bootstrap.py [--primed] CODE_FILE EVENT_FILE CONTEXT_FILE
+Usage: python3 -S bootstrap.pyc [--site-dir DIR]... [--primed] CODE_FILE EVENT_FILE CONTEXT_FILE
+(the server runs this file compiled, and asks the interpreter once which directories python's site
+module adds: src/runtimes/python-preparation.ts; with -S python skips site's start-up)
+--site-dir: such a directory; the bootstrap appends them to sys.path in site's order.
 --primed: started before the execution was known (a warm sandbox's runtime); wait on fd 4 for the
 execution's environment, NUL-terminated NAME=value entries until EOF, before reading the input.
 The return value goes to fd 3, which is first moved to a private close-on-exec descriptor, so
@@ -13,8 +16,19 @@ than python's whole start-up (asyncio alone ~70 ms of CPU here), so the bootstra
 when needed, and always on the interpreter's own path as it was at start-up (_interpreter_imports):
 no module of the workspace ever runs inside the bootstrap's encoding, error report or event loop.
 """
+import builtins
 import os
 import sys
+
+while sys.argv[1:2] == ["--site-dir"]:
+    sys.path.append(sys.argv[2])
+    del sys.argv[1:3]
+if sys.flags.no_site:
+    import _sitebuiltins  # frozen: what site defines for scripts, the same objects
+
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    builtins.help = _sitebuiltins._Helper()
 
 _INTERPRETER_PATH = list(sys.path)  # before the workspace is added
 

@@ -40,13 +40,14 @@ describe('bench all, tiny', () => {
     assert.deepEqual(Object.keys(run.spawn.concurrency), run.spawn.variants.native ? ['1', '2'] : []);
 
     assert.ok(run.http, 'http suite ran');
-    assert.equal(run.http.cells.length, 8, 'four workloads at two levels');
+    assert.equal(run.http.cells.length, 10, 'five workloads at two levels');
     assert.ok(run.http.startup_reference?.python, 'python start-up measured as the reference');
     for (const cell of run.http.cells) {
       assert.equal(cell.errors.total, 0, `${cell.workload}@${cell.concurrency}: ${cell.errors.first}`);
       assert.equal(cell.latency?.n, 2);
       assert.ok(cell.phases_p50 && cell.phases_p50.run_ms >= 0, 'the server reports phases');
       assert.ok(cell.server && cell.server.rss_peak_mb > 0, 'our own server: RSS sampled');
+      assert.ok(cell.server.tree_cpu_ms_per_execution! >= cell.server.cpu_ms_per_execution, 'the tree holds the server and its reaped sandboxes');
     }
     const ack = run.http.ack_under_load;
     assert.ok(ack, 'the acknowledgement measured under load at the highest level');
@@ -60,6 +61,7 @@ describe('bench all, tiny', () => {
     assert.ok(burst, 'the burst of sessions measured');
     assert.ok(burst.after.processes > burst.after_idle.processes, `the burst's warm sandboxes were there, then given back: ${JSON.stringify(burst)}`);
     assert.ok(burst.after_idle.processes <= burst.before.processes, `nothing of the burst stayed: ${JSON.stringify(burst)}`);
+    assert.ok(burst.idle_cpu_window_s! >= 1 && burst.idle_cpu_ms_per_second! >= 0, `the settled idle CPU measured: ${JSON.stringify(burst)}`);
 
     // progress went to stderr, files to --out
     assert.match(r.stderr, /\[bench\] suite http: start/);

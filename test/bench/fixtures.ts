@@ -20,7 +20,7 @@ function cell(workload: string, concurrency: number, base: number): CellResult {
     elapsed_s: 1,
     errors: { rejected_503: 0, http_error: 0, wrong_result: 0, transport: 0, total: 0, first: null },
     phases_p50: { queue_ms: 0.1, prepare_ms: 0.5, spawn_ms: 2, run_ms: base / 2, artifact_scan_ms: 0.2, result_build_ms: 0.1 },
-    server: { cpu_ms_per_execution: 1.5, rss_peak_mb: 90, rss_mean_mb: 80 },
+    server: { cpu_ms_per_execution: 1.5, tree_cpu_ms_per_execution: 9.5, rss_peak_mb: 90, rss_mean_mb: 80 },
   };
 }
 
@@ -67,7 +67,15 @@ export function syntheticRun(scale = 1): BenchRun {
       loads: [{ workload: 'shell-echo', concurrency: 16, executions: 100, throughput_rps: 100, cpu_ms_per_execution: 2 * scale, rss_peak_mb: 90, rss_mean_mb: 85 }],
       in_flight: { executions: 32, rss_mb: 80, overhead_kb_per_execution: 160 },
       rss_after_load_mb: 90,
-      burst: { sessions: 16, before: { processes: 1, pss_mb: 75 }, after: { processes: 65, pss_mb: 400 }, after_idle: { processes: 1, pss_mb: 80 * scale }, idle_wait_s: 32 },
+      burst: {
+        sessions: 16,
+        before: { processes: 1, pss_mb: 75 },
+        after: { processes: 65, pss_mb: 400 },
+        after_idle: { processes: 1, pss_mb: 80 * scale },
+        idle_wait_s: 32,
+        idle_cpu_ms_per_second: 0.5 * scale,
+        idle_cpu_window_s: 10,
+      },
       executions_total: 300,
     },
     skipped: {},

@@ -40,7 +40,11 @@ describe('bench Markdown', () => {
     assert.equal(rows.length, 4);
     const header = markdown.split('\n').find((l) => l.startsWith('| workload |'))!;
     for (const row of rows) assert.equal(row.split('|').length, header.split('|').length, 'every row has every column');
-    assert.match(header, /queue \| prepare \| spawn \| run \| scan \| build \| server CPU ms\/exec/);
+    assert.match(header, /queue \| prepare \| spawn \| run \| scan \| build \| server CPU ms\/exec \| with sandboxes ms\/exec/);
+    assert.ok(
+      rows.every((row) => row.endsWith('| 1.50 | 9.50 |')),
+      'server CPU, then the tree with its reaped sandboxes',
+    );
     assert.match(markdown, /outside any sandbox on this machine \(30 runs, p50 \/ p99\): python3 [\d.]+ \/ [\d.]+ ms, node [\d.]+/);
   });
 
@@ -93,6 +97,15 @@ describe('bench SVG', () => {
       'the idle, peak and settled RSS, then the tree right after the burst and once its sessions went idle',
     );
     assert.match(svg, /<title>burst: 400 MB<\/title>/);
+    assert.deepEqual(
+      values('Executor CPU: idle per second, per execution').bars,
+      [
+        { label: 'started, per s', value: 1 },
+        { label: 'settled, per s', value: 0.5 },
+        { label: 'shell c16', value: 2 },
+      ],
+      'idle CPU just started and settled after the burst, then per execution under load',
+    );
     assert.deepEqual(
       values('HTTP throughput at concurrency 4').bars.map((b) => b.label),
       ['shell-echo', 'python-return-1'],

@@ -3,6 +3,7 @@
 // comes back on the private channel exactly (falsy values kept, NaN/Infinity as null, big
 // integers with every digit); each way of failing gives `failed` and a clear stderr line.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { assertSuccess, describeResult, TestServer, type Result } from '../helpers/http.js';
 
@@ -61,6 +62,28 @@ describe('python runtime', () => {
       const r = await py('import os, sys\ndef handler(event):\n    return [os.environ["PYTHONPATH"].split(":")[0], "/opt/sandbox-venv" in sys.path]\n');
       assertSuccess(r);
       assert.deepEqual(r.return_value, ['/opt/sandbox-venv', true]);
+    });
+
+    it("has the interpreter's site directories on sys.path, in site's order, without site's start-up; the bootstrap compiled", async () => {
+      // what a plain `python3` on the host has beyond its standard library (site's dist-packages)
+      const host: string[] = JSON.parse(execFileSync('/usr/bin/python3', ['-I', '-c', 'import json, sys; print(json.dumps(sys.path))'], { cwd: '/', env: {}, encoding: 'utf8' }));
+      const r = await py('import sys\ndef handler(event):\n    return [sys.path, "site" in sys.modules, sys.argv, callable(help), callable(quit), sys.orig_argv]\n');
+      assertSuccess(r);
+      const [sandboxPath, siteImported, argv, hasHelp, hasQuit, started] = r.return_value as [string[], boolean, string[], boolean, boolean, string[]];
+      const expected = host.filter((entry) => entry !== '' && entry !== '/');
+      assert.ok(
+        expected.some((entry) => entry.includes('-packages')),
+        `the host interpreter has site directories: ${JSON.stringify(host)}`,
+      );
+      assert.deepEqual(
+        sandboxPath.filter((entry) => expected.includes(entry)),
+        expected,
+        JSON.stringify(sandboxPath),
+      );
+      assert.equal(siteImported, false, 'site (its .pth files, sitecustomize) did not run');
+      assert.deepEqual(argv, ['/run/execution/main.py'], 'the bootstrap options are not in sys.argv');
+      assert.deepEqual([hasHelp, hasQuit], [true, true]);
+      assert.ok(started.includes('/opt/sandbox-runtime/bootstrap.pyc'), `the bootstrap ran compiled: ${JSON.stringify(started)}`);
     });
 
     it('imports modules from its workspace', async () => {

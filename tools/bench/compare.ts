@@ -57,6 +57,7 @@ export function figures(run: BenchRun): Figure[] {
       add(`${prefix}.throughput_rps`, cell.throughput_rps, 'higher');
       add(`${prefix}.errors`, cell.errors.total, 'count');
       add(`${prefix}.server_cpu_ms_per_execution`, cell.server?.cpu_ms_per_execution, 'lower');
+      add(`${prefix}.tree_cpu_ms_per_execution`, cell.server?.tree_cpu_ms_per_execution, 'lower');
     }
     const ack = run.http.ack_under_load;
     if (ack) {
@@ -75,6 +76,7 @@ export function figures(run: BenchRun): Figure[] {
     add('cost.in_flight_kb_per_execution', run.cost.in_flight.overhead_kb_per_execution, 'lower');
     const burst = run.cost.burst;
     if (burst) add(`cost.burst${burst.sessions}.tree_pss_after_idle_mb`, burst.after_idle.pss_mb, 'lower');
+    add('cost.cpu_ms_per_idle_second_settled', burst?.idle_cpu_ms_per_second, 'lower');
   }
   return out;
 }

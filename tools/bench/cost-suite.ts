@@ -15,14 +15,18 @@ export interface CostSuiteResult {
   rss_idle_start_mb: number;
   /** after a few executions of each language loaded everything lazily loaded */
   rss_idle_warm_mb: number;
-  /** server CPU per second while idle (timers, GC) */
+  /** server CPU per second while idle, just started (timers, GC, start-up's lazy work) */
   cpu_ms_per_idle_second: number;
   loads: { workload: string; concurrency: number; executions: number; throughput_rps: number; cpu_ms_per_execution: number; rss_peak_mb: number; rss_mean_mb: number }[];
   in_flight: { executions: number; rss_mb: number; overhead_kb_per_execution: number };
   /** RSS once all the load is over and settled: what finished executions leave behind */
   rss_after_load_mb: number;
-  /** the server and all its sandboxes: after the loads, right after one execution in each of `sessions` new sessions, and idle_wait_s later */
-  burst?: { sessions: number; before: TreeMemory; after: TreeMemory; after_idle: TreeMemory; idle_wait_s: number };
+  /**
+   * the server and all its sandboxes: after the loads, right after one execution in each of
+   * `sessions` new sessions, and idle_wait_s later; idle_cpu_ms_per_second: the server's CPU over
+   * the last idle_cpu_window_s of that wait, its sessions' sandboxes given back (absent in older runs)
+   */
+  burst?: { sessions: number; before: TreeMemory; after: TreeMemory; after_idle: TreeMemory; idle_wait_s: number; idle_cpu_ms_per_second?: number; idle_cpu_window_s?: number };
   executions_total: number;
 }
 
@@ -161,8 +165,22 @@ async function burstOfSessions(
   await sleep(options.settleMs); // the warm sandboxes are made after each execution
   const after = treeMemory(pid);
   progress(`cost: ${options.afterBurstSeconds} s for the burst's sessions to go idle`);
-  await sleep(options.afterBurstSeconds * 1000);
-  return { sessions: options.burstSessions, before, after, after_idle: treeMemory(pid), idle_wait_s: options.afterBurstSeconds };
+  // the settled idle CPU: the last third of the wait, past WARM_IDLE_SECONDS (a longer window than
+  // just after start, for the 10 ms clock ticks, and without start-up's lazy compilation and GC)
+  const window = Math.max(1, Math.min(20, Math.floor(options.afterBurstSeconds / 3)));
+  await sleep((options.afterBurstSeconds - window) * 1000);
+  const cpuBefore = cpuMs(pid);
+  await sleep(window * 1000);
+  const idleCpu = (cpuMs(pid) - cpuBefore) / window;
+  return {
+    sessions: options.burstSessions,
+    before,
+    after,
+    after_idle: treeMemory(pid),
+    idle_wait_s: options.afterBurstSeconds,
+    idle_cpu_ms_per_second: Math.round(idleCpu * 100) / 100,
+    idle_cpu_window_s: window,
+  };
 }
 
 /** The highest RSS seen while `count` executions were active at once (polled through GET /info). */

@@ -11,8 +11,8 @@ export interface StartupReference {
 }
 
 const COMMANDS = {
-  // the flags the python runtime starts with
-  python: ['/usr/bin/python3', '-s', '-B', '-c', 'pass'],
+  // the flags the python runtime starts with (-S: site's start-up skipped, src/runtimes/python-preparation.ts)
+  python: ['/usr/bin/python3', '-s', '-B', '-S', '-c', 'pass'],
   javascript: [process.execPath, '-e', '0'],
 };
 

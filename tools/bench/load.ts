@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CallbackReceiver } from './callback-receiver.js';
 import type { HttpClient } from './http-client.js';
-import { cpuMs, sampleRss } from './proc-stats.js';
+import { cpuMs, cpuMsWithReaped, sampleRss } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 import type { Workload } from './workloads.js';
 
@@ -42,7 +42,12 @@ export interface CellResult {
   /** medians of the phases the server reported (null when it reports none) */
   phases_p50: PhaseMedians | null;
   /** only when the server is our child process */
-  server: { cpu_ms_per_execution: number; rss_peak_mb: number; rss_mean_mb: number } | null;
+  /**
+   * tree_cpu_ms_per_execution: the server and the sandboxes it reaped during the cell (their
+   * interpreters' start-up included, also of primed ones started for later executions; absent in
+   * older runs)
+   */
+  server: { cpu_ms_per_execution: number; tree_cpu_ms_per_execution?: number; rss_peak_mb: number; rss_mean_mb: number } | null;
 }
 
 export async function executeOnce(target: Target, workload: Workload, sessionId: string, executionId: string): Promise<Outcome> {
@@ -109,9 +114,10 @@ export const WARMUP_EXECUTIONS = 20;
 
 export async function runCell(target: Target, workload: Workload, concurrency: number, requests: number, progress: (line: string) => void): Promise<CellResult> {
   const label = `${workload.name} c=${concurrency}`;
-  const session = (worker: number) => `${target.runId}-w${worker}`;
   let sequence = 0;
   const nextId = () => `${target.runId}-${workload.name}-c${concurrency}-${sequence++}`;
+  let opened = 0;
+  const session = (worker: number) => (workload.newSessionEach ? `${target.runId}-${workload.name}-c${concurrency}-s${opened++}` : `${target.runId}-w${worker}`);
 
   // warm-up, not counted: every worker opens its connection and warms its session, and at least
   // WARMUP_EXECUTIONS run in all, so that the executor's code is compiled (a long-running server's
@@ -129,6 +135,7 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
   let done = 0;
   let reportedQuarter = 0;
   const cpuBefore = target.serverPid ? cpuMs(target.serverPid) : 0;
+  const treeCpuBefore = target.serverPid ? cpuMsWithReaped(target.serverPid) : 0;
   const rss = target.serverPid ? sampleRss(target.serverPid) : null;
   const began = performance.now();
   await Promise.all(
@@ -161,7 +168,9 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
       ? (() => {
           const memory = rss.stop();
           const cpu = cpuMs(target.serverPid) - cpuBefore;
-          return { cpu_ms_per_execution: Math.round((cpu / requests) * 1000) / 1000, rss_peak_mb: memory.peak_mb, rss_mean_mb: memory.mean_mb };
+          const treeCpu = cpuMsWithReaped(target.serverPid) - treeCpuBefore;
+          const perExecution = (ms: number) => Math.round((ms / requests) * 1000) / 1000;
+          return { cpu_ms_per_execution: perExecution(cpu), tree_cpu_ms_per_execution: perExecution(treeCpu), rss_peak_mb: memory.peak_mb, rss_mean_mb: memory.mean_mb };
         })()
       : null;
   // callbacks carry only the contract's keys: ask for the phases afterwards, off the clock

@@ -18,12 +18,23 @@ function clockTicks(): number {
 
 /** User + system CPU milliseconds of the process (all its threads), excluding children. */
 export function cpuMs(pid: number): number {
+  const fields = statFields(pid);
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks(); // utime, stime: fields 14, 15
+}
+
+/**
+ * cpuMs plus the CPU of every descendant the process has reaped (cutime, cstime: fields 16, 17):
+ * the server and the sandboxes it spawned and waited for, i.e. the machine's CPU for executions.
+ */
+export function cpuMsWithReaped(pid: number): number {
+  const fields = statFields(pid);
+  return ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks();
+}
+
+/** /proc/PID/stat from field 3 on: the command name (field 2) may hold spaces and parentheses. */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // the command name (field 2) may contain spaces and parentheses: count fields after the last ')'
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]); // field 14 overall
-  const stime = Number(fields[12]); // field 15 overall
-  return ((utime + stime) * 1000) / clockTicks();
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 export interface Memory {

@@ -78,7 +78,7 @@ function httpSection(run: BenchRun): string[] {
   ];
   const hasServer = h.cells.some((c) => c.server);
   const header = ['workload', 'conc.', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'req/s', 'errors (503)', 'queue', 'prepare', 'spawn', 'run', 'scan', 'build'];
-  if (hasServer) header.push('server CPU ms/exec');
+  if (hasServer) header.push('server CPU ms/exec', 'with sandboxes ms/exec');
   const rows = h.cells.map((c) => {
     const p = c.phases_p50;
     const row = [
@@ -89,7 +89,7 @@ function httpSection(run: BenchRun): string[] {
       `${c.errors.total} (${c.errors.rejected_503})`,
       ...(p ? [p.queue_ms, p.prepare_ms, p.spawn_ms, p.run_ms, p.artifact_scan_ms, p.result_build_ms].map(fmt) : ['n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']),
     ];
-    if (hasServer) row.push(fmt(c.server?.cpu_ms_per_execution));
+    if (hasServer) row.push(fmt(c.server?.cpu_ms_per_execution), fmt(c.server?.tree_cpu_ms_per_execution));
     return row;
   });
   out.push(
@@ -124,7 +124,7 @@ function costSection(run: BenchRun): string[] {
   const rows: (string | number)[][] = [
     ['server RSS idle, just started', `${fmt(c.rss_idle_start_mb)} MB`],
     ['server RSS idle, after warm-up', `${fmt(c.rss_idle_warm_mb)} MB`],
-    ['server CPU while idle', `${fmt(c.cpu_ms_per_idle_second)} ms/s`],
+    ['server CPU while idle, just started', `${fmt(c.cpu_ms_per_idle_second)} ms/s`],
   ];
   for (const l of c.loads) {
     rows.push([`${l.workload} at concurrency ${l.concurrency}: server RSS peak / mean`, `${fmt(l.rss_peak_mb)} / ${fmt(l.rss_mean_mb)} MB`]);
@@ -139,6 +139,7 @@ function costSection(run: BenchRun): string[] {
     rows.push(['server and sandboxes (PSS) after the loads, before a burst', tree(b.before)]);
     rows.push([`... after one python execution in each of ${b.sessions} new sessions`, tree(b.after)]);
     rows.push([`... ${b.idle_wait_s} s later (the sessions idle)`, tree(b.after_idle)]);
+    if (b.idle_cpu_ms_per_second !== undefined) rows.push([`server CPU while idle, settled (the last ${b.idle_cpu_window_s} s of that wait)`, `${fmt(b.idle_cpu_ms_per_second)} ms/s`]);
   }
   return [
     '### Cost of the executor process',

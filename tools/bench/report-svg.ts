@@ -204,7 +204,9 @@ function costPanels(cost: CostSuiteResult): ValuePanel[] {
         { label: `+${cost.burst.idle_wait_s} s`, value: cost.burst.after_idle.pss_mb },
       ]
     : [];
-  const cpu = [{ label: 'idle, per s', value: cost.cpu_ms_per_idle_second }, ...cost.loads.map((l) => ({ label: loadLabel(l), value: l.cpu_ms_per_execution }))];
+  const settled = cost.burst?.idle_cpu_ms_per_second;
+  const idleCpu = [{ label: 'started, per s', value: cost.cpu_ms_per_idle_second }, ...(settled === undefined ? [] : [{ label: 'settled, per s', value: settled }])];
+  const cpu = [...idleCpu, ...cost.loads.map((l) => ({ label: loadLabel(l), value: l.cpu_ms_per_execution }))];
   return [
     { kind: 'values', title: `Executor RSS; with sandboxes after ${cost.burst?.sessions ?? 0} new sessions`, unit: 'MB', bars: [...memory, ...burst] },
     { kind: 'values', title: 'Executor CPU: idle per second, per execution', unit: 'ms', bars: cpu },

@@ -9,6 +9,17 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const SERVER_MEMORY_ENV = new URL('../../../scripts/server-memory.env', import.meta.url).pathname;
+
+/** scripts/server-memory.env's NAME=value lines, each unless `env` (this process's) sets it. */
+export function serverMemorySettings(file = SERVER_MEMORY_ENV, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line);
+    if (match) settings[match[1]!] = env[match[1]!] ?? match[2]!;
+  }
+  return settings;
+}
 
 export interface ServerChild {
   url: string;
@@ -40,9 +51,8 @@ export async function startServerChild(options: { maxConcurrent: number; control
     EXECUTOR_API_TOKEN: '',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', // as deployed: the per-execution log lines are part of the cost
     LOG_FORMAT: 'json',
-    // the server's memory settings as deployed (Dockerfile, docs/deployment.md "9. Configuration")
-    NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-semi-space-size=1',
-    MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '1',
+    // the server's memory settings as deployed; the bench's own environment wins (A/B runs)
+    ...serverMemorySettings(),
     ...options.env,
   };
   const logPath = path.join(dir, 'server.log');

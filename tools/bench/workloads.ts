@@ -6,6 +6,8 @@ export interface Workload {
   code: string;
   /** null when the result is what this workload should produce, else what is wrong with it */
   check(result: Record<string, unknown>): string | null;
+  /** every execution in a session of its own (a control plane that opens one per request) */
+  newSessionEach?: boolean;
 }
 
 const succeeded = (result: Record<string, unknown>): string | null => (result.status === 'success' ? null : `status ${String(result.status)}: ${String(result.stderr ?? '').slice(0, 200)}`);
@@ -25,6 +27,12 @@ export const PYTHON_RETURN_1: Workload = {
   code: 'def handler(event):\n    return 1\n',
   check: returnsOne,
 };
+
+/**
+ * PYTHON_RETURN_1, each in a new session: no warm or primed sandbox can be waiting for it, so the
+ * sandbox's creation and python's whole start-up are in the request path.
+ */
+export const PYTHON_RETURN_1_NEW_SESSION: Workload = { ...PYTHON_RETURN_1, name: 'python-return-1-new-session', newSessionEach: true };
 
 export const JAVASCRIPT_RETURN_1: Workload = {
   name: 'javascript-return-1',
@@ -49,4 +57,4 @@ export const SHELL_SLEEP: (seconds: number) => Workload = (seconds) => ({
   check: succeeded,
 });
 
-export const HTTP_WORKLOADS: Workload[] = [SHELL_ECHO, PYTHON_RETURN_1, JAVASCRIPT_RETURN_1, PYTHON_PRINT_1MIB];
+export const HTTP_WORKLOADS: Workload[] = [SHELL_ECHO, PYTHON_RETURN_1, PYTHON_RETURN_1_NEW_SESSION, JAVASCRIPT_RETURN_1, PYTHON_PRINT_1MIB];
