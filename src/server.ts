@@ -72,7 +72,15 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   const metrics = createMetrics(() => journal.outboxStats(), { languages: LANGUAGES, finishedStates: FINISHED_STATES, syncOutcomes: SYNC_OUTCOMES });
   metrics.capacity.set(config.maxConcurrentExecutions);
   metrics.isolationBackend.set({ backend: host.backend.name, configured: config.isolation }, 1);
-  const service = new ExecutionService({ config, host, runtimes: createRuntimes(config.stateDir), journal, logger, metrics, deliverResults: Boolean(config.controlPlaneUrl) });
+  const service = new ExecutionService({
+    config,
+    host,
+    runtimes: createRuntimes(config.stateDir, (message) => logger.warn(message)),
+    journal,
+    logger,
+    metrics,
+    deliverResults: Boolean(config.controlPlaneUrl),
+  });
   metrics.countWarmWith(() => service.warmSandboxes());
   // before listening: an id submitted again must find its crashed result, not run anew
   const interrupted = service.recordInterrupted();

@@ -6,6 +6,8 @@
 //    itself, in site's order, so user code imports what it did before;
 //  - the bootstrap compiled to bytecode: a script given by name is compiled on every start
 //    (python never caches __main__), ~3.5 ms here; a .pyc given by name runs as it is.
+// Both hold for this interpreter as it is now: after upgrading python, restart the server.
+import { chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export interface PreparedPython {
@@ -28,22 +30,25 @@ const PREPARE = [
 ].join('\n');
 
 /**
- * Prepares `interpreter` for the staged bootstrap `source` (its sandbox path `sandboxName`), or
- * null when the interpreter cannot be asked (missing, failing): python then starts as before,
- * with site and the source.
+ * Prepares `interpreter` for the staged bootstrap `stagedSource` (at `sandboxPath` inside
+ * sandboxes). When the interpreter cannot be asked (missing, failing), returns why: python then
+ * starts as before, with site and the source.
  */
-export function preparePython(interpreter: string, source: string, sandboxName: string): PreparedPython | null {
-  const compiledBootstrap = `${source}c`;
+export function preparePython(interpreter: string, stagedSource: string, sandboxPath: string): PreparedPython | { failed: string } {
+  const compiledBootstrap = `${stagedSource}c`;
   try {
-    const out = execFileSync(interpreter, ['-I', '-S', '-c', PREPARE, source, compiledBootstrap, sandboxName], {
+    const out = execFileSync(interpreter, ['-I', '-S', '-c', PREPARE, stagedSource, compiledBootstrap, sandboxPath], {
       cwd: '/',
       env: {},
       timeout: 20_000,
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
     });
+    // py_compile takes the server's umask; sandboxes may run as another uid (like stageFile's 0644)
+    chmodSync(compiledBootstrap, 0o644);
     return { siteDirs: out === '' ? [] : out.split('\0'), compiledBootstrap };
-  } catch {
-    return null;
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    return { failed: `${(error as Error).message.split('\n')[0]}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}` };
   }
 }
