@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CallbackReceiver } from './callback-receiver.js';
 import type { HttpClient } from './http-client.js';
-import { cpuMs, cpuMsWithReaped, sampleRss } from './proc-stats.js';
+import { cpuMs, sampleRss, treeCpuMs } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 import type { Workload } from './workloads.js';
 
@@ -43,9 +43,9 @@ export interface CellResult {
   phases_p50: PhaseMedians | null;
   /** only when the server is our child process */
   /**
-   * tree_cpu_ms_per_execution: the server and the sandboxes it reaped during the cell (their
-   * interpreters' start-up included, also of primed ones started for later executions; absent in
-   * older runs)
+   * tree_cpu_ms_per_execution: the server and every sandbox process, alive or reaped (proc-stats
+   * treeCpuMs), over the cell: the machine's CPU for the executions, including the warm and primed
+   * sandboxes made meanwhile, used or not (absent in older runs)
    */
   server: { cpu_ms_per_execution: number; tree_cpu_ms_per_execution?: number; rss_peak_mb: number; rss_mean_mb: number } | null;
 }
@@ -135,7 +135,7 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
   let done = 0;
   let reportedQuarter = 0;
   const cpuBefore = target.serverPid ? cpuMs(target.serverPid) : 0;
-  const treeCpuBefore = target.serverPid ? cpuMsWithReaped(target.serverPid) : 0;
+  const treeCpuBefore = target.serverPid ? treeCpuMs(target.serverPid) : 0;
   const rss = target.serverPid ? sampleRss(target.serverPid) : null;
   const began = performance.now();
   await Promise.all(
@@ -168,7 +168,7 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
       ? (() => {
           const memory = rss.stop();
           const cpu = cpuMs(target.serverPid) - cpuBefore;
-          const treeCpu = cpuMsWithReaped(target.serverPid) - treeCpuBefore;
+          const treeCpu = treeCpuMs(target.serverPid) - treeCpuBefore;
           const perExecution = (ms: number) => Math.round((ms / requests) * 1000) / 1000;
           return { cpu_ms_per_execution: perExecution(cpu), tree_cpu_ms_per_execution: perExecution(treeCpu), rss_peak_mb: memory.peak_mb, rss_mean_mb: memory.mean_mb };
         })()

@@ -23,12 +23,22 @@ export function cpuMs(pid: number): number {
 }
 
 /**
- * cpuMs plus the CPU of every descendant the process has reaped (cutime, cstime: fields 16, 17):
- * the server and the sandboxes it spawned and waited for, i.e. the machine's CPU for executions.
+ * CPU milliseconds of a process and all its descendants, alive or already reaped: for each process
+ * of the tree utime + stime + cutime + cstime (fields 14-17; what a process reaped moves into its
+ * parent's cutime, so nothing counts twice). Sandboxes still alive at a cell's end (warm and
+ * primed ones made for later executions) are counted too, with their interpreters' start-up.
  */
-export function cpuMsWithReaped(pid: number): number {
-  const fields = statFields(pid);
-  return ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks();
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const current of processTree(pid)) {
+    try {
+      const fields = statFields(current);
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // reaped meanwhile: its CPU is in its parent's cutime from now on (an undercount of one read)
+    }
+  }
+  return (ticks * 1000) / clockTicks();
 }
 
 /** /proc/PID/stat from field 3 on: the command name (field 2) may hold spaces and parentheses. */
@@ -86,23 +96,9 @@ export interface TreeMemory {
 
 /** Memory of a process and all its descendants, from /proc/<pid>/smaps_rollup (VmRSS where unreadable). */
 export function treeMemory(pid: number): TreeMemory {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
   let processes = 0;
   let kb = 0;
-  const pending = [pid];
-  while (pending.length > 0) {
-    const current = pending.pop()!;
-    pending.push(...(children.get(current) ?? []));
+  for (const current of processTree(pid)) {
     try {
       kb += pssKb(current);
       processes++;
@@ -111,6 +107,28 @@ export function treeMemory(pid: number): TreeMemory {
     }
   }
   return { processes, pss_mb: round(kb / 1024) };
+}
+
+/** The process and every descendant alive now (sandboxes run in pid namespaces but are in /proc). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const parent = Number(statFields(Number(entry))[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree: number[] = [];
+  const pending = [pid];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    tree.push(current);
+    pending.push(...(children.get(current) ?? []));
+  }
+  return tree;
 }
 
 function pssKb(pid: number): number {
