@@ -24,7 +24,7 @@ while sys.argv[1:2] == ["--site-dir"]:
     sys.path.append(sys.argv[2])
     del sys.argv[1:3]
 if sys.flags.no_site:
-    import _sitebuiltins  # frozen: what site defines for scripts, the same objects
+    import _sitebuiltins  # what site defines them with (a frozen module since 3.11: no file read)
 
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
