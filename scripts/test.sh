@@ -20,6 +20,9 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
     # the unit tier compiles sandbox-init's frame parser (test/unit/command-frame.test.ts)
     mkdir -p "$dir/native" && cp -a native/init "$dir/native/"
     mkdir -p "$dir/test" && cp -a test/container "$dir/test/"
+    # the server's memory settings (the bench's executor child reads them; test/deploy compares
+    # them with the Dockerfile and scripts/start.sh)
+    cp -a Dockerfile scripts "$dir/"
     chmod -R a+rX "$dir"
     trap 'rm -rf "$dir"' EXIT
   fi
