@@ -5,7 +5,7 @@
 // script, the two paths as argv, no shell).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { PIP_INTERPRETER } from './pip-installer.js';
+import { SANDBOX_PYTHON } from '../runtimes/runtime.js';
 
 const EXCHANGE_SCRIPT = `
 import ctypes, os, sys
@@ -22,7 +22,7 @@ export class ExchangeUnsupportedError extends Error {}
 /** Atomically exchanges `a` and `b` (both must exist, on one filesystem). */
 export async function exchangePaths(a: string, b: string): Promise<void> {
   try {
-    await promisify(execFile)(PIP_INTERPRETER, ['-I', '-c', EXCHANGE_SCRIPT, a, b], { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 10_000 });
+    await promisify(execFile)(SANDBOX_PYTHON, ['-I', '-c', EXCHANGE_SCRIPT, a, b], { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 10_000 });
   } catch (error) {
     const failure = error as { code?: number | string; stderr?: string; message: string };
     const reason = failure.stderr?.trim() || failure.message;

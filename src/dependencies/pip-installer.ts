@@ -4,11 +4,9 @@
 // only (an sdist would run its build code as the server's uid), and a wall-clock bound that
 // kills pip's whole process group.
 import { spawn } from 'node:child_process';
+import { SANDBOX_PYTHON } from '../runtimes/runtime.js';
 import { pipIndexArguments } from './index-url.js';
 import { OutputTail } from './output-tail.js';
-
-/** The interpreter of the sandboxes (src/runtimes/python.ts): the wheels pip picks must match it. */
-export const PIP_INTERPRETER = '/usr/bin/python3';
 
 /** Output kept in memory while pip runs; what reaches the control plane is cut further. */
 const OUTPUT_CAPACITY_BYTES = 64 * 1024;
@@ -84,7 +82,7 @@ export function pipEnvironment(serverEnv: NodeJS.ProcessEnv, scratchDir: string)
 export function runPipInstall(request: PipInstallRequest, serverEnv: NodeJS.ProcessEnv = process.env): Promise<PipOutcome> {
   const output = new OutputTail(OUTPUT_CAPACITY_BYTES);
   return new Promise((resolve) => {
-    const child = spawn(request.interpreter ?? PIP_INTERPRETER, pipArguments(request), {
+    const child = spawn(request.interpreter ?? SANDBOX_PYTHON, pipArguments(request), {
       cwd: request.scratchDir,
       env: pipEnvironment(serverEnv, request.scratchDir),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,7 +48,13 @@ export function preparePython(interpreter: string, stagedSource: string, sandbox
     chmodSync(compiledBootstrap, 0o644);
     return { siteDirs: out === '' ? [] : out.split('\0'), compiledBootstrap };
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    return { failed: `${(error as Error).message.split('\n')[0]}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}` };
+    // the error's first line (ENOENT, exit status, timeout) and python's last words, if any
+    const reason = (error as Error).message.split('\n')[0]!;
+    const lastLines = String((error as { stderr?: unknown }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
+    return { failed: lastLines ? `${reason}: ${lastLines}` : reason };
   }
 }

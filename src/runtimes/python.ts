@@ -1,11 +1,11 @@
 import { bind } from '../sandbox/index.js';
 import { preparePython } from './python-preparation.js';
-import { bootstrapFile, DEPENDENCY_DIR, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
+import { bootstrapFile, DEPENDENCY_DIR, inputPaths, PRIMED_FLAG, RUNTIME_DIR, SANDBOX_PYTHON, type Runtime } from './runtime.js';
 
 const SITE_DIR_FLAG = '--site-dir';
 
 /** warn: told when the interpreter could not be prepared (python then starts the slower way). */
-export function pythonRuntime(stagingDir: string, interpreter = '/usr/bin/python3', warn: (message: string) => void = () => {}): Runtime {
+export function pythonRuntime(stagingDir: string, interpreter = SANDBOX_PYTHON, warn: (message: string) => void = () => {}): Runtime {
   const sandboxSource = `${RUNTIME_DIR}/bootstrap.py`;
   const stagedSource = bootstrapFile('bootstrap.py', stagingDir);
   // once, when the runtime is made: site's directories and the compiled bootstrap (python-preparation.ts)

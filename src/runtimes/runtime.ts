@@ -12,6 +12,8 @@ export const LANGUAGES: readonly Language[] = ['python', 'javascript', 'shell'];
 export const RUNTIME_DIR = '/opt/sandbox-runtime';
 export const INPUT_DIR = '/run/execution';
 export const DEPENDENCY_DIR = '/opt/sandbox-venv';
+/** The python the sandboxes run, and the one pip installs their dependencies for (the wheels must match it). */
+export const SANDBOX_PYTHON = '/usr/bin/python3';
 
 export interface RuntimeCommand {
   argv: string[];

@@ -2,6 +2,7 @@
 // floor under the python and javascript handler latencies, measured in the same run.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { SANDBOX_PYTHON } from '../../src/runtimes/runtime.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface StartupReference {
@@ -12,7 +13,7 @@ export interface StartupReference {
 
 const COMMANDS = {
   // the flags the python runtime starts with (-S: site's start-up skipped, src/runtimes/python-preparation.ts)
-  python: ['/usr/bin/python3', '-s', '-B', '-S', '-c', 'pass'],
+  python: [SANDBOX_PYTHON, '-s', '-B', '-S', '-c', 'pass'],
   javascript: [process.execPath, '-e', '0'],
 };
 

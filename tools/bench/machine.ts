@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SANDBOX_PYTHON } from '../../src/runtimes/runtime.js';
 import { VERSION } from '../../src/version.js';
 
 export interface MachineInfo {
@@ -78,7 +79,7 @@ export function versions(): Versions {
   return {
     sandbox_executor: VERSION,
     node: process.version,
-    python: run('/usr/bin/python3', ['--version'])?.replace(/^Python /, '') ?? null,
+    python: run(SANDBOX_PYTHON, ['--version'])?.replace(/^Python /, '') ?? null,
     bwrap: run('bwrap', ['--version'])?.replace(/^bubblewrap /, '') ?? null,
     git_commit: commit,
     git_dirty: status === null ? null : status.length > 0,
