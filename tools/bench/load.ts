@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CallbackReceiver } from './callback-receiver.js';
 import type { HttpClient } from './http-client.js';
-import { cpuMs, sampleRss, treeCpuMs } from './proc-stats.js';
+import { cpuTotals, sampleRss } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 import type { Workload } from './workloads.js';
 
@@ -44,7 +44,7 @@ export interface CellResult {
   /** only when the server is our child process */
   /**
    * tree_cpu_ms_per_execution: the server and every sandbox process, alive or reaped (proc-stats
-   * treeCpuMs), over the cell: the machine's CPU for the executions, including the warm and primed
+   * cpuTotals), over the cell: the machine's CPU for the executions, including the warm and primed
    * sandboxes made meanwhile, used or not (absent in older runs)
    */
   server: { cpu_ms_per_execution: number; tree_cpu_ms_per_execution?: number; rss_peak_mb: number; rss_mean_mb: number } | null;
@@ -134,8 +134,7 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
   let issued = 0;
   let done = 0;
   let reportedQuarter = 0;
-  const cpuBefore = target.serverPid ? cpuMs(target.serverPid) : 0;
-  const treeCpuBefore = target.serverPid ? treeCpuMs(target.serverPid) : 0;
+  const cpuBefore = target.serverPid ? cpuTotals(target.serverPid) : null;
   const rss = target.serverPid ? sampleRss(target.serverPid) : null;
   const began = performance.now();
   await Promise.all(
@@ -164,11 +163,12 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
   );
   const elapsedMs = performance.now() - began;
   const server =
-    target.serverPid && rss
+    target.serverPid && rss && cpuBefore
       ? (() => {
           const memory = rss.stop();
-          const cpu = cpuMs(target.serverPid) - cpuBefore;
-          const treeCpu = treeCpuMs(target.serverPid) - treeCpuBefore;
+          const cpuAfter = cpuTotals(target.serverPid);
+          const cpu = cpuAfter.self_ms - cpuBefore.self_ms;
+          const treeCpu = cpuAfter.tree_ms - cpuBefore.tree_ms;
           const perExecution = (ms: number) => Math.round((ms / requests) * 1000) / 1000;
           return { cpu_ms_per_execution: perExecution(cpu), tree_cpu_ms_per_execution: perExecution(treeCpu), rss_peak_mb: memory.peak_mb, rss_mean_mb: memory.mean_mb };
         })()

@@ -22,23 +22,34 @@ export function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks(); // utime, stime: fields 14, 15
 }
 
+export interface CpuTotals {
+  /** the process itself: utime + stime (cpuMs) */
+  self_ms: number;
+  /** the process and all its descendants, alive or already reaped */
+  tree_ms: number;
+}
+
 /**
- * CPU milliseconds of a process and all its descendants, alive or already reaped: for each process
- * of the tree utime + stime + cutime + cstime (fields 14-17; what a process reaped moves into its
- * parent's cutime, so nothing counts twice). Sandboxes still alive at a cell's end (warm and
- * primed ones made for later executions) are counted too, with their interpreters' start-up.
+ * CPU of a process, and of it with all its descendants, from one pass over /proc (both from the
+ * same reading of the process, so that the tree never shows less than the process). For each
+ * process of the tree: utime + stime + cutime + cstime (fields 14-17; what a process reaped moves
+ * into its parent's cutime, so nothing counts twice). Sandboxes still alive (warm and primed ones
+ * made for later executions) are counted too, with their interpreters' start-up.
  */
-export function treeCpuMs(pid: number): number {
-  let ticks = 0;
+export function cpuTotals(pid: number): CpuTotals {
+  let selfTicks = 0;
+  let treeTicks = 0;
   for (const current of processTree(pid)) {
     try {
       const fields = statFields(current);
-      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      if (current === pid) selfTicks = Number(fields[11]) + Number(fields[12]);
+      treeTicks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     } catch {
       // reaped meanwhile: its CPU is in its parent's cutime from now on (an undercount of one read)
     }
   }
-  return (ticks * 1000) / clockTicks();
+  const ms = (ticks: number) => (ticks * 1000) / clockTicks();
+  return { self_ms: ms(selfTicks), tree_ms: ms(treeTicks) };
 }
 
 /** /proc/PID/stat from field 3 on: the command name (field 2) may hold spaces and parentheses. */
