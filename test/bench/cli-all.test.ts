@@ -49,8 +49,8 @@ describe('bench all, tiny', () => {
       assert.ok(cell.server && cell.server.rss_peak_mb > 0, 'our own server: RSS sampled');
       assert.ok(cell.server.tree_cpu_ms_per_execution! >= cell.server.cpu_ms_per_execution, 'the tree holds the server and its reaped sandboxes');
     }
-    const ack = run.http.ack_under_load;
-    assert.ok(ack, 'the acknowledgement measured under load at the highest level');
+    const [ack, ...more] = run.http.ack_under_load;
+    assert.ok(ack && more.length === 0, 'the acknowledgement measured under load at the highest level, once');
     assert.deepEqual([ack.workload, ack.concurrency, ack.errors, ack.latency?.n], ['python-return-1', 2, 0, 2], ack.first_error ?? '');
     assert.ok(ack.background_executions >= 1, 'the load ran while the acknowledgements were timed');
 

@@ -5,10 +5,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ackLevels } from '../../tools/bench/ack-latency.js';
 import { compareRuns, comparisonText } from '../../tools/bench/compare.js';
 import { syntheticRun } from './fixtures.js';
 
 const BENCH = new URL('../../tools/bench/main.js', import.meta.url).pathname;
+
+describe('bench acknowledgement levels', () => {
+  it("measures at the issue's level 16 when the run has it, and at the run's highest level", () => {
+    assert.deepEqual(ackLevels([1, 4, 16, 64]), [16, 64]);
+    assert.deepEqual(ackLevels([64, 16, 1]), [16, 64]);
+    assert.deepEqual(ackLevels([1, 16]), [16]);
+    assert.deepEqual(ackLevels([1, 2]), [2]);
+    assert.deepEqual(ackLevels([1, 32]), [32]);
+    assert.deepEqual(ackLevels([1]), [], 'no load at level 1');
+  });
+});
 
 describe('bench compare', () => {
   it('finds nothing between a run and itself', () => {
@@ -52,6 +64,14 @@ describe('bench compare', () => {
     assert.equal(p50.verdict, 'regression', 'two of three runs slower: the median is slower');
     assert.equal(p50.ratio, Math.round((1.3 / 0.95) * 1000) / 1000, 'an even count takes the mean of the middle two');
     assert.match(comparisonText(slower, 'a1,a2', 'b1,b2,b3'), /median of 3 runs/);
+  });
+
+  it('reads a file from before the acknowledgement had levels (one object) like one of one level', () => {
+    const old = syntheticRun() as unknown as { http: { ack_under_load: unknown } };
+    old.http.ack_under_load = syntheticRun().http!.ack_under_load[0];
+    const c = compareRuns(old as unknown as ReturnType<typeof syntheticRun>, syntheticRun(1.5), 0.1);
+    const ack = c.figures.find((f) => f.key === 'http.ack.python-return-1.c4.p50')!;
+    assert.deepEqual([ack.ratio, ack.verdict], [1.5, 'regression']);
   });
 
   it('lists figures present in one run only without failing', () => {

@@ -55,7 +55,7 @@ export function syntheticRun(scale = 1): BenchRun {
       callback_duplicates: null,
       startup_reference: { iterations: 30, python: latency(20), javascript: latency(40) },
       cells: ['shell-echo', 'python-return-1'].flatMap((w, i) => [1, 4].map((c) => cell(w, c, (3 + 20 * i) * scale))),
-      ack_under_load: { workload: 'python-return-1', concurrency: 4, acks: 100, latency: latency(1.5 * scale), errors: 0, first_error: null, background_executions: 300 },
+      ack_under_load: [{ workload: 'python-return-1', concurrency: 4, acks: 100, latency: latency(1.5 * scale), errors: 0, first_error: null, background_executions: 300 }],
     },
     cost: {
       iterations_per_load: 100,

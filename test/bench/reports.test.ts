@@ -75,7 +75,7 @@ describe('bench SVG', () => {
         'Native spawn by concurrency',
         'HTTP shell-echo (wait) by concurrency',
         'HTTP python-return-1 (wait) by concurrency',
-        'PENDING acknowledgement while 4 python-return-1 run',
+        'PENDING acknowledgement while python-return-1 runs, by executions in flight',
         'HTTP throughput at concurrency 4',
         'Executor RSS; with sandboxes after 16 new sessions',
         'Executor CPU: idle per second, per execution',

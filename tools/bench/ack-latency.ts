@@ -22,6 +22,26 @@ export interface AckResult {
   background_executions: number;
 }
 
+/** The figure: the acknowledgement while 16 executions run (15 busy clients and the prober). */
+export const ACK_REFERENCE_LEVEL = 16;
+
+/**
+ * The levels a run measures the acknowledgement at: the reference level when the run has it, and
+ * the run's highest level (where the executor is busiest), once each; never level 1 (no load).
+ */
+export function ackLevels(levels: number[]): number[] {
+  const top = Math.max(...levels);
+  const chosen = levels.includes(ACK_REFERENCE_LEVEL) ? [ACK_REFERENCE_LEVEL, top] : [top];
+  return [...new Set(chosen)].filter((level) => level > 1).sort((a, b) => a - b);
+}
+
+/** A run's acknowledgements, whichever shape its file has (before 2026-12-07: one object or null). */
+export function ackResultsOf(http: { ack_under_load: AckResult[] | AckResult | null }): AckResult[] {
+  const acks = http.ack_under_load;
+  if (!acks) return [];
+  return Array.isArray(acks) ? acks : [acks];
+}
+
 /** Acknowledgements not measured: the prober's connection and session warm up. */
 const WARMUP_ACKS = 3;
 /** How often the prober asks whether its execution finished (wait mode). */

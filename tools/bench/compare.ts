@@ -2,6 +2,7 @@
 // that got worse by more than the threshold (for CI: a regression means exit code 1). Either side
 // may be several runs (taken in turns with the other side's, on a noisy machine): each figure is
 // then the median over that side's runs, so one disturbed run does not decide the verdict.
+import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
 import { fmt } from './report-markdown.js';
 
@@ -59,8 +60,7 @@ export function figures(run: BenchRun): Figure[] {
       add(`${prefix}.server_cpu_ms_per_execution`, cell.server?.cpu_ms_per_execution, 'lower');
       add(`${prefix}.tree_cpu_ms_per_execution`, cell.server?.tree_cpu_ms_per_execution, 'lower');
     }
-    const ack = run.http.ack_under_load;
-    if (ack) {
+    for (const ack of ackResultsOf(run.http)) {
       for (const p of LATENCY) add(`http.ack.${ack.workload}.c${ack.concurrency}.${p}`, ack.latency?.[p], 'lower');
       add(`http.ack.${ack.workload}.c${ack.concurrency}.errors`, ack.errors, 'count');
     }

@@ -2,7 +2,7 @@
 // server we start ourselves (a child process) or any executor speaking the same contract
 // (--target), in ?wait=true mode or in callback mode with our own receiver.
 import { randomBytes } from 'node:crypto';
-import { type AckResult, measureAcks } from './ack-latency.js';
+import { type AckResult, ackLevels, measureAcks } from './ack-latency.js';
 import { CallbackReceiver } from './callback-receiver.js';
 import { HttpClient } from './http-client.js';
 import { interpreterStartup, type StartupReference } from './interpreter-startup.js';
@@ -47,8 +47,8 @@ export interface HttpSuiteResult {
   /** interpreter start-up outside any sandbox, on this machine (null for --target) */
   startup_reference: StartupReference | null;
   cells: CellResult[];
-  /** the PENDING acknowledgement while the highest level's executions run (null: that level is 1) */
-  ack_under_load: AckResult | null;
+  /** the PENDING acknowledgement under load, at each of `ackLevels(concurrency)` (empty: only level 1) */
+  ack_under_load: AckResult[];
 }
 
 /** The acknowledgement is measured under this workload when the run has it (the issue's figure), else the first. */
@@ -133,7 +133,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
   options.progress(`http: ${options.target ? `target ${options.target}` : 'starting an executor'} (${options.mode} mode)`);
   const session = await openSession({ ...options, maxConcurrent: Math.max(64, maxLevel) });
   const cells: CellResult[] = [];
-  let ack: AckResult | null = null;
+  const acks: AckResult[] = [];
   let reference: StartupReference | null = null;
   try {
     if (!options.target) {
@@ -149,7 +149,9 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
       }
     }
     const ackWorkload = options.workloads.find((w) => w.name === ACK_WORKLOAD) ?? options.workloads[0];
-    if (maxLevel > 1 && ackWorkload) ack = await measureAcks(session.target, ackWorkload, maxLevel, options.iterations, options.progress);
+    for (const level of ackWorkload ? ackLevels(options.concurrency) : []) {
+      acks.push(await measureAcks(session.target, ackWorkload!, level, options.iterations, options.progress));
+    }
   } finally {
     await session.close();
   }
@@ -164,6 +166,6 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     callback_duplicates: session.receiver?.duplicates ?? null,
     startup_reference: reference,
     cells,
-    ack_under_load: ack,
+    ack_under_load: acks,
   };
 }

@@ -1,4 +1,5 @@
 // The Markdown tables of a run: what the CLI prints and docs/benchmarks.md quotes.
+import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
 import type { Summary } from './stats.js';
 
@@ -100,8 +101,7 @@ function httpSection(run: BenchRun): string[] {
     ),
     '',
   );
-  const ack = h.ack_under_load;
-  if (ack)
+  for (const ack of ackResultsOf(h))
     out.push(
       `The acknowledgement under load: POST /execute answering PENDING while ${ack.concurrency} executions of ${ack.workload} run (${ack.concurrency - 1} workers with ?wait=true, ${ack.background_executions} finished meanwhile), ${ack.acks} acknowledgements, p50 / p99: ${fmt(ack.latency?.p50)} / ${fmt(ack.latency?.p99)} ms${ack.errors ? `, ${ack.errors} errors (first: ${ack.first_error?.replace(/\s+/g, ' ').slice(0, 200)})` : ''}.`,
       '',

@@ -3,6 +3,7 @@
 // (latencies span a millisecond to seconds); then the throughput and the executor's own cost
 // (memory, CPU) as single bars on a linear axis, each labelled with its value.
 import type { CostSuiteResult } from './cost-suite.js';
+import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
 import type { Summary } from './stats.js';
 
@@ -175,13 +176,13 @@ export function chartPanels(run: BenchRun): Panel[] {
         groups: cells.map((c) => ({ label: String(c.concurrency), summary: c.latency! })),
       });
     }
-    const ack = run.http.ack_under_load;
-    if (ack?.latency) {
+    const acks = ackResultsOf(run.http).filter((ack) => ack.latency);
+    if (acks.length) {
       panels.push({
         kind: 'latency',
-        title: `PENDING acknowledgement while ${ack.concurrency} ${ack.workload} run`,
+        title: `PENDING acknowledgement while ${acks[0]!.workload} runs, by executions in flight`,
         xLabel: 'concurrent executions',
-        groups: [{ label: String(ack.concurrency), summary: ack.latency }],
+        groups: acks.map((ack) => ({ label: String(ack.concurrency), summary: ack.latency! })),
       });
     }
     const top = Math.max(...run.http.cells.map((c) => c.concurrency));
