@@ -23,6 +23,8 @@ if [ "$(id -u)" -eq 0 ] && [ "${SKIP_UNPRIVILEGED_TESTS:-0}" != "1" ]; then
     # the server's memory settings (the bench's executor child reads them; test/deploy compares
     # them with the Dockerfile and scripts/start.sh)
     cp -a Dockerfile scripts "$dir/"
+    # the Python fork server probe (test/bench/python-fork-probe.test.ts)
+    mkdir -p "$dir/tools/bench" && cp -a tools/bench/python-fork-probe.py "$dir/tools/bench/"
     chmod -R a+rX "$dir"
     trap 'rm -rf "$dir"' EXIT
   fi
