@@ -42,6 +42,7 @@ describe('bench all, tiny', () => {
     assert.ok(run.http, 'http suite ran');
     assert.equal(run.http.cells.length, 10, 'five workloads at two levels');
     assert.ok(run.http.startup_reference?.python, 'python start-up measured as the reference');
+    assert.ok(run.http.startup_reference?.shell, "bash's start-up measured: the shell row's floor");
     for (const cell of run.http.cells) {
       assert.equal(cell.errors.total, 0, `${cell.workload}@${cell.concurrency}: ${cell.errors.first}`);
       assert.equal(cell.latency?.n, 2);
@@ -70,6 +71,8 @@ describe('bench all, tiny', () => {
     assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8')), run);
     assert.match(readFileSync(path.join(out, 'latest.md'), 'utf8'), /### HTTP: POST \/execute\?wait=true/);
     assert.match(readFileSync(path.join(out, 'latest.md'), 'utf8'), /The acknowledgement under load: POST \/execute answering PENDING while 2 executions of python-return-1/);
+    // the spawn suite and bash's start in one run: the shell row's target has its floor
+    if (run.spawn.variants.native) assert.match(readFileSync(path.join(out, 'latest.md'), 'utf8'), /\| shell `echo hi`, c1, p50 \| [\d.]+ \/ [\d.]+ ms = [\d.]+ × \(native spawn \+ bash start\) \|/);
     assertWellFormedSvg(readFileSync(path.join(out, 'latest.svg'), 'utf8'));
   });
 

@@ -75,10 +75,12 @@ describe('bench SVG', () => {
         'Native spawn by concurrency',
         'HTTP shell-echo (wait) by concurrency',
         'HTTP python-return-1 (wait) by concurrency',
-        'PENDING acknowledgement while python-return-1 runs, by executions in flight',
+        'PENDING acknowledgement under python-return-1 load',
         'HTTP throughput at concurrency 4',
         'Executor RSS; with sandboxes after 16 new sessions',
         'Executor CPU: idle per second, per execution',
+        'Targets: latency against the floors of this run',
+        'Targets: what the executor costs',
       ],
     );
     const bars = panels.reduce((n, p) => n + (p.kind === 'latency' ? p.groups.length * 3 : p.bars.length), 0);

@@ -1,5 +1,5 @@
 // How long the interpreters take to start and exit on this machine outside any sandbox: the
-// floor under the python and javascript handler latencies, measured in the same run.
+// floor under the python, javascript and shell handler latencies, measured in the same run.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { SANDBOX_PYTHON } from '../../src/runtimes/runtime.js';
@@ -9,12 +9,15 @@ export interface StartupReference {
   iterations: number;
   python: Summary | null;
   javascript: Summary | null;
+  /** bash, which the shell runtime runs (absent from runs before 2026-12-07) */
+  shell?: Summary | null;
 }
 
 const COMMANDS = {
   // the flags the python runtime starts with (-S: site's start-up skipped, src/runtimes/python-preparation.ts)
   python: [SANDBOX_PYTHON, '-s', '-B', '-S', '-c', 'pass'],
   javascript: [process.execPath, '-e', '0'],
+  shell: ['/bin/bash', '-c', ':'],
 };
 
 // the clean environment sandboxes get: an inherited NODE_EXTRA_CA_CERTS alone adds ~200 ms to node
@@ -30,7 +33,7 @@ function once(argv: string[]): Promise<number> {
 }
 
 export async function interpreterStartup(iterations: number, warmup = 3): Promise<StartupReference> {
-  const samples: Record<keyof typeof COMMANDS, number[] | null> = { python: [], javascript: [] };
+  const samples: Record<keyof typeof COMMANDS, number[] | null> = { python: [], javascript: [], shell: [] };
   for (let i = 0; i < warmup + iterations; i++) {
     for (const name of Object.keys(COMMANDS) as (keyof typeof COMMANDS)[]) {
       if (samples[name] === null) continue;
@@ -43,5 +46,5 @@ export async function interpreterStartup(iterations: number, warmup = 3): Promis
     }
   }
   const summary = (s: number[] | null) => (s?.length ? summarize(s) : null);
-  return { iterations, python: summary(samples.python), javascript: summary(samples.javascript) };
+  return { iterations, python: summary(samples.python), javascript: summary(samples.javascript), shell: summary(samples.shell) };
 }

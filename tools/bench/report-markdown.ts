@@ -2,6 +2,7 @@
 import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
 import type { Summary } from './stats.js';
+import { issueTargets } from './targets.js';
 
 export function fmt(x: number | null | undefined): string {
   if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
@@ -109,7 +110,7 @@ function httpSection(run: BenchRun): string[] {
   const ref = h.startup_reference;
   if (ref)
     out.push(
-      `Interpreter start-up and exit outside any sandbox on this machine (${ref.iterations} runs, p50 / p99): python3 ${fmt(ref.python?.p50)} / ${fmt(ref.python?.p99)} ms, node ${fmt(ref.javascript?.p50)} / ${fmt(ref.javascript?.p99)} ms.`,
+      `Interpreter start-up and exit outside any sandbox on this machine (${ref.iterations} runs, p50 / p99): python3 ${fmt(ref.python?.p50)} / ${fmt(ref.python?.p99)} ms, node ${fmt(ref.javascript?.p50)} / ${fmt(ref.javascript?.p99)} ms${ref.shell ? `, bash ${fmt(ref.shell.p50)} / ${fmt(ref.shell.p99)} ms` : ''}.`,
       '',
     );
   const failing = h.cells.filter((c) => c.errors.first);
@@ -151,9 +152,28 @@ function costSection(run: BenchRun): string[] {
   ];
 }
 
+/** Issue 17's targets against this run; only when the run measured at least one of them. */
+function targetsSection(run: BenchRun): string[] {
+  const rows = issueTargets(run);
+  if (rows.every((r) => r.met === null)) return [];
+  const verdict = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'not met');
+  return [
+    '### Targets (issue 17)',
+    '',
+    `Each against the floors of this run where it has one; ratio: measured / target (≥ targets: target / measured), so ≤ 1 is met. ${rows.filter((r) => r.met).length} of ${rows.filter((r) => r.met !== null).length} measured targets met.`,
+    '',
+    table(
+      ['figure', 'measured', 'target', 'ratio', 'verdict'],
+      rows.map((r) => [r.figure, r.measured, r.target, fmt(r.ratio), verdict(r.met)]),
+      [false, true, true, true, false],
+    ),
+    '',
+  ];
+}
+
 export function renderMarkdown(run: BenchRun): string {
   const out = [`## Benchmark run ${run.started_at} (${run.suites.join(', ')}; ${fmt(run.duration_s)} s)`, '', `Machine: ${machineLine(run)}.`, ''];
-  out.push(...spawnSection(run), ...httpSection(run), ...costSection(run));
+  out.push(...targetsSection(run), ...spawnSection(run), ...httpSection(run), ...costSection(run));
   for (const [what, why] of Object.entries(run.skipped)) out.push(`- skipped ${what}: ${why}`);
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -6,6 +6,7 @@ import type { CostSuiteResult } from './cost-suite.js';
 import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
 import type { Summary } from './stats.js';
+import { issueTargets } from './targets.js';
 
 interface Group {
   label: string;
@@ -180,7 +181,7 @@ export function chartPanels(run: BenchRun): Panel[] {
     if (acks.length) {
       panels.push({
         kind: 'latency',
-        title: `PENDING acknowledgement while ${acks[0]!.workload} runs, by executions in flight`,
+        title: `PENDING acknowledgement under ${acks[0]!.workload} load`,
         xLabel: 'concurrent executions',
         groups: acks.map((ack) => ({ label: String(ack.concurrency), summary: ack.latency! })),
       });
@@ -192,7 +193,20 @@ export function chartPanels(run: BenchRun): Panel[] {
     }
   }
   if (run.cost) panels.push(...costPanels(run.cost));
+  panels.push(...targetPanels(run));
   return panels;
+}
+
+/** Issue 17's targets measured in this run, each as measured / target: at or under 1 is met. */
+function targetPanels(run: BenchRun): ValuePanel[] {
+  const rows = issueTargets(run).filter((r) => r.ratio !== null);
+  const groups = [
+    ['latency', 'Targets: latency against the floors of this run'],
+    ['cost', 'Targets: what the executor costs'],
+  ] as const;
+  return groups
+    .map(([group, title]) => ({ kind: 'values' as const, title, unit: '× target (≤ 1 is met)', bars: rows.filter((r) => r.group === group).map((r) => ({ label: r.short, value: r.ratio! })) }))
+    .filter((panel) => panel.bars.length > 0);
 }
 
 /** The executor's own memory (its RSS; with its sandboxes around a burst of sessions) and CPU. */

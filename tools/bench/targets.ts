@@ -1,0 +1,102 @@
+// The performance targets the executor is held to (issue 17, "Performance wave 2"), each read from
+// one run and set against the floors measured in that same run: absolute figures move with the
+// machine and the hour, ratios to a floor of the same run much less.
+import { ackResultsOf } from './ack-latency.js';
+import type { CellResult } from './load.js';
+import type { BenchRun } from './run.js';
+
+export interface TargetRow {
+  figure: string;
+  /** a few characters, for a chart's axis */
+  short: string;
+  /** which chart it goes on: request latency, or what the executor costs */
+  group: 'latency' | 'cost';
+  /** what this run measured, with its unit, or how it was derived from the run's floors */
+  measured: string;
+  target: string;
+  /** measured / target when lower is better, target / measured when higher is: ≤ 1 is met */
+  ratio: number | null;
+  /** null: the run did not measure what this row needs */
+  met: boolean | null;
+}
+
+/** The level the issue's concurrent rows are at. */
+const TARGET_LEVEL = 16;
+/** The memory a burst of sessions may leave above the idle server (a global warm budget). */
+const BURST_BUDGET_MB = 64;
+
+const round = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+function cell(run: BenchRun, workload: string, level: number): CellResult | undefined {
+  return run.http?.cells.find((c) => c.workload === workload && c.concurrency === level && c.latency);
+}
+
+/** A lower-is-better row: `value` against `limit`. */
+type Measured = Omit<TargetRow, 'short' | 'group'>;
+
+function atMost(figure: string, value: number | null | undefined, limit: number, unit: string): Measured {
+  if (value === null || value === undefined || !Number.isFinite(value)) return { figure, measured: 'not measured', target: `≤ ${round(limit)} ${unit}`, ratio: null, met: null };
+  return { figure, measured: `${round(value)} ${unit}`, target: `≤ ${round(limit)} ${unit}`, ratio: value / limit, met: value <= limit };
+}
+
+/** A higher-is-better row. */
+function atLeast(figure: string, value: number | null | undefined, floor: number, unit: string): Measured {
+  if (value === null || value === undefined || !Number.isFinite(value)) return { figure, measured: 'not measured', target: `≥ ${round(floor)} ${unit}`, ratio: null, met: null };
+  return { figure, measured: `${round(value)} ${unit}`, target: `≥ ${round(floor)} ${unit}`, ratio: value > 0 ? floor / value : null, met: value >= floor };
+}
+
+/** A ratio of two figures of the run against the most it may be. */
+function ratioAtMost(figure: string, numerator: number | undefined, denominator: number | undefined, limit: number, of: string): Measured {
+  const value = numerator !== undefined && denominator ? numerator / denominator : null;
+  const row = atMost(figure, value, limit, `× ${of}`);
+  if (value !== null && numerator !== undefined && denominator) row.measured = `${round(numerator)} / ${round(denominator)} ms = ${round(value)} × ${of}`;
+  return row;
+}
+
+export function issueTargets(run: BenchRun): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const add = (short: string, group: TargetRow['group'], row: Measured) => rows.push({ ...row, short, group });
+  const shell1 = cell(run, 'shell-echo', 1)?.latency?.p50;
+  add('py/sh', 'latency', ratioAtMost('python `return 1`, c1, p50', cell(run, 'python-return-1', 1)?.latency?.p50, shell1, 1.5, 'shell'));
+  add('js/sh', 'latency', ratioAtMost('javascript `return 1`, c1, p50', cell(run, 'javascript-return-1', 1)?.latency?.p50, shell1, 2, 'shell'));
+
+  // the shell row's floor: a native sandbox's spawn and bash's start, both measured in this run
+  const spawnP50 = run.spawn?.variants.native?.p50;
+  const bashP50 = run.http?.startup_reference?.shell?.p50;
+  const shellFloor = spawnP50 !== undefined && bashP50 !== undefined ? spawnP50 + bashP50 : undefined;
+  add('sh c1', 'latency', ratioAtMost('shell `echo hi`, c1, p50', shell1, shellFloor, 1.6, '(native spawn + bash start)'));
+
+  for (const [workload, limit, short] of [
+    ['shell-echo', 3, 'cpu sh'],
+    ['python-return-1', 6, 'cpu py'],
+    ['javascript-return-1', 12, 'cpu js'],
+  ] as const) {
+    const tree = cell(run, workload, TARGET_LEVEL)?.server?.tree_cpu_ms_per_execution;
+    add(short, 'cost', atMost(`machine CPU per execution (all processes), ${workload}, c${TARGET_LEVEL}`, tree, limit, 'ms'));
+  }
+  for (const [workload, floor, short] of [
+    ['shell-echo', 400, 'rps sh'],
+    ['python-return-1', 200, 'rps py'],
+  ] as const) {
+    add(short, 'cost', atLeast(`throughput, ${workload}, c${TARGET_LEVEL}`, cell(run, workload, TARGET_LEVEL)?.throughput_rps, floor, 'per s'));
+  }
+
+  const ack = run.http ? ackResultsOf(run.http).find((a) => a.concurrency === TARGET_LEVEL && a.latency) : undefined;
+  add('ack p50', 'latency', atMost(`\`PENDING\` acknowledgement while ${TARGET_LEVEL} executions run, p50`, ack?.latency?.p50, 2, 'ms'));
+  add('ack p99', 'latency', atMost(`\`PENDING\` acknowledgement while ${TARGET_LEVEL} executions run, p99`, ack?.latency?.p99, 10, 'ms'));
+
+  const cost = run.cost;
+  add('RSS', 'cost', atMost('idle server RSS (after warm-up)', cost?.rss_idle_warm_mb, 60, 'MB'));
+  // settled: the last part of the wait after the burst, when nothing is left to do
+  add('idle CPU', 'cost', atMost('idle server CPU, settled', cost?.burst?.idle_cpu_ms_per_second, 1, 'ms/s'));
+  const burst = cost?.burst;
+  const afterBurst = atMost(
+    `server and sandboxes ${burst?.idle_wait_s ?? 60} s after a burst of ${burst?.sessions ?? 16} sessions (PSS)`,
+    burst?.after_idle.pss_mb,
+    (cost?.rss_idle_warm_mb ?? 0) + BURST_BUDGET_MB,
+    'MB',
+  );
+  afterBurst.target = burst && cost ? `${afterBurst.target} (idle RSS + ${BURST_BUDGET_MB})` : `≤ idle RSS + ${BURST_BUDGET_MB} MB`;
+  add('burst', 'cost', afterBurst);
+  return rows;
+}
