@@ -72,13 +72,36 @@ describe('bench targets (issue 17)', () => {
   });
 
   it('says "not measured" where the run lacks a floor or a suite, instead of a verdict', () => {
-    const run = chosenRun();
-    run.spawn = null;
-    delete run.http!.startup_reference!.shell; // a file from before bash's start was measured
-    run.cost = null;
-    const rows = byShort(issueTargets(run));
-    for (const short of ['sh c1', 'RSS', 'idle CPU', 'burst']) assert.equal(rows[short]!.met, null, short);
+    const withoutSpawn = chosenRun();
+    withoutSpawn.spawn = null;
+    assert.equal(byShort(issueTargets(withoutSpawn))['sh c1']!.met, null, 'no spawn suite: no native spawn floor');
+    const withoutBash = chosenRun();
+    delete withoutBash.http!.startup_reference!.shell; // a file from before bash's start was measured
+    assert.equal(byShort(issueTargets(withoutBash))['sh c1']!.met, null, 'no bash start: no floor either');
+    const withoutCost = chosenRun();
+    withoutCost.cost = null;
+    const rows = byShort(issueTargets(withoutCost));
+    for (const short of ['RSS', 'idle CPU', 'burst']) assert.equal(rows[short]!.met, null, short);
+    assert.equal(rows.burst!.target, '≤ idle RSS + 64 MB');
     assert.equal(rows['py/sh']!.met, true, 'rows this run has keep their verdict');
+  });
+
+  it('gives no "met" to figures from requests of which some failed (a 503 is cheap and untimed)', () => {
+    const run = chosenRun();
+    const shell16 = run.http!.cells.find((c) => c.workload === 'shell-echo' && c.concurrency === 16)!;
+    shell16.errors = { ...shell16.errors, rejected_503: 5, total: 5, first: 'HTTP 503' };
+    const python1 = run.http!.cells.find((c) => c.workload === 'python-return-1' && c.concurrency === 1)!;
+    python1.errors = { ...python1.errors, wrong_result: 100, total: 100, first: 'status failed' };
+    python1.latency = null; // nothing timed
+    run.http!.ack_under_load[0]!.errors = 2;
+    const rows = byShort(issueTargets(run));
+    assert.deepEqual([rows['cpu sh']!.met, rows['rps sh']!.met, rows['py/sh']!.met, rows['ack p50']!.met], [false, false, false, false]);
+    assert.match(rows['cpu sh']!.measured, /^2\.50 ms, 5 errors$/);
+    assert.equal(rows['py/sh']!.measured, '100 errors, nothing timed');
+    const shellErrors = chosenRun();
+    const shell1 = shellErrors.http!.cells.find((c) => c.workload === 'shell-echo' && c.concurrency === 1)!;
+    shell1.errors = { ...shell1.errors, transport: 1, total: 1, first: 'ECONNRESET' };
+    assert.equal(byShort(issueTargets(shellErrors))['py/sh']!.met, false, "the shell row's errors spoil the ratios taken against it");
   });
 
   it('is in the Markdown and the SVG when the run measured any of them, and absent otherwise', () => {
@@ -91,6 +114,7 @@ describe('bench targets (issue 17)', () => {
     assertWellFormedSvg(svg);
     assert.match(svg, /Targets: latency against the floors of this run/);
     assert.match(svg, /Targets: what the executor costs/);
+    assert.equal(svg.match(/class="reference"/g)?.length, 2, 'each target panel draws its line at 1');
 
     const empty = syntheticRun();
     empty.http = null;

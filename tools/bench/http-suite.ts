@@ -149,8 +149,8 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
       }
     }
     const ackWorkload = options.workloads.find((w) => w.name === ACK_WORKLOAD) ?? options.workloads[0];
-    for (const level of ackWorkload ? ackLevels(options.concurrency) : []) {
-      acks.push(await measureAcks(session.target, ackWorkload!, level, options.iterations, options.progress));
+    if (ackWorkload) {
+      for (const level of ackLevels(options.concurrency)) acks.push(await measureAcks(session.target, ackWorkload, level, options.iterations, options.progress));
     }
   } finally {
     await session.close();

@@ -1,16 +1,20 @@
 # What a Python fork server (a "zygote") would cost per execution, against the interpreter start
 # it would replace, measured side by side in one run (docs/benchmarks.md, "A Python fork server").
 #
-# The fork path is everything an execution forked from a warmed interpreter must do before and
-# while running the user's code: fork from the warmed process; new mount, pid and IPC namespaces
-# (a fork inherits the server's); a second fork to be pid 1 in the new pid namespace; a private
-# mount tree and a /proc of its own; no capabilities, no_new_privs and a seccomp program of the
-# executor's size; then compile and run `return 1`. The start path is a fresh interpreter with the
-# runtime's flags running the same code. Neither includes what both would share (the result's
-# plumbing, sandbox-init's supervision).
+# The fork path is what an execution forked from a warmed interpreter must do before and while
+# running the user's code: fork from the warmed process; new mount, pid, IPC, UTS and cgroup
+# namespaces (a fork inherits the server's); a second fork to be pid 1 in the new pid namespace; a
+# private mount tree and a /proc of its own; no capabilities, no_new_privs and a seccomp program of
+# the executor's length; then compile and run `return 1`. The start path is a fresh interpreter
+# with the runtime's flags running the same code, started as the executor starts it (a vfork-like
+# spawn: no copy of this process's page tables). The sandbox's namespaces are counted on the fork
+# path only: the executor makes them today too, before the interpreter starts, so start + that
+# sandbox creation is what the fork path replaces. Neither side includes what both would keep (the
+# user namespace, the uid inside, rlimits, the workspace's mounts, the result's plumbing,
+# sandbox-init's supervision).
 #
 # It needs CAP_SYS_ADMIN over its namespaces, which a user namespace of its own gives:
-#   unshare --user --map-root-user --mount --pid --fork --mount-proc \
+#   unshare --user --map-root-user --mount --pid --fork --kill-child --mount-proc \
 #     /usr/bin/python3 -s -B -S tools/bench/python-fork-probe.py [RUNS]
 # and prints one JSON object: per path, the medians and p99 of wall time, of CPU (the children's
 # rusage) and of minor page faults; `fork_until_<step>` are the fork path stopped after a step
@@ -18,7 +22,7 @@
 # imports json, which the zygote holds imported and a fresh interpreter must import.
 import ctypes
 import gc
-import json  # noqa: F401 - what a zygote could hold imported for user code (CODE_JSON)
+import json  # held imported before any fork, as a zygote could for user code (CODE_JSON)
 import os
 import resource
 import struct
@@ -34,6 +38,8 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x08000000
+CLONE_NEWUTS, CLONE_NEWCGROUP = 0x04000000, 0x02000000
+EXECUTION_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 24, 22, 38
 SECCOMP_MODE_FILTER = 2
@@ -53,7 +59,12 @@ class SeccompProgram(ctypes.Structure):
 
 
 def seccomp_program(instructions):
-    """A program as long as the executor's: load the syscall number, compares that never match, allow."""
+    """A program as long as the executor's: load the syscall number, compares that never match, allow.
+
+    What it stands for is the cost of installing it: it reads no argument, so from Linux 5.11 the
+    kernel's seccomp cache answers every later syscall without running it (the executor's filter
+    inspects some arguments and runs for those syscalls).
+    """
     load, compare, ret = 0x20, 0x15, 0x06
     code = [struct.pack("HBBI", load, 0, 0, 0)]
     code += [struct.pack("HBBI", compare, 0, 0, 100_000 + i) for i in range(instructions - 2)]
@@ -78,18 +89,22 @@ def must(result, what):
 STEPS = ("fork", "namespaces", "restrictions", "code")
 
 
-def execution(last_step, code):
-    """In the forked child: the execution's own namespaces and restrictions, then the code."""
+def execution(last_step, code, verify):
+    """In the forked child: the execution's own namespaces and restrictions, then the code.
+
+    verify: check from inside what the child claims (the warm-up runs do; the measured ones skip
+    the reads it takes).
+    """
     if last_step == "fork":
         os._exit(0)
-    must(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    must(libc.unshare(EXECUTION_NAMESPACES), "unshare")
     if os.fork():
         _, status = os.wait()
         os._exit(os.waitstatus_to_exitcode(status))
     must(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     must(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
     if last_step == "namespaces":
-        os._exit(0 if os.getpid() == 1 else 101)
+        os._exit(0 if not verify or os.getpid() == 1 else 101)
     capability = 0
     while libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) == 0:
         capability += 1
@@ -100,16 +115,19 @@ def execution(last_step, code):
         os._exit(0)
     namespace = {}
     exec(compile(code, "<execution>", "exec"), namespace)
-    # what it claims: pid 1 of its own namespace, seccomp in force, nothing effective
+    if not verify:
+        os._exit(0)
+    # what it claims: pid 1 of its own namespace, seccomp in force, no capability left at all
     status = open("/proc/self/status").read()
-    held = os.getpid() == 1 and "\nSeccomp:\t2\n" in status and "\nCapEff:\t0000000000000000\n" in status
+    held = os.getpid() == 1 and "\nSeccomp:\t2\n" in status
+    held = held and all(f"\n{field}:\t0000000000000000\n" in status for field in ("CapEff", "CapPrm", "CapBnd"))
     os._exit(0 if held and namespace["result"] == 1 else 101)
 
 
 def forked(last_step, code=CODE):
-    def run():
+    def run(verify):
         if os.fork() == 0:
-            execution(last_step, code)
+            execution(last_step, code, verify)
         _, status = os.wait()
         return status
 
@@ -118,20 +136,20 @@ def forked(last_step, code=CODE):
 
 
 def started(code=CODE):
-    def run():
-        if os.fork() == 0:
-            os.execv(sys.executable, [sys.executable, "-s", "-B", "-S", "-c", code])
-        _, status = os.wait()
+    def run(verify):
+        # glibc's posix_spawn is a vfork (CLONE_VM): the executor's clone does not copy the server either
+        pid = os.posix_spawn(sys.executable, [sys.executable, "-s", "-B", "-S", "-c", code], os.environ)
+        _, status = os.waitpid(pid, 0)
         return status
 
     run.__name__ = "the interpreter's start"
     return run
 
 
-def measure(run):
+def measure(run, verify):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    status = run()
+    status = run(verify)
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if status != 0:
@@ -153,7 +171,7 @@ def main():
     samples = {name: [] for name in paths}
     for i in range(WARMUP + runs):  # interleaved, so every path sees the same machine
         for name, run in paths.items():
-            sample = measure(run)
+            sample = measure(run, verify=i < WARMUP)
             if i >= WARMUP:
                 samples[name].append(sample)
     report = {"runs": runs, "python": sys.version.split()[0]}

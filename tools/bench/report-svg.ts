@@ -26,6 +26,8 @@ export interface ValuePanel {
   title: string;
   unit: string;
   bars: { label: string; value: number }[];
+  /** a dashed line across the bars at this value (a target) */
+  reference?: number;
 }
 
 export type Panel = LatencyPanel | ValuePanel;
@@ -77,7 +79,7 @@ function valuePanelSvg(panel: ValuePanel, x0: number, y0: number): string {
   const left = x0 + MARGIN.left;
   const bottom = y0 + MARGIN.top + plotH;
   // headroom above the highest bar for its value label
-  const max = Math.max(...bars.map((b) => b.value)) * 1.08;
+  const max = Math.max(...bars.map((b) => b.value), panel.reference ?? 0) * 1.08;
   const step = niceStep(Math.max(max, 1e-9));
   const top = Math.ceil(max / step) * step || step;
   const y = (v: number) => bottom - (v / top) * plotH;
@@ -86,6 +88,7 @@ function valuePanelSvg(panel: ValuePanel, x0: number, y0: number): string {
     out.push(`<text x="${num(left - 6)}" y="${num(y(v) + 4)}" text-anchor="end" class="tick">${escapeXml(String(Number(v.toPrecision(3))))}</text>`);
   }
   out.push(`<line x1="${num(left)}" x2="${num(left)}" y1="${num(y(top))}" y2="${num(bottom)}" class="axis-line"/>`);
+  if (panel.reference !== undefined) out.push(`<line x1="${num(left)}" x2="${num(left + plotW)}" y1="${num(y(panel.reference))}" y2="${num(y(panel.reference))}" class="reference"/>`);
   out.push(`<text transform="translate(${num(x0 + 14)} ${num(bottom - plotH / 2)}) rotate(-90)" text-anchor="middle" class="axis">${escapeXml(panel.unit)}</text>`);
   const slotW = plotW / bars.length;
   const barW = Math.min(36, slotW * 0.7);
@@ -205,7 +208,13 @@ function targetPanels(run: BenchRun): ValuePanel[] {
     ['cost', 'Targets: what the executor costs'],
   ] as const;
   return groups
-    .map(([group, title]) => ({ kind: 'values' as const, title, unit: '× target (≤ 1 is met)', bars: rows.filter((r) => r.group === group).map((r) => ({ label: r.short, value: r.ratio! })) }))
+    .map(([group, title]) => ({
+      kind: 'values' as const,
+      title,
+      unit: '× target (≤ 1 is met)',
+      reference: 1,
+      bars: rows.filter((r) => r.group === group).map((r) => ({ label: r.short, value: r.ratio! })),
+    }))
     .filter((panel) => panel.bars.length > 0);
 }
 
@@ -242,7 +251,7 @@ export function renderSvg(run: BenchRun): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
-    '<style>.title{font-size:14px;font-weight:bold}.tick{font-size:11px;fill:#333}.axis{font-size:12px;fill:#333}.grid{stroke:#bbb;stroke-width:1}.minor{stroke:#e6e6e6;stroke-width:1}.axis-line{stroke:#333;stroke-width:1}</style>',
+    '<style>.title{font-size:14px;font-weight:bold}.tick{font-size:11px;fill:#333}.axis{font-size:12px;fill:#333}.grid{stroke:#bbb;stroke-width:1}.minor{stroke:#e6e6e6;stroke-width:1}.axis-line{stroke:#333;stroke-width:1}.reference{stroke:#c00;stroke-width:1.5;stroke-dasharray:6 4}</style>',
     '<rect width="100%" height="100%" fill="#fff"/>',
     `<text x="12" y="24" class="title">${escapeXml(`sandbox-executor benchmark, ${run.started_at}`)}</text>`,
     `<text x="12" y="48" class="tick">${escapeXml(subtitle)}</text>`,
