@@ -4,7 +4,7 @@
 // then the median over that side's runs, so one disturbed run does not decide the verdict.
 import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
-import { fmt } from './report-markdown.js';
+import { fmt } from './stats.js';
 
 type Direction = 'lower' | 'higher' | 'count';
 

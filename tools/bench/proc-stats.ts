@@ -16,10 +16,15 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
+/** utime + stime (fields 14, 15) of statFields: the process's own threads. */
+const ownTicks = (fields: string[]) => Number(fields[11]) + Number(fields[12]);
+/** cutime + cstime (fields 16, 17): the reaped children's. */
+const reapedTicks = (fields: string[]) => Number(fields[13]) + Number(fields[14]);
+const ticksToMs = (ticks: number) => (ticks * 1000) / clockTicks();
+
 /** User + system CPU milliseconds of the process (all its threads), excluding children. */
 export function cpuMs(pid: number): number {
-  const fields = statFields(pid);
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks(); // utime, stime: fields 14, 15
+  return ticksToMs(ownTicks(statFields(pid)));
 }
 
 export interface CpuTotals {
@@ -39,17 +44,12 @@ export interface CpuTotals {
 export function cpuTotals(pid: number): CpuTotals {
   let selfTicks = 0;
   let treeTicks = 0;
-  for (const current of processTree(pid)) {
-    try {
-      const fields = statFields(current);
-      if (current === pid) selfTicks = Number(fields[11]) + Number(fields[12]);
-      treeTicks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    } catch {
-      // reaped meanwhile: its CPU is in its parent's cutime from now on (an undercount of one read)
-    }
+  // the stat each process had when the tree was read (one that ended since is counted as it was)
+  for (const { pid: current, stat } of processTree(pid)) {
+    if (current === pid) selfTicks = ownTicks(stat);
+    treeTicks += ownTicks(stat) + reapedTicks(stat);
   }
-  const ms = (ticks: number) => (ticks * 1000) / clockTicks();
-  return { self_ms: ms(selfTicks), tree_ms: ms(treeTicks) };
+  return { self_ms: ticksToMs(selfTicks), tree_ms: ticksToMs(treeTicks) };
 }
 
 /** /proc/PID/stat from field 3 on: the command name (field 2) may hold spaces and parentheses. */
@@ -109,7 +109,7 @@ export interface TreeMemory {
 export function treeMemory(pid: number): TreeMemory {
   let processes = 0;
   let kb = 0;
-  for (const current of processTree(pid)) {
+  for (const { pid: current } of processTree(pid)) {
     try {
       kb += pssKb(current);
       processes++;
@@ -120,23 +120,33 @@ export function treeMemory(pid: number): TreeMemory {
   return { processes, pss_mb: round(kb / 1024) };
 }
 
+interface ProcessStat {
+  pid: number;
+  /** statFields as read while finding the tree */
+  stat: string[];
+}
+
 /** The process and every descendant alive now (sandboxes run in pid namespaces but are in /proc). */
-function processTree(pid: number): number[] {
+function processTree(pid: number): ProcessStat[] {
+  const stats = new Map<number, string[]>();
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const parent = Number(statFields(Number(entry))[1]);
+      const stat = statFields(Number(entry));
+      stats.set(Number(entry), stat);
+      const parent = Number(stat[1]);
       children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
     } catch {
       // gone meanwhile
     }
   }
-  const tree: number[] = [];
+  const tree: ProcessStat[] = [];
   const pending = [pid];
   while (pending.length > 0) {
     const current = pending.pop()!;
-    tree.push(current);
+    const stat = stats.get(current);
+    if (stat) tree.push({ pid: current, stat });
     pending.push(...(children.get(current) ?? []));
   }
   return tree;

@@ -1,15 +1,8 @@
 // The Markdown tables of a run: what the CLI prints and docs/benchmarks.md quotes.
 import { ackResultsOf } from './ack-latency.js';
 import type { BenchRun } from './run.js';
-import type { Summary } from './stats.js';
+import { fmt, type Summary } from './stats.js';
 import { issueTargets } from './targets.js';
-
-export function fmt(x: number | null | undefined): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
-  if (Math.abs(x) >= 100) return x.toFixed(0);
-  if (Math.abs(x) >= 10) return x.toFixed(1);
-  return x.toFixed(2);
-}
 
 function table(header: string[], rows: (string | number)[][], rightAligned = header.map((_, i) => i > 0)): string {
   const line = (cells: (string | number)[]) => `| ${cells.map(String).join(' | ')} |`;

@@ -34,3 +34,11 @@ export function summarize(samples: number[]): Summary {
     max: round(sorted[n - 1] ?? NaN),
   };
 }
+
+/** A figure as the reports print it: three significant digits or so, 'n/a' when absent. */
+export function fmt(x: number | null | undefined): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}

@@ -4,6 +4,7 @@
 import { ACK_REFERENCE_LEVEL, ackResultsOf } from './ack-latency.js';
 import type { CellResult } from './load.js';
 import type { BenchRun } from './run.js';
+import { fmt } from './stats.js';
 
 export interface TargetRow {
   figure: string;
@@ -25,8 +26,6 @@ const TARGET_LEVEL = ACK_REFERENCE_LEVEL;
 /** The memory a burst of sessions may leave above the idle server (a global warm budget). */
 const BURST_BUDGET_MB = 64;
 
-const round = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-
 function cell(run: BenchRun, workload: string, level: number): CellResult | undefined {
   return run.http?.cells.find((c) => c.workload === workload && c.concurrency === level);
 }
@@ -44,21 +43,21 @@ function unlessErrors(row: Measured, errors: number | undefined): Measured {
 type Measured = Omit<TargetRow, 'short' | 'group'>;
 
 function atMost(figure: string, value: number | null | undefined, limit: number, unit: string): Measured {
-  if (value === null || value === undefined || !Number.isFinite(value)) return { figure, measured: 'not measured', target: `≤ ${round(limit)} ${unit}`, ratio: null, met: null };
-  return { figure, measured: `${round(value)} ${unit}`, target: `≤ ${round(limit)} ${unit}`, ratio: value / limit, met: value <= limit };
+  if (value === null || value === undefined || !Number.isFinite(value)) return { figure, measured: 'not measured', target: `≤ ${fmt(limit)} ${unit}`, ratio: null, met: null };
+  return { figure, measured: `${fmt(value)} ${unit}`, target: `≤ ${fmt(limit)} ${unit}`, ratio: value / limit, met: value <= limit };
 }
 
 /** A higher-is-better row. */
 function atLeast(figure: string, value: number | null | undefined, floor: number, unit: string): Measured {
-  if (value === null || value === undefined || !Number.isFinite(value)) return { figure, measured: 'not measured', target: `≥ ${round(floor)} ${unit}`, ratio: null, met: null };
-  return { figure, measured: `${round(value)} ${unit}`, target: `≥ ${round(floor)} ${unit}`, ratio: value > 0 ? floor / value : null, met: value >= floor };
+  if (value === null || value === undefined || !Number.isFinite(value)) return { figure, measured: 'not measured', target: `≥ ${fmt(floor)} ${unit}`, ratio: null, met: null };
+  return { figure, measured: `${fmt(value)} ${unit}`, target: `≥ ${fmt(floor)} ${unit}`, ratio: value > 0 ? floor / value : null, met: value >= floor };
 }
 
 /** A ratio of two figures of the run against the most it may be. */
 function ratioAtMost(figure: string, numerator: number | undefined, denominator: number | undefined, limit: number, of: string): Measured {
   const value = numerator !== undefined && denominator ? numerator / denominator : null;
   const row = atMost(figure, value, limit, `× ${of}`);
-  if (value !== null && numerator !== undefined && denominator) row.measured = `${round(numerator)} / ${round(denominator)} ms = ${round(value)} × ${of}`;
+  if (value !== null && numerator !== undefined && denominator) row.measured = `${fmt(numerator)} / ${fmt(denominator)} ms = ${fmt(value)} × ${of}`;
   return row;
 }
 
