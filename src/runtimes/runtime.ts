@@ -14,6 +14,8 @@ export const INPUT_DIR = '/run/execution';
 export const DEPENDENCY_DIR = '/opt/sandbox-venv';
 /** The python the sandboxes run, and the one pip installs their dependencies for (the wheels must match it). */
 export const SANDBOX_PYTHON = '/usr/bin/python3';
+/** The bash the shell runtime runs. */
+export const SANDBOX_BASH = '/bin/bash';
 
 export interface RuntimeCommand {
   argv: string[];

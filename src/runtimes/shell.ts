@@ -1,7 +1,7 @@
 import { bind } from '../sandbox/index.js';
-import { bootstrapFile, inputPaths, PRIMED_FLAG, RUNTIME_DIR, type Runtime } from './runtime.js';
+import { bootstrapFile, inputPaths, PRIMED_FLAG, RUNTIME_DIR, SANDBOX_BASH, type Runtime } from './runtime.js';
 
-export function shellRuntime(stagingDir: string, bash = '/bin/bash'): Runtime {
+export function shellRuntime(stagingDir: string, bash = SANDBOX_BASH): Runtime {
   const bootstrap = `${RUNTIME_DIR}/bootstrap.sh`;
   const input = inputPaths('main.sh');
   return {

@@ -2,7 +2,7 @@
 // floor under the python, javascript and shell handler latencies, measured in the same run.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { SANDBOX_PYTHON } from '../../src/runtimes/runtime.js';
+import { SANDBOX_BASH, SANDBOX_PYTHON } from '../../src/runtimes/runtime.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface StartupReference {
@@ -17,7 +17,7 @@ const COMMANDS = {
   // the flags the python runtime starts with (-S: site's start-up skipped, src/runtimes/python-preparation.ts)
   python: [SANDBOX_PYTHON, '-s', '-B', '-S', '-c', 'pass'],
   javascript: [process.execPath, '-e', '0'],
-  shell: ['/bin/bash', '-c', ':'],
+  shell: [SANDBOX_BASH, '-c', ':'],
 };
 
 // the clean environment sandboxes get: an inherited NODE_EXTRA_CA_CERTS alone adds ~200 ms to node
