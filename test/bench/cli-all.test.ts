@@ -37,6 +37,13 @@ describe('bench all, tiny', () => {
 
     assert.ok(run.spawn, 'spawn suite ran');
     assert.equal(run.spawn.variants.plain?.n, 2);
+    assert.deepEqual(
+      Object.keys(run.spawn.cpu_ms_per_spawn ?? {}).sort(),
+      Object.keys(run.spawn.variants)
+        .filter((v) => v !== 'native-1gib-heap')
+        .sort(),
+      'a CPU pass per variant',
+    );
     assert.deepEqual(Object.keys(run.spawn.concurrency), run.spawn.variants.native ? ['1', '2'] : []);
 
     assert.ok(run.http, 'http suite ran');

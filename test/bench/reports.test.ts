@@ -33,6 +33,8 @@ describe('bench Markdown', () => {
     assert.match(markdown, /native\/bwrap 0\.25/);
     assert.match(markdown, /native-1GiB-heap\/native 1\.10/);
     assert.match(markdown, /^\| native at concurrency \|/m);
+    assert.match(markdown, /^\| native \|( [\d.]+ \|){6} 4\.00 \|$/m, 'the CPU of one spawn, last column');
+    assert.match(markdown, /^\| native-1gib-heap \|( [\d.]+ \|){6} n\/a \|$/m, 'a variant without a CPU pass says so');
   });
 
   it('has one http row per workload and concurrency, with phases and server CPU', () => {

@@ -44,6 +44,7 @@ export function figures(run: BenchRun): Figure[] {
     for (const [variant, s] of Object.entries(run.spawn.variants)) {
       for (const p of LATENCY) add(`spawn.${variant}.${p}`, s[p], 'lower');
       add(`spawn.${variant}.spawns_per_second`, s.spawns_per_second, 'higher');
+      add(`spawn.${variant}.cpu_ms_per_spawn`, run.spawn.cpu_ms_per_spawn?.[variant], 'lower');
     }
     for (const [ratio, value] of Object.entries(run.spawn.ratios)) add(`spawn.ratio.${ratio}`, value, 'lower');
     for (const [level, c] of Object.entries(run.spawn.concurrency)) {

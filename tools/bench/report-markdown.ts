@@ -34,9 +34,9 @@ function spawnSection(run: BenchRun): string[] {
   ];
   out.push(
     table(
-      ['variant', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'stddev ms', 'spawns/s'],
-      Object.entries(s.variants).map(([name, v]) => [name, ...pct(v), fmt(v.stddev), fmt(v.spawns_per_second)]),
-      [false, true, true, true, true, true, true],
+      ['variant', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms', 'stddev ms', 'spawns/s', 'CPU ms per spawn'],
+      Object.entries(s.variants).map(([name, v]) => [name, ...pct(v), fmt(v.stddev), fmt(v.spawns_per_second), s.cpu_ms_per_spawn?.[name] === undefined ? 'n/a' : fmt(s.cpu_ms_per_spawn[name])]),
+      [false, true, true, true, true, true, true, true],
     ),
   );
   const ownNetns = s.ratios.native_own_netns_over_bwrap === undefined ? '' : `, native-own-netns/bwrap ${fmt(s.ratios.native_own_netns_over_bwrap)}`;

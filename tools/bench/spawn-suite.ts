@@ -2,7 +2,9 @@
 // in one run (ABAB...) so machine drift cancels; then native again with 1 GiB of live JS heap, to
 // show the spawn does not copy the server. Latency = spawn call to exit observed on the loop.
 // "native" joins a network namespace the addon made ahead, as the service's sandboxes do;
-// "native-own-netns" creates its own in its clone, for comparison.
+// "native-own-netns" creates its own in its clone, for comparison. Then the CPU of one spawn of
+// each variant, the machine's floor under the CPU an execution costs: this process and the
+// sandboxes it reaped, measured over sequential spawns of one variant at a time.
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../../src/sandbox/backend.js';
 import { NativeBackend } from '../../src/sandbox/backends/native.js';
@@ -10,6 +12,7 @@ import { loadNative, type NativeSpawnPlan } from '../../src/sandbox/native-addon
 import type { Policy } from '../../src/sandbox/policy.js';
 import type { SandboxHost } from '../../src/sandbox/sandbox-host.js';
 import { SandboxRun } from '../../src/sandbox/sandbox-run.js';
+import { cpuTotals } from './proc-stats.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface SpawnBenchResult {
@@ -26,7 +29,15 @@ export interface SpawnBenchResult {
   };
   concurrency: Record<string, { spawns_per_second: number; latency: Summary }>;
   heap_used_mb_during_1gib: number | null;
+  /**
+   * user + system CPU of one spawn, per variant: the spawning process (its spawner thread's clone
+   * and the JS around it) and the sandbox's processes, which it reaps; absent in older runs
+   */
+  cpu_ms_per_spawn?: Record<string, number>;
 }
+
+/** Spawns per variant in the CPU pass: the clock counts 10 ms ticks, so 100 spawns of ~5 ms are ±2 %. */
+const CPU_SPAWNS = 100;
 
 const TRUE = '/bin/true';
 
@@ -151,6 +162,15 @@ export async function benchSpawn(
     }
   }
 
+  const cpuPerSpawn: Record<string, number> = {};
+  const cpuSpawns = Math.min(options.iterations, CPU_SPAWNS);
+  for (const v of variants) {
+    options.progress(`spawn: CPU of ${cpuSpawns} ${v.name} spawns`);
+    const before = cpuTotals(process.pid).tree_ms;
+    for (let i = 0; i < cpuSpawns; i++) await v.once();
+    cpuPerSpawn[v.name] = Math.round(((cpuTotals(process.pid).tree_ms - before) / cpuSpawns) * 100) / 100;
+  }
+
   const summaries = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, withRate(summarize(v))]));
   const ratio = (a?: Summary, b?: Summary) => (a && b ? Math.round((a.p50 / b.p50) * 1000) / 1000 : null);
   return {
@@ -166,5 +186,6 @@ export async function benchSpawn(
     },
     concurrency,
     heap_used_mb_during_1gib: heapUsedMb,
+    cpu_ms_per_spawn: cpuPerSpawn,
   };
 }
