@@ -21,19 +21,19 @@ export interface KnownLabels {
   syncOutcomes: readonly string[];
 }
 
-/** the longest interval a timer takes (2^31 - 1 ms, 24.8 days) */
-const NEVER_MS = 2 ** 31 - 1;
+/** the longest interval a Node timer takes (2^31 - 1 ms, 24.8 days) */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const SAMPLED_LAG_GAUGES = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((stat) => `nodejs_eventloop_lag_${stat}_seconds`);
 
 export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { languages: [], finishedStates: [], syncOutcomes: [] }) {
   const registry = new Registry();
   // prom-client's lag percentiles come from a timer that wakes the process every
   // eventLoopMonitoringPrecision ms for as long as it runs, and an idle server must not wake (each
-  // wake-up costs ~0.6 ms of CPU here, docs/benchmarks.md). That timer is pushed out of reach and
+  // wake-up costs ~0.6 ms of CPU here, docs/benchmarks.md). That timer is pushed out to 24.8 days and
   // its gauges left out; nodejs_eventloop_lag_seconds (measured at each scrape) stays, and the
   // fine-grained delay is sandbox_event_loop_delay_seconds, sampled while executions run
   // (event-loop-delay.ts).
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: NEVER_MS });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: MAX_TIMER_MS });
   for (const name of SAMPLED_LAG_GAUGES) registry.removeSingleMetric(name);
   let warmSandboxes = () => 0; // the execution service is made after the metrics: countWarmWith
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];

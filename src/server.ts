@@ -14,8 +14,8 @@ import { ExecutionService } from './executions/execution-service.js';
 import { FINISHED_STATES, Journal } from './executions/journal.js';
 import { SessionRemoval } from './executions/session-removal.js';
 import { createApp } from './http/app.js';
-import { checkExpiredRequestsOnlyWhileConnected } from './http/expired-request-check.js';
 import { limitConnections } from './http/connection-limit.js';
+import { checkExpiredRequestsOnlyWhileConnected } from './http/expired-request-check.js';
 import { executeRoutes } from './http/routes/execute.js';
 import { executionRoutes } from './http/routes/executions.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -120,11 +120,10 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
     const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, () => resolve(server));
     server.once('error', reject);
   });
-  // counted before the cap's own listener, which may close a newcomer at once
   const checksOnlyWhileConnected = checkExpiredRequestsOnlyWhileConnected(http as HttpServer);
   limitConnections(http as HttpServer, { maxConnections: config.http.maxConnections, onRefused: () => metrics.rejected.inc({ reason: 'connection_limit' }) });
   const port = (http.address() as AddressInfo).port;
-  if (!checksOnlyWhileConnected) logger.debug("this Node's HTTP server checks request timeouts every second, also while idle");
+  if (!checksOnlyWhileConnected) logger.info("this Node's HTTP server checks request timeouts every second, also while idle");
   logger.info({ host: config.host, port, workspace: config.workspaceRoot, mode: config.controlPlaneUrl ? 'control-plane' : 'standalone' }, 'executor listening');
   controlPlane?.start(port);
 

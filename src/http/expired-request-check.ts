@@ -34,7 +34,8 @@ export function checkExpiredRequestsOnlyWhileConnected(server: Server): boolean 
   stop();
   let open = 0;
   server.on('connection', (socket: Socket) => {
-    if (open++ === 0 && server.listening) holder[slot] = setInterval(check as () => void, everyMs).unref() as NodeTimer;
+    // called on the server: Node 20 binds it, a later one might not
+    if (open++ === 0 && server.listening) holder[slot] = setInterval(() => (check as () => void).call(server), everyMs).unref() as NodeTimer;
     socket.once('close', () => {
       if (--open === 0) stop();
     });

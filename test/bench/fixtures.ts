@@ -43,7 +43,7 @@ export function syntheticRun(scale = 1): BenchRun {
       ratios: { native_over_bwrap: 0.25, native_1gib_over_native: 1.1, native_over_plain: 2 },
       concurrency: Object.fromEntries([1, 4].map((level) => [String(level), { spawns_per_second: 200 * level, latency: latency(2 * level * scale) }])),
       heap_used_mb_during_1gib: 1030,
-      cpu_ms_per_spawn: { native: 4 * scale, bwrap: 9 * scale, plain: 1 * scale },
+      cpu_ms_per_spawn: { native: 2 * scale, bwrap: 9 * scale, plain: 1 * scale },
     },
     http: {
       target: 'self',

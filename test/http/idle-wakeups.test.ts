@@ -17,7 +17,7 @@ const HEADERS_TIMEOUT_SECONDS = 1;
 /** a quiet stretch: with a 1 s timer it would hold at least three wake-ups */
 const QUIET_MS = 3000;
 /** start-up settles within this (lazy compilation, V8's first memory-reducing GC) */
-const SETTLE_DEADLINE_MS = 30_000;
+const SETTLE_DEADLINE_MS = 40_000;
 
 let dirs: ExecutorDirs;
 let executor: ExecutorProcess;
@@ -28,15 +28,18 @@ function mainThreadSwitches(pid: number): number {
   return [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
-/** Watches consecutive quiet-length windows until one has at most `allowed` switches; returns each window's count. */
+/**
+ * Watches consecutive quiet-length windows until two in a row have at most `allowed` switches each
+ * (one quiet window could fall between the firings of a slower timer); returns each window's count.
+ */
 async function windowsUntilQuiet(pid: number, allowed: number): Promise<number[]> {
   const counts: number[] = [];
   const deadline = Date.now() + SETTLE_DEADLINE_MS;
-  while (Date.now() < deadline) {
+  const quiet = () => counts.length >= 2 && counts.slice(-2).every((c) => c <= allowed);
+  while (Date.now() < deadline && !quiet()) {
     const before = mainThreadSwitches(pid);
     await sleep(QUIET_MS);
     counts.push(mainThreadSwitches(pid) - before);
-    if (counts.at(-1)! <= allowed) break;
   }
   return counts;
 }
@@ -71,7 +74,7 @@ describe('an idle executor', () => {
   it('does not wake while no connection is open, after serving one', async () => {
     await health(); // a connection came and went: whatever it started must stop with it
     const counts = await windowsUntilQuiet(executor.pid, 1);
-    assert.ok(counts.at(-1)! <= 1, `the main thread kept waking: ${counts.join(', ')} switches per ${QUIET_MS} ms window\n${executor.output}`);
+    assert.ok(counts.length >= 2 && counts.slice(-2).every((c) => c <= 1), `the main thread kept waking: ${counts.join(', ')} switches per ${QUIET_MS} ms window\n${executor.output}`);
   });
 
   it('still closes a request head that does not arrive in time, on a connection made after a quiet stretch', async () => {

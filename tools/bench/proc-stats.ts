@@ -27,6 +27,12 @@ export function cpuMs(pid: number): number {
   return ticksToMs(ownTicks(statFields(pid)));
 }
 
+/** CPU milliseconds of the process and of the children it has reaped (one read: no walk of /proc). */
+export function cpuWithReapedMs(pid: number): number {
+  const fields = statFields(pid);
+  return ticksToMs(ownTicks(fields) + reapedTicks(fields));
+}
+
 export interface CpuTotals {
   /** the process itself: utime + stime (cpuMs) */
   self_ms: number;

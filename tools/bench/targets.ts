@@ -87,7 +87,7 @@ export function issueTargets(run: BenchRun): TargetRow[] {
   ] as const) {
     const row = cell(run, workload, TARGET_LEVEL);
     const measured = atMost(`machine CPU per execution (all processes), ${workload}, c${TARGET_LEVEL}`, row?.server?.tree_cpu_ms_per_execution, limit, 'ms');
-    // the machine's floor under every row: one sandbox, made and reaped, running /bin/true
+    // for reference: what one sandbox costs, made and reaped, running /bin/true (spawn suite)
     if (measured.met !== null && spawnCpu !== undefined) measured.measured += ` (a native sandbox of /bin/true alone: ${fmt(spawnCpu)} ms)`;
     add(short, 'cost', unlessErrors(measured, row?.errors.total));
   }
