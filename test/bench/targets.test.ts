@@ -67,7 +67,7 @@ describe('bench targets (issue 17)', () => {
     assert.equal(rows['py/sh']!.ratio, 1.25 / 1.5);
     assert.equal(rows['rps py']!.ratio, 200 / 150, 'a higher-is-better ratio is target / measured');
     assert.match(rows['sh c1']!.measured, /^4\.00 \/ 3\.00 ms = 1\.33 × \(native spawn \+ bash start\)$/);
-    assert.equal(rows['cpu sh']!.measured, '2.50 ms (a native sandbox of /bin/true alone: 2.00 ms)', "the CPU rows name the run's own floor");
+    assert.equal(rows['cpu sh']!.measured, '2.50 ms (a native sandbox of /bin/true alone: 2.00 ms)', "the CPU rows quote the run's own sandbox cost");
     assert.match(rows.burst!.target, /≤ 139 MB \(idle RSS \+ 64\)/);
     assert.equal(rows['cpu js']!.measured, 'not measured');
   });
