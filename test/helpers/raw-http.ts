@@ -20,6 +20,17 @@ export function connect(port: number): Promise<net.Socket> {
   });
 }
 
+/** A connection that sent part of a request head and then nothing; `closed` resolves with what the server answered when it closed it. */
+export async function halfSentHead(port: number): Promise<{ socket: net.Socket; closed: Promise<string> }> {
+  const socket = await connect(port);
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
+  socket.on('error', () => {});
+  socket.write('POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl');
+  return { socket, closed };
+}
+
 /** The bytes of a complete `POST path` with a JSON body. */
 export function postRequest(path: string, json: unknown): string {
   const payload = JSON.stringify(json);

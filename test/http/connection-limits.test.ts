@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { executorDirs, executorEnv, type ExecutorDirs } from '../helpers/executor-fixture.js';
 import { ExecutorProcess } from '../helpers/executor-process.js';
 import { executionId, sessionId, sleep } from '../helpers/http.js';
-import { connect, openDescriptors } from '../helpers/raw-http.js';
+import { connect, halfSentHead, openDescriptors } from '../helpers/raw-http.js';
 
 const MAX_CONNECTIONS = 100;
 const HEADERS_TIMEOUT_SECONDS = 2;
@@ -33,16 +33,7 @@ let dirs: ExecutorDirs;
 let executor: ExecutorProcess;
 let port: number;
 
-/** A connection that sent part of a request head and then nothing; resolves `closed` when the server closes it. */
-async function halfSent(): Promise<{ socket: net.Socket; closed: Promise<string> }> {
-  const socket = await connect(port);
-  let answer = '';
-  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
-  socket.on('error', () => {});
-  socket.write('POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl');
-  return { socket, closed };
-}
+const halfSent = () => halfSentHead(port);
 
 /** A connection whose head is complete (a request is in flight) but whose body never ends. */
 async function bodyNeverEnds(): Promise<{ socket: net.Socket; closed: Promise<string> }> {

@@ -6,12 +6,11 @@
 // so that its main thread's context switches (/proc/PID/task/PID/status) are its alone.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { executorDirs, executorEnv, type ExecutorDirs } from '../helpers/executor-fixture.js';
 import { ExecutorProcess } from '../helpers/executor-process.js';
 import { sleep } from '../helpers/http.js';
-import { connect } from '../helpers/raw-http.js';
+import { halfSentHead } from '../helpers/raw-http.js';
 
 const HEADERS_TIMEOUT_SECONDS = 1;
 /** a quiet stretch: with a 1 s timer it would hold at least three wake-ups */
@@ -48,17 +47,6 @@ async function health(): Promise<void> {
   const response = await fetch(`${executor.url}/health`, { headers: { connection: 'close' } });
   assert.equal(response.status, 200);
   await response.arrayBuffer();
-}
-
-/** A connection that sent part of a request head and then nothing; resolves with what the server answered when it closes. */
-async function halfSentHead(port: number): Promise<{ socket: net.Socket; closed: Promise<string> }> {
-  const socket = await connect(port);
-  let answer = '';
-  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-  socket.on('error', () => {});
-  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
-  socket.write('POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl');
-  return { socket, closed };
 }
 
 describe('an idle executor', () => {
