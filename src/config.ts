@@ -134,6 +134,8 @@ const EnvSchema = z.object({
   SANDBOX_NETWORK: flag(false),
   // README "CPU priority": sandboxes run below the server, so acks and results never wait behind them
   SANDBOX_NICE: integer(10, 0, 19),
+  // where the kernel groups tasks by session: how far a root server raises its own group (0: not at all)
+  SERVER_AUTOGROUP_NICE: integer(-20, -20, 0),
   SANDBOX_HOST_UID: integer(1000000, 1, 4294967294),
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
   SHUTDOWN_GRACE_SECONDS: integer(5, 0, 3600),
@@ -199,6 +201,8 @@ export interface Config {
     /** SANDBOX_NICE: the nice value every sandbox runs at (0: the server's own) */
     sandboxNice: number;
   };
+  /** SERVER_AUTOGROUP_NICE: the nice value a root server gives its own autogroup (src/sandbox/cpu-priority.ts) */
+  serverAutogroupNice: number;
   maxConcurrentExecutions: number;
   isolation: Isolation;
   disableBwrap: boolean;
@@ -303,6 +307,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workspaceFiles: e.WORKSPACE_MAX_FILES,
       sandboxNice: e.SANDBOX_NICE,
     },
+    serverAutogroupNice: e.SERVER_AUTOGROUP_NICE,
     maxConcurrentExecutions: e.MAX_CONCURRENT_EXECUTIONS,
     isolation: e.ISOLATION,
     disableBwrap: e.DISABLE_BWRAP,

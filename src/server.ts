@@ -64,6 +64,7 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
     rootServerUid: config.rootServerSandboxUid,
     rootServerGid: config.rootServerSandboxGid,
     limits: limitsFromConfig(config, config.limits.defaultTimeoutSeconds),
+    serverAutogroupNice: config.serverAutogroupNice,
   });
   for (const probe of host.probes) logger.info({ backend: probe.backend, available: probe.available, reason: probe.reason }, 'isolation backend probed');
   if (host.backend.name === 'none') logger.warn('ISOLATION=none: code will run WITHOUT a sandbox. Development only.');

@@ -21,6 +21,7 @@ export async function sandboxHostFor(isolation: Isolation | undefined, overrides
     rootServerUid: config.rootServerSandboxUid,
     rootServerGid: config.rootServerSandboxGid,
     limits: limitsFromConfig(config, config.limits.defaultTimeoutSeconds),
+    serverAutogroupNice: config.serverAutogroupNice,
     probeAll: overrides.probeAll ?? false,
   });
   return { host, config };

@@ -3,9 +3,10 @@
 // sandboxes share one scheduling group (a container's cpu cgroup). On a host that groups tasks by
 // session (autogroup), each sandbox is a session, and so a group as heavy as the executor's whole
 // one: sixteen busy sandboxes left the executor a seventeenth of the CPU and its acknowledgements
-// waited 144 ms (docs/benchmarks.md). There the executor raises its own autogroup by the same
-// amount, which takes CAP_SYS_NICE (a root server). An unprivileged executor on such a host stays
-// one group among its sandboxes' (SECURITY.md, Known limits).
+// waited 144 ms (docs/benchmarks.md). There the executor raises its own autogroup to
+// SERVER_AUTOGROUP_NICE (-20 by default: at -10 the ack's p99 at c16 was still 34-52 ms, at -20
+// 8-15 ms, and throughput rose), which takes CAP_SYS_NICE (a root server). An unprivileged
+// executor on such a host stays one group among its sandboxes' (SECURITY.md, Known limits).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface CpuPriority {
@@ -20,6 +21,9 @@ export interface CpuPriority {
    */
   server_autogroup_nice: number | null;
 }
+
+/** the most the kernel allows: a group at -20 weighs as much as ~87 at 0 */
+export const DEFAULT_SERVER_AUTOGROUP_NICE = -20;
 
 const AUTOGROUP_SWITCH = '/proc/sys/kernel/sched_autogroup_enabled';
 const OWN_AUTOGROUP = '/proc/self/autogroup';
@@ -38,14 +42,17 @@ export function ownAutogroupNice(): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** Raises the executor's autogroup where autogroups are on and it may; says what holds. */
-export function raiseOwnPriority(sandboxNice: number): CpuPriority {
+/**
+ * Raises the executor's autogroup to `serverAutogroupNice` where autogroups are on and it may (never
+ * lowers it: a group an operator raised further stays so); says what holds.
+ */
+export function raiseOwnPriority(sandboxNice: number, serverAutogroupNice: number): CpuPriority {
   const autogroups = readOrNull(AUTOGROUP_SWITCH)?.trim() === '1';
   if (!autogroups) return { sandbox_nice: sandboxNice, autogroups, server_autogroup_nice: null };
   const current = ownAutogroupNice();
-  if (sandboxNice > 0 && current !== null && current > -sandboxNice) {
+  if (current !== null && serverAutogroupNice < current) {
     try {
-      writeFileSync(OWN_AUTOGROUP, String(-sandboxNice));
+      writeFileSync(OWN_AUTOGROUP, String(serverAutogroupNice));
     } catch {
       // EPERM without CAP_SYS_NICE: reported as is (server_autogroup_nice)
     }

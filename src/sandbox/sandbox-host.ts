@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
 import { attest, missingProtections, type Attestation } from './attestation.js';
 import { BwrapBackend } from './backends/bwrap.js';
-import { raiseOwnPriority, type CpuPriority } from './cpu-priority.js';
+import { type CpuPriority, DEFAULT_SERVER_AUTOGROUP_NICE, raiseOwnPriority } from './cpu-priority.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
 import { loadNative, type InitReport, type NetworkHandle } from './native-addon.js';
 import { NativeBackend } from './backends/native.js';
@@ -40,6 +40,8 @@ export interface SandboxHostOptions {
   rootServerGid: number;
   /** the limits probes verify */
   limits: Limits;
+  /** SERVER_AUTOGROUP_NICE (cpu-priority.ts); DEFAULT_SERVER_AUTOGROUP_NICE when absent */
+  serverAutogroupNice?: number;
   /** probe every candidate even after one works (probe command, benchmarks); else stop at the first */
   probeAll?: boolean;
 }
@@ -103,7 +105,7 @@ export class SandboxHost {
   static async start(options: SandboxHostOptions): Promise<SandboxHost> {
     const { addon, initPath } = loadNative();
     const identity = hostIdentity(options.rootServerUid, options.rootServerGid);
-    const cpuPriority = raiseOwnPriority(options.limits.nice);
+    const cpuPriority = raiseOwnPriority(options.limits.nice, options.serverAutogroupNice ?? DEFAULT_SERVER_AUTOGROUP_NICE);
     mkdirSync(options.stateDir, { recursive: true, mode: STATE_DIR_MODE });
     try {
       chmodSync(options.stateDir, STATE_DIR_MODE);

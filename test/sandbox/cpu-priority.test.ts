@@ -4,7 +4,7 @@
 // its own group reaches the executor's.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ownAutogroupNice } from '../../src/sandbox/cpu-priority.js';
+import { DEFAULT_SERVER_AUTOGROUP_NICE, ownAutogroupNice, raiseOwnPriority } from '../../src/sandbox/cpu-priority.js';
 import { BACKENDS, describeRun, python, SandboxFixture, SERVER_IS_ROOT } from '../helpers/sandbox-host.js';
 
 const fixture = await SandboxFixture.start();
@@ -71,6 +71,9 @@ describe('CPU priority', () => {
     assert.equal(now, priority.server_autogroup_nice);
     // a process in the kernel's first session (a runner's pid 1 lineage) has no autogroup to raise
     if (now === null) return t.diagnostic('the executor has no autogroup of its own here (the kernel root group)');
-    if (SERVER_IS_ROOT) assert.ok(now <= -10, `a root executor raises its autogroup to -10 or above, it is at ${now}`);
+    if (SERVER_IS_ROOT) assert.equal(now, DEFAULT_SERVER_AUTOGROUP_NICE, 'a root executor raises its autogroup to SERVER_AUTOGROUP_NICE (-20 by default)');
+    // a smaller raise, or none (SERVER_AUTOGROUP_NICE=0), never lowers a group that is already higher
+    for (const asked of [0, -5]) assert.equal(raiseOwnPriority(10, asked).server_autogroup_nice, now);
+    assert.equal(ownAutogroupNice(), now);
   });
 });

@@ -35,6 +35,7 @@ const BAD_VALUES: [string, string, RegExp][] = [
   ['DISABLE_BWRAP', 'maybe', /expected true or false, got 'maybe'/],
   ['SANDBOX_NETWORK', '2', /expected true or false, got '2'/],
   ['SANDBOX_NICE', '20', /from 0 to 19, got '20'/],
+  ['SERVER_AUTOGROUP_NICE', '5', /from -20 to 0, got '5'/],
   ['SANDBOX_HOST_UID', '0', /from 1 to 4294967294/],
   ['SANDBOX_HOST_GID', '4294967295', /from 1 to 4294967294/],
   ['SHUTDOWN_GRACE_SECONDS', '3601', /from 0 to 3600/],
@@ -119,6 +120,8 @@ describe('loadConfig: values read', () => {
     assert.equal(c.controlPlaneUrl, undefined);
     assert.equal(c.disableBwrap, false);
     assert.deepEqual(c.http, { maxConnections: 4096, headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 5 });
+    assert.equal(c.limits.sandboxNice, 10);
+    assert.equal(c.serverAutogroupNice, -20);
   });
 
   it('reads every documented variable', () => {

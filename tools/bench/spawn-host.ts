@@ -20,6 +20,7 @@ export async function spawnHost(): Promise<{ host: SandboxHost; close(): void }>
       rootServerUid: config.rootServerSandboxUid,
       rootServerGid: config.rootServerSandboxGid,
       limits: limitsFromConfig(config, config.limits.defaultTimeoutSeconds),
+      serverAutogroupNice: config.serverAutogroupNice,
       probeAll: true,
     });
     return { host, close: () => rmSync(stateDir, { recursive: true, force: true }) };
