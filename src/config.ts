@@ -132,9 +132,9 @@ const EnvSchema = z.object({
     .pipe(z.enum(['auto', 'native', 'bwrap', 'none'])),
   DISABLE_BWRAP: flag(false),
   SANDBOX_NETWORK: flag(false),
-  // README "CPU priority": sandboxes run below the server, so acks and results never wait behind them
+  // docs/benchmarks.md "CPU priority": sandboxes run below the server, so acks wait less behind them
   SANDBOX_NICE: integer(10, 0, 19),
-  // where the kernel groups tasks by session: how far a root server raises its own group (0: not at all)
+  // where the kernel groups tasks by session: the nice value a root server gives its own group (0: untouched)
   SERVER_AUTOGROUP_NICE: integer(-20, -20, 0),
   SANDBOX_HOST_UID: integer(1000000, 1, 4294967294),
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),

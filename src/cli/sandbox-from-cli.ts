@@ -21,7 +21,8 @@ export async function sandboxHostFor(isolation: Isolation | undefined, overrides
     rootServerUid: config.rootServerSandboxUid,
     rootServerGid: config.rootServerSandboxGid,
     limits: limitsFromConfig(config, config.limits.defaultTimeoutSeconds),
-    serverAutogroupNice: config.serverAutogroupNice,
+    // one command from a terminal: raising the group would raise the user's whole shell session
+    serverAutogroupNice: 0,
     probeAll: overrides.probeAll ?? false,
   });
   return { host, config };

@@ -5,7 +5,7 @@
 // one: sixteen busy sandboxes left the executor a seventeenth of the CPU and its acknowledgements
 // waited 144 ms (docs/benchmarks.md). There the executor raises its own autogroup to
 // SERVER_AUTOGROUP_NICE (-20 by default: at -10 the ack's p99 at c16 was still 34-52 ms, at -20
-// 8-15 ms, and throughput rose), which takes CAP_SYS_NICE (a root server). An unprivileged
+// 8-13 ms, and shell throughput rose), which takes CAP_SYS_NICE (a root server). An unprivileged
 // executor on such a host stays one group among its sandboxes' (SECURITY.md, Known limits).
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -43,18 +43,20 @@ export function ownAutogroupNice(): number | null {
 }
 
 /**
- * Raises the executor's autogroup to `serverAutogroupNice` where autogroups are on and it may (never
- * lowers it: a group an operator raised further stays so); says what holds.
+ * Raises the executor's autogroup (its whole session's) to `serverAutogroupNice` where autogroups
+ * are on and it may; says what holds. 0 writes nothing, and a group already at or above the value
+ * stays as it is: this never lowers a group.
  */
 export function raiseOwnPriority(sandboxNice: number, serverAutogroupNice: number): CpuPriority {
   const autogroups = readOrNull(AUTOGROUP_SWITCH)?.trim() === '1';
   if (!autogroups) return { sandbox_nice: sandboxNice, autogroups, server_autogroup_nice: null };
   const current = ownAutogroupNice();
-  if (current !== null && serverAutogroupNice < current) {
+  if (serverAutogroupNice < 0 && current !== null && serverAutogroupNice < current) {
     try {
       writeFileSync(OWN_AUTOGROUP, String(serverAutogroupNice));
     } catch {
-      // EPERM without CAP_SYS_NICE: reported as is (server_autogroup_nice)
+      // EPERM without CAP_SYS_NICE (EAGAIN for a root without CAP_SYS_ADMIN past the kernel's ten
+      // writes a second): reported as is (server_autogroup_nice)
     }
   }
   return { sandbox_nice: sandboxNice, autogroups, server_autogroup_nice: ownAutogroupNice() };

@@ -3,9 +3,12 @@
 // can lower it or raise its scheduling group above the executor's, and nothing a sandbox does to
 // its own group reaches the executor's.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_SERVER_AUTOGROUP_NICE, ownAutogroupNice, raiseOwnPriority } from '../../src/sandbox/cpu-priority.js';
-import { BACKENDS, describeRun, python, SandboxFixture, SERVER_IS_ROOT } from '../helpers/sandbox-host.js';
+import { DEFAULT_SERVER_AUTOGROUP_NICE, ownAutogroupNice } from '../../src/sandbox/cpu-priority.js';
+import { BACKENDS, describeRun, python, SandboxFixture } from '../helpers/sandbox-host.js';
 
 const fixture = await SandboxFixture.start();
 
@@ -53,7 +56,7 @@ describe('CPU priority', () => {
     });
   }
 
-  it("raises the executor's own autogroup where it may, and no sandbox's autogroup is the executor's", async (t) => {
+  it("no sandbox's autogroup is the executor's", async (t) => {
     const priority = fixture.host.cpuPriority;
     assert.equal(priority.sandbox_nice, 10);
     if (!priority.autogroups) return t.skip('kernel.sched_autogroup_enabled is 0 here');
@@ -69,11 +72,51 @@ describe('CPU priority', () => {
     const now = ownAutogroupNice();
     assert.equal(now, before);
     assert.equal(now, priority.server_autogroup_nice);
-    // a process in the kernel's first session (a runner's pid 1 lineage) has no autogroup to raise
-    if (now === null) return t.diagnostic('the executor has no autogroup of its own here (the kernel root group)');
-    if (SERVER_IS_ROOT) assert.equal(now, DEFAULT_SERVER_AUTOGROUP_NICE, 'a root executor raises its autogroup to SERVER_AUTOGROUP_NICE (-20 by default)');
-    // a smaller raise, or none (SERVER_AUTOGROUP_NICE=0), never lowers a group that is already higher
-    for (const asked of [0, -5]) assert.equal(raiseOwnPriority(10, asked).server_autogroup_nice, now);
-    assert.equal(ownAutogroupNice(), now);
+  });
+
+  // Each check in a session of its own (a fresh autogroup at nice 0): the test runner's session may
+  // already have been raised by an earlier test file, which would hide a raise that did not happen.
+  it('raises its session to SERVER_AUTOGROUP_NICE where it may, never lowers it, and 0 writes nothing', async (t) => {
+    if (!fixture.host.cpuPriority.autogroups) return t.skip('kernel.sched_autogroup_enabled is 0 here');
+    const may = mayRaiseAutogroup();
+    const expect = (asked: number, from: number) => (may ? Math.min(asked, from) : from);
+    assert.deepEqual(await raisesInFreshSession([DEFAULT_SERVER_AUTOGROUP_NICE]), [expect(-20, 0)]);
+    // asked one after the other in one session: 0 and a smaller raise leave a higher group as it is
+    assert.deepEqual(await raisesInFreshSession([0, -7, -5, 0, -20, -7]), [0, expect(-7, 0), expect(-7, 0), expect(-7, 0), expect(-20, 0), expect(-20, 0)]);
+    // a group below normal (any process may do that to its own), asked 0: untouched
+    assert.deepEqual(await raisesInFreshSession([0], 5), [5]);
+    if (!may) t.diagnostic('this process may not raise an autogroup (no CAP_SYS_NICE over the host): each stayed at its start');
   });
 });
+
+/** CAP_SYS_NICE in the initial user namespace: what a negative autogroup nice value takes. */
+function mayRaiseAutogroup(): boolean {
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  const initialUserNamespace = readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
+  return initialUserNamespace && (BigInt(`0x${capEff}`) & (1n << 23n)) !== 0n;
+}
+
+/**
+ * In a child that is a session of its own (spawn's detached: setsid), optionally first lowers the
+ * new group to `startAt`, then calls raiseOwnPriority with each value in turn; the group's nice
+ * value after each call.
+ */
+async function raisesInFreshSession(asks: number[], startAt?: number): Promise<number[]> {
+  const moduleUrl = new URL('../../src/sandbox/cpu-priority.js', import.meta.url).href;
+  const script = `
+    import { writeFileSync } from 'node:fs';
+    const { raiseOwnPriority } = await import(${JSON.stringify(moduleUrl)});
+    const startAt = ${JSON.stringify(startAt ?? null)};
+    // unprivileged writes are limited to ten a second machine-wide: retry on EAGAIN
+    for (let i = 0; startAt !== null; i++) {
+      try { writeFileSync('/proc/self/autogroup', String(startAt)); break; } catch (e) { if (i > 50) throw e; await new Promise((r) => setTimeout(r, 100)); }
+    }
+    console.log(JSON.stringify(${JSON.stringify(asks)}.map((asked) => raiseOwnPriority(10, asked).server_autogroup_nice)));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0, out);
+  return JSON.parse(out) as number[];
+}

@@ -143,6 +143,8 @@ describe('loadConfig: values read', () => {
       HTTP_HEADERS_TIMEOUT_SECONDS: '3',
       HTTP_REQUEST_TIMEOUT_SECONDS: '30',
       HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
+      SANDBOX_NICE: '5',
+      SERVER_AUTOGROUP_NICE: '-7',
     });
     assert.equal(c.port, 9090);
     assert.equal(c.host, '127.0.0.1');
@@ -158,6 +160,8 @@ describe('loadConfig: values read', () => {
     assert.equal(c.maxConcurrentExecutions, 7);
     assert.equal(c.disableBwrap, true);
     assert.deepEqual(c.http, { maxConnections: 500, headersTimeoutSeconds: 3, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 2 });
+    assert.equal(c.limits.sandboxNice, 5);
+    assert.equal(c.serverAutogroupNice, -7);
   });
 
   it('container_id: CONTAINER_ID, else HOSTNAME, else the OS hostname', () => {
