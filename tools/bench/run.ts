@@ -87,7 +87,17 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
       warm_idle_seconds: tiny ? 1 : Number(process.env.WARM_IDLE_SECONDS ?? 30),
       after_burst_seconds: tiny ? 3 : DEFAULTS.costAfterBurstSeconds,
     },
-    env: pick(process.env, ['ISOLATION', 'DISABLE_BWRAP', 'MAX_MEMORY_MB', 'MAX_CPU_SECONDS', 'SANDBOX_NETWORK', 'SANDBOX_NICE', 'SERVER_AUTOGROUP_NICE', 'WARM_SANDBOXES_PER_SESSION', 'WARM_IDLE_SECONDS']),
+    env: pick(process.env, [
+      'ISOLATION',
+      'DISABLE_BWRAP',
+      'MAX_MEMORY_MB',
+      'MAX_CPU_SECONDS',
+      'SANDBOX_NETWORK',
+      'SANDBOX_NICE',
+      'SERVER_AUTOGROUP_NICE',
+      'WARM_SANDBOXES_PER_SESSION',
+      'WARM_IDLE_SECONDS',
+    ]),
   };
   const run: BenchRun = {
     schema: SCHEMA,
