@@ -5,6 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** SERVER_AUTOGROUP_NICE's default, the most the kernel allows: a group at -20 weighs as much as ~87 at 0 (src/sandbox/cpu-priority.ts) */
+export const DEFAULT_SERVER_AUTOGROUP_NICE = -20;
+
 const truthy = new Set(['1', 'true', 'yes', 'on']);
 const falsy = new Set(['0', 'false', 'no', 'off', '']);
 
@@ -135,7 +138,7 @@ const EnvSchema = z.object({
   // docs/benchmarks.md "CPU priority": sandboxes run below the server, so acks wait less behind them
   SANDBOX_NICE: integer(10, 0, 19),
   // where the kernel groups tasks by session: the nice value a root server gives its own group (0: untouched)
-  SERVER_AUTOGROUP_NICE: integer(-20, -20, 0),
+  SERVER_AUTOGROUP_NICE: integer(DEFAULT_SERVER_AUTOGROUP_NICE, -20, 0),
   SANDBOX_HOST_UID: integer(1000000, 1, 4294967294),
   SANDBOX_HOST_GID: integer(1000000, 1, 4294967294),
   SHUTDOWN_GRACE_SECONDS: integer(5, 0, 3600),

@@ -22,9 +22,6 @@ export interface CpuPriority {
   server_autogroup_nice: number | null;
 }
 
-/** the most the kernel allows: a group at -20 weighs as much as ~87 at 0 */
-export const DEFAULT_SERVER_AUTOGROUP_NICE = -20;
-
 const AUTOGROUP_SWITCH = '/proc/sys/kernel/sched_autogroup_enabled';
 const OWN_AUTOGROUP = '/proc/self/autogroup';
 

@@ -3,10 +3,11 @@
 // A backend that cannot enforce the whole policy is never used.
 import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_SERVER_AUTOGROUP_NICE } from '../config.js';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
 import { attest, missingProtections, type Attestation } from './attestation.js';
 import { BwrapBackend } from './backends/bwrap.js';
-import { type CpuPriority, DEFAULT_SERVER_AUTOGROUP_NICE, raiseOwnPriority } from './cpu-priority.js';
+import { type CpuPriority, raiseOwnPriority } from './cpu-priority.js';
 import { hostIdentity, type HostIdentity } from './host-identity.js';
 import { loadNative, type InitReport, type NetworkHandle } from './native-addon.js';
 import { NativeBackend } from './backends/native.js';
@@ -40,7 +41,7 @@ export interface SandboxHostOptions {
   rootServerGid: number;
   /** the limits probes verify */
   limits: Limits;
-  /** SERVER_AUTOGROUP_NICE (cpu-priority.ts); DEFAULT_SERVER_AUTOGROUP_NICE when absent */
+  /** SERVER_AUTOGROUP_NICE (cpu-priority.ts); its default (config.ts) when absent */
   serverAutogroupNice?: number;
   /** probe every candidate even after one works (probe command, benchmarks); else stop at the first */
   probeAll?: boolean;

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_SERVER_AUTOGROUP_NICE, ownAutogroupNice } from '../../src/sandbox/cpu-priority.js';
+import { DEFAULT_SERVER_AUTOGROUP_NICE } from '../../src/config.js';
+import { ownAutogroupNice } from '../../src/sandbox/cpu-priority.js';
 import { BACKENDS, describeRun, python, SandboxFixture } from '../helpers/sandbox-host.js';
 
 const fixture = await SandboxFixture.start();
