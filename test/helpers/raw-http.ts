@@ -20,16 +20,19 @@ export function connect(port: number): Promise<net.Socket> {
   });
 }
 
-/** A connection that sent part of a request head and then nothing; `closed` resolves with what the server answered when it closed it. */
-export async function halfSentHead(port: number): Promise<{ socket: net.Socket; closed: Promise<string> }> {
+/** A connection that sent `bytes` and then nothing; `closed` resolves with what the server answered when it closed it. */
+export async function sentThenSilent(port: number, bytes: string): Promise<{ socket: net.Socket; closed: Promise<string> }> {
   const socket = await connect(port);
   let answer = '';
   socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
   const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
   socket.on('error', () => {});
-  socket.write('POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl');
+  socket.write(bytes);
   return { socket, closed };
 }
+
+/** A connection that sent part of a request head and then nothing (sentThenSilent). */
+export const halfSentHead = (port: number) => sentThenSilent(port, 'POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl');
 
 /** The bytes of a complete `POST path` with a JSON body. */
 export function postRequest(path: string, json: unknown): string {

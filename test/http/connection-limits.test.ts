@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { executorDirs, executorEnv, type ExecutorDirs } from '../helpers/executor-fixture.js';
 import { ExecutorProcess } from '../helpers/executor-process.js';
 import { executionId, sessionId, sleep } from '../helpers/http.js';
-import { connect, halfSentHead, openDescriptors } from '../helpers/raw-http.js';
+import { halfSentHead, openDescriptors, sentThenSilent } from '../helpers/raw-http.js';
 
 const MAX_CONNECTIONS = 100;
 const HEADERS_TIMEOUT_SECONDS = 2;
@@ -36,15 +36,7 @@ let port: number;
 const halfSent = () => halfSentHead(port);
 
 /** A connection whose head is complete (a request is in flight) but whose body never ends. */
-async function bodyNeverEnds(): Promise<{ socket: net.Socket; closed: Promise<string> }> {
-  const socket = await connect(port);
-  let answer = '';
-  socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
-  socket.on('error', () => {});
-  socket.write('POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"code": "');
-  return { socket, closed };
-}
+const bodyNeverEnds = () => sentThenSilent(port, 'POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"code": "');
 
 async function health(): Promise<number> {
   const response = await fetch(`${executor.url}/health`, { headers: { connection: 'close' } });
