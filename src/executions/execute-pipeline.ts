@@ -82,9 +82,8 @@ export class ExecutePipeline {
         const warmRun = primed ? warm.warm.release(request.env_vars, runOptions, limits.cpuSeconds) : warm?.warm.run(sandboxCommand, runOptions, limits.cpuSeconds);
         start = warmRun ? (primed ? 'primed' : 'warm') : 'cold';
         const run = warmRun ?? host.run(policy, sandboxCommand, runOptions);
-        // top the pool up while this command runs: the clone then overlaps the user's code instead
-        // of delaying the next request
-        sandboxes.refill(request.session_id, request.language);
+        // a session left with no sandbox waiting gets one while this command runs; else after it
+        sandboxes.refillIfNoneWaiting(request.session_id, request.language);
         onRun(run);
         if (host.backend.name === 'none') log.warn('ISOLATION=none: this execution runs WITHOUT any sandbox');
         result = await run.result;

@@ -99,6 +99,11 @@ export class WarmPool {
     });
   }
 
+  /** The session's warm sandboxes, ready or still starting. */
+  waiting(sessionId: string): number {
+    return this.sessions.get(sessionId)?.length ?? 0;
+  }
+
   /** Warm sandboxes waiting, all sessions together. */
   get size(): number {
     let count = 0;

@@ -76,6 +76,20 @@ describe('WarmPool', () => {
     assert.equal(made.length, 3, 'already full');
   });
 
+  it('counts what each session has waiting (what refillIfNoneWaiting reads)', async () => {
+    const { warm } = pool(2, 4);
+    assert.equal(warm.waiting('s1'), 0, 'a session the pool does not know');
+    await returning(warm, 's1');
+    warm.refill('s1', 'python');
+    await nextTurn();
+    assert.equal(warm.waiting('s1'), 2);
+    assert.equal(warm.waiting('s2'), 0, 'per session');
+    warm.take('s1', 'python');
+    assert.equal(warm.waiting('s1'), 1, 'a take leaves one');
+    warm.take('s1', 'python');
+    assert.equal(warm.waiting('s1'), 0);
+  });
+
   it('takes one primed for the language first, else any, and never a dead one (discarded and released)', async () => {
     const { warm, made } = pool(2, 4);
     await returning(warm, 's1');

@@ -1,0 +1,64 @@
+// When a session's warm sandboxes are topped up: while its code runs only when none is left
+// waiting (its next execution would start cold), else once the execution is over, so that a
+// runtime starting beside the command does not take CPU from it.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { assertSuccess, describeResult, sessionId, TestServer } from '../helpers/http.js';
+
+const SLEEPS = 'import time\ndef handler(event):\n    time.sleep(2)\n    return 1\n';
+const QUICK = 'def handler(event):\n    return 1\n';
+
+describe('warm sandboxes topped up', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await TestServer.start({ WARM_SANDBOXES_PER_SESSION: '2' });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  async function warmGauge(): Promise<number> {
+    const metrics = (await t.request('GET', '/metrics')).text;
+    return Number(/^sandbox_warm_sandboxes (\d+)$/m.exec(metrics)?.[1]);
+  }
+  async function gaugeReaches(n: number): Promise<boolean> {
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(50)) if ((await warmGauge()) === n) return true;
+    return false;
+  }
+
+  /** The gauge, read every 100 ms while `running` is unsettled, from 300 ms after it started. */
+  async function gaugeWhile(running: Promise<unknown>): Promise<number[]> {
+    let settled = false;
+    void running.finally(() => (settled = true));
+    await sleep(300);
+    const seen: number[] = [];
+    while (!settled) {
+      seen.push(await warmGauge());
+      await sleep(100);
+    }
+    return seen;
+  }
+
+  it('while the code runs when the session has none waiting, after it when one still waits', async () => {
+    const session = sessionId('refill');
+    const first = t.run({ session_id: session, language: 'python', code: SLEEPS });
+    const duringFirst = await gaugeWhile(first);
+    const result = await first;
+    assertSuccess(result);
+    assert.equal(result.phases.start, 'cold', describeResult(result));
+    assert.ok(duringFirst.length >= 5, `sampled while it ran: ${duringFirst}`);
+    assert.deepEqual(new Set(duringFirst), new Set([1]), `a session with nothing waiting gets its sandbox while its code runs (${duringFirst})`);
+
+    assertSuccess(await t.run({ session_id: session, language: 'python', code: QUICK }));
+    assert.ok(await gaugeReaches(2), 'the session came back: two wait');
+    const long = t.run({ session_id: session, language: 'python', code: SLEEPS });
+    const duringLong = await gaugeWhile(long);
+    const longResult = await long;
+    assertSuccess(longResult);
+    assert.equal(longResult.phases.start, 'primed', describeResult(longResult));
+    assert.ok(duringLong.length >= 5, `sampled while it ran: ${duringLong}`);
+    assert.deepEqual(new Set(duringLong), new Set([1]), `one still waited: no other started while the code ran (${duringLong})`);
+    assert.ok(await gaugeReaches(2), 'topped up once the execution was over');
+  });
+});
