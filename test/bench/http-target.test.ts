@@ -110,6 +110,27 @@ describe('bench http against --target', () => {
     assert.ok(ack!.background_executions >= 2, 'two workers kept executions running meanwhile');
   });
 
+  it('makes each worker wait --think-ms after a result before its next request', async () => {
+    const thinkMs = 150;
+    const result = await benchHttp({
+      target: url,
+      mode: 'wait',
+      receiverHost: '127.0.0.1',
+      receiverPort: 0,
+      iterations: 4,
+      concurrency: [1],
+      workloads: HTTP_WORKLOADS.filter((w) => w.name === 'shell-echo'),
+      timeoutSeconds: 5,
+      thinkMs,
+      progress: () => {},
+    });
+    assert.equal(result.think_ms, thinkMs);
+    const cell = result.cells[0]!;
+    assert.equal(cell.ok, 4, JSON.stringify(cell.errors));
+    // one worker, four requests, a pause after each: the fake answers in milliseconds
+    assert.ok(cell.elapsed_s >= (4 * thinkMs) / 1000, `the pauses count in the cell's time: ${cell.elapsed_s} s`);
+  });
+
   it('counts 503s, and waits for callbacks in callback mode', async () => {
     const receiverPort = await freePort();
     fake.callbackUrl = `http://127.0.0.1:${receiverPort}`;

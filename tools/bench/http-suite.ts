@@ -24,6 +24,8 @@ export interface HttpSuiteOptions {
   concurrency: number[];
   workloads: Workload[];
   timeoutSeconds: number;
+  /** each worker's pause between a result and its next request (0: back to back) */
+  thinkMs?: number;
   progress: (line: string) => void;
 }
 
@@ -40,6 +42,8 @@ export interface HttpSuiteResult {
   iterations_per_cell: number;
   warmup_per_cell: string;
   concurrency: number[];
+  /** each worker's pause between a result and its next request (absent in older runs: 0) */
+  think_ms?: number;
   server: TargetInfo | null;
   /** the environment of the executor we started (null for --target) */
   server_env: Record<string, string> | null;
@@ -145,7 +149,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     }
     for (const workload of options.workloads) {
       for (const level of options.concurrency) {
-        cells.push(await runCell(session.target, workload, level, Math.max(options.iterations, level), options.progress));
+        cells.push(await runCell(session.target, workload, level, Math.max(options.iterations, level), options.progress, options.thinkMs ?? 0));
       }
     }
     const ackWorkload = options.workloads.find((w) => w.name === ACK_WORKLOAD) ?? options.workloads[0];
@@ -161,6 +165,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     iterations_per_cell: options.iterations,
     warmup_per_cell: `at least ${WARMUP_EXECUTIONS} executions, in whole rounds of every worker`,
     concurrency: options.concurrency,
+    think_ms: options.thinkMs ?? 0,
     server: session.info,
     server_env: session.child?.env ?? null,
     callback_duplicates: session.receiver?.duplicates ?? null,

@@ -3,6 +3,7 @@
 // workspace, so no two workers may share one), as a control plane with that many users would. Latency is
 // submit -> full result in hand: the ?wait=true response, or the callback's arrival.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallbackReceiver } from './callback-receiver.js';
 import type { HttpClient } from './http-client.js';
 import { cpuTotals, sampleRss } from './proc-stats.js';
@@ -112,7 +113,11 @@ function phaseMedians(reported: Record<string, number>[]): PhaseMedians | null {
 /** Executions before a cell's measured ones (rounded up to whole rounds of all workers). */
 export const WARMUP_EXECUTIONS = 20;
 
-export async function runCell(target: Target, workload: Workload, concurrency: number, requests: number, progress: (line: string) => void): Promise<CellResult> {
+/**
+ * thinkMs: each worker waits that long after a result before its next request, as an agent that
+ * reads a result before it runs more code (the pauses count in the cell's elapsed time).
+ */
+export async function runCell(target: Target, workload: Workload, concurrency: number, requests: number, progress: (line: string) => void, thinkMs = 0): Promise<CellResult> {
   const label = `${workload.name} c=${concurrency}`;
   let sequence = 0;
   const nextId = () => `${target.runId}-${workload.name}-c${concurrency}-${sequence++}`;
@@ -125,6 +130,7 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
   const rounds = Math.max(1, Math.ceil(WARMUP_EXECUTIONS / concurrency));
   for (let round = 0; round < rounds; round++) {
     await Promise.all(Array.from({ length: concurrency }, (_, w) => executeOnce(target, workload, session(w), nextId())));
+    if (thinkMs > 0) await sleep(thinkMs);
   }
 
   const latencies: number[] = [];
@@ -153,6 +159,7 @@ export async function runCell(target: Target, workload: Workload, concurrency: n
           errors.first ??= outcome.message;
         }
         done++;
+        if (thinkMs > 0) await sleep(thinkMs);
         const quarter = Math.floor((done * 4) / requests);
         if (quarter > reportedQuarter && quarter < 4) {
           reportedQuarter = quarter;

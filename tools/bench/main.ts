@@ -24,6 +24,7 @@ const USAGE = `usage: npm run bench -- <spawn|http|cost|all> [options]
   --out DIR              where the JSON, Markdown and SVG go (default tools/bench/results/)
   --no-write             write no files
   --workloads LIST       http suite: only these workloads, e.g. shell-echo,python-return-1
+  --think-ms N           http suite: each worker waits N ms after a result before its next request (default 0)
   --target URL           http suite: measure this executor instead of starting one
   --mode wait|callback   http suite: POST /execute?wait=true (default), or the result by callback
   --token TOKEN          Authorization: Bearer for --target (default: $EXECUTOR_API_TOKEN)
@@ -46,6 +47,7 @@ async function bench(args: string[]): Promise<number> {
       'no-write': { type: 'boolean', default: false },
       target: { type: 'string' },
       workloads: { type: 'string' },
+      'think-ms': { type: 'string' },
       mode: { type: 'string', default: 'wait' },
       token: { type: 'string' },
       'receiver-host': { type: 'string', default: '127.0.0.1' },
@@ -82,6 +84,7 @@ async function bench(args: string[]): Promise<number> {
     iterations: parseIntegerOption('iterations', values.iterations, 1, 100_000),
     concurrency: concurrencyList(values.concurrency),
     workloads: workloadList(values.workloads),
+    thinkMs: parseIntegerOption('think-ms', values['think-ms'], 0, 60_000) ?? 0,
     target: values.target,
     mode: values.mode,
     token: values.token ?? process.env.EXECUTOR_API_TOKEN,

@@ -68,7 +68,7 @@ function httpSection(run: BenchRun): string[] {
   const out = [
     `### HTTP: ${endpoint}`,
     '',
-    `Against ${against}. ${h.iterations_per_cell} measured requests per row (at least one per worker) after ${h.warmup_per_cell}; one session per worker. Latency = request sent to full result received. Phases are the server's medians; server CPU is the executor process's own CPU per execution (sandboxes excluded).`,
+    `Against ${against}. ${h.iterations_per_cell} measured requests per row (at least one per worker) after ${h.warmup_per_cell}; one session per worker${h.think_ms ? `, each waiting ${h.think_ms} ms after a result before its next request (throughput counts the pauses)` : ''}. Latency = request sent to full result received. Phases are the server's medians; server CPU is the executor process's own CPU per execution (sandboxes excluded).`,
     '',
   ];
   const hasServer = h.cells.some((c) => c.server);

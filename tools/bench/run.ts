@@ -35,6 +35,8 @@ export interface RunOptions {
   concurrency?: number[];
   /** the http suite's workloads by name (default: all of HTTP_WORKLOADS) */
   workloads?: string[];
+  /** http suite: each worker's pause between a result and its next request */
+  thinkMs?: number;
   target?: string;
   mode: 'wait' | 'callback';
   token?: string;
@@ -75,6 +77,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
       target: options.target ?? 'self',
       mode: options.mode,
       timeout_seconds: DEFAULTS.timeoutSeconds,
+      think_ms: options.thinkMs ?? 0,
     },
     cost: {
       iterations_per_load: costIterations,
@@ -137,6 +140,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
         concurrency: config.http.concurrency,
         workloads: options.workloads ? HTTP_WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : HTTP_WORKLOADS,
         timeoutSeconds: DEFAULTS.timeoutSeconds,
+        thinkMs: options.thinkMs,
         progress,
       });
     } else if (options.target) {
