@@ -18,6 +18,8 @@ const REJECTION_REASONS = ['concurrency_limit', 'connection_limit', 'execution_i
 export interface KnownLabels {
   languages: readonly string[];
   finishedStates: readonly string[];
+  /** how an execution's sandbox was had (execution-types.ts SANDBOX_STARTS) */
+  sandboxStarts: readonly string[];
   syncOutcomes: readonly string[];
 }
 
@@ -25,7 +27,7 @@ export interface KnownLabels {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const SAMPLED_LAG_GAUGES = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((stat) => `nodejs_eventloop_lag_${stat}_seconds`);
 
-export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { languages: [], finishedStates: [], syncOutcomes: [] }) {
+export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { languages: [], finishedStates: [], sandboxStarts: [], syncOutcomes: [] }) {
   const registry = new Registry();
   // prom-client's lag percentiles come from a timer that wakes the process every
   // eventLoopMonitoringPrecision ms for as long as it runs, and an idle server must not wake (each
@@ -40,6 +42,12 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
   const metrics = {
     registry,
     executions: new Counter({ name: 'sandbox_executions_total', help: 'Finished executions by language and status', labelNames: ['language', 'status'] as const, registers: [registry] }),
+    starts: new Counter({
+      name: 'sandbox_execution_starts_total',
+      help: 'Finished executions by how their sandbox was had: primed (runtime already started), warm (sandbox made ahead), cold (made for it)',
+      labelNames: ['language', 'start'] as const,
+      registers: [registry],
+    }),
     duration: new Histogram({
       name: 'sandbox_execution_duration_seconds',
       help: 'Wall time of executions in their sandbox',
@@ -131,6 +139,7 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
   // Counters of known label values start at 0: a series born at 1 hides its first increment from
   // rate() and increase(), so the first rejection or failed sync would show on no dashboard or alert.
   for (const language of known.languages) for (const status of known.finishedStates) metrics.executions.inc({ language, status }, 0);
+  for (const language of known.languages) for (const start of known.sandboxStarts) metrics.starts.inc({ language, start }, 0);
   for (const reason of REJECTION_REASONS) metrics.rejected.inc({ reason }, 0);
   for (const outcome of known.syncOutcomes) metrics.dependencySyncs.inc({ outcome }, 0);
   const loopDelay = new EventLoopDelay(metrics.eventLoopDelay);

@@ -11,6 +11,7 @@ import type { ExitReason } from './controlplane/lifecycle-events.js';
 import { DependencySync } from './dependencies/dependency-sync.js';
 import { SYNC_OUTCOMES } from './dependencies/sync-error.js';
 import { ExecutionService } from './executions/execution-service.js';
+import { SANDBOX_STARTS } from './executions/execution-types.js';
 import { FINISHED_STATES, Journal } from './executions/journal.js';
 import { SessionRemoval } from './executions/session-removal.js';
 import { createApp } from './http/app.js';
@@ -71,7 +72,7 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   else logger.info({ backend: host.backend.name, protections: host.protections }, 'isolation backend selected');
 
   const journal = new Journal(config.stateDir);
-  const metrics = createMetrics(() => journal.outboxStats(), { languages: LANGUAGES, finishedStates: FINISHED_STATES, syncOutcomes: SYNC_OUTCOMES });
+  const metrics = createMetrics(() => journal.outboxStats(), { languages: LANGUAGES, finishedStates: FINISHED_STATES, sandboxStarts: SANDBOX_STARTS, syncOutcomes: SYNC_OUTCOMES });
   metrics.capacity.set(config.maxConcurrentExecutions);
   metrics.isolationBackend.set({ backend: host.backend.name, configured: config.isolation }, 1);
   const service = new ExecutionService({

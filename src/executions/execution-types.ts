@@ -68,4 +68,5 @@ export interface ExecutionResult extends CallbackBody {
   };
 }
 
-export type SandboxStart = 'primed' | 'warm' | 'cold';
+export const SANDBOX_STARTS = ['primed', 'warm', 'cold'] as const;
+export type SandboxStart = (typeof SANDBOX_STARTS)[number];

@@ -68,6 +68,7 @@ describe('deploy/observability', { skip }, () => {
     const used = expressions.map((e) => e.expr).join('\n');
     for (const metric of [
       'sandbox_executions_total',
+      'sandbox_execution_starts_total',
       'sandbox_execution_duration_seconds_bucket',
       'sandbox_spawn_latency_seconds_bucket',
       'sandbox_active_executions',

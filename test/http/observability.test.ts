@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { renameSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { assertSuccess, describeResult, TestServer } from '../helpers/http.js';
+import { assertSuccess, describeResult, sessionId, TestServer } from '../helpers/http.js';
 
 /** Sum of a Prometheus sample's values over the label sets matching `labels`. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -206,11 +206,11 @@ def handler(event):
   describe('GET /metrics', () => {
     it('Prometheus text with executions by language and status, durations, spawn latency, active, truncations, rejections, process defaults', async () => {
       const before = (await t.request('GET', '/metrics')).text;
-      const ok = () => t.run({ language: 'shell', code: 'true' });
-      await ok();
-      await ok();
-      await t.run({ language: 'python', code: 'raise SystemExit(1)' });
-      await t.run({ language: 'shell', code: 'head -c 100000 /dev/zero | tr "\\0" x' });
+      const session_id = sessionId('metrics'); // one session: its later executions find sandboxes made ahead
+      const ok = () => t.run({ session_id, language: 'shell', code: 'true' });
+      const results = [await ok(), await ok()];
+      results.push(await t.run({ session_id, language: 'python', code: 'raise SystemExit(1)' }));
+      results.push(await t.run({ session_id, language: 'shell', code: 'head -c 100000 /dev/zero | tr "\\0" x' }));
       const reply = await t.request('GET', '/metrics');
       assert.equal(reply.status, 200);
       assert.match(reply.headers.get('content-type') ?? '', /^text\/plain/);
@@ -219,6 +219,18 @@ def handler(event):
       assert.equal(delta('sandbox_executions_total', { language: 'shell', status: 'success' }), 3);
       assert.equal(delta('sandbox_executions_total', { language: 'python', status: 'failed' }), 1);
       assert.equal(delta('sandbox_execution_duration_seconds_count', { language: 'shell' }), 3);
+      // how each sandbox was had, as its result's phases.start says; every series exists from the start
+      for (const language of ['shell', 'python', 'javascript']) {
+        for (const start of ['primed', 'warm', 'cold']) {
+          const expected = results.filter((r) => r.language === language && r.phases.start === start).length;
+          assert.equal(delta('sandbox_execution_starts_total', { language, start }), expected, `${language} ${start}`);
+          assert.match(before, new RegExp(`^sandbox_execution_starts_total\\{language="${language}",start="${start}"\\} `, 'm'));
+        }
+      }
+      assert.ok(
+        results.some((r) => r.phases.start !== 'cold'),
+        `a session that comes back finds a sandbox made ahead: ${results.map((r) => r.phases.start)}`,
+      );
       assert.ok(delta('sandbox_spawn_latency_seconds_count') >= 4);
       assert.equal(delta('sandbox_output_truncations_total', { stream: 'stdout' }), 1);
       assert.equal(sample(after, 'sandbox_active_executions'), 0);
