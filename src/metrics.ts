@@ -44,7 +44,7 @@ export function createMetrics(outbox: () => OutboxStats, known: KnownLabels = { 
     executions: new Counter({ name: 'sandbox_executions_total', help: 'Finished executions by language and status', labelNames: ['language', 'status'] as const, registers: [registry] }),
     starts: new Counter({
       name: 'sandbox_execution_starts_total',
-      help: 'Finished executions by how their sandbox was had: primed (runtime already started), warm (sandbox made ahead), cold (made for it)',
+      help: 'Executions that ran (crashed ones aside) by how their sandbox was had: primed (runtime already started), warm (sandbox made ahead), cold (made for it)',
       labelNames: ['language', 'start'] as const,
       registers: [registry],
     }),

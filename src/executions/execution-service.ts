@@ -233,7 +233,8 @@ export class ExecutionService {
       delivery_state: this.deps.deliverResults ? 'pending' : 'none',
     });
     metrics.executions.inc({ language: request.language, status: result.status });
-    metrics.starts.inc({ language: request.language, start: result.phases.start });
+    // a crashed result never ran in a sandbox (its phases say cold whatever was taken)
+    if (result.status !== 'crashed') metrics.starts.inc({ language: request.language, start: result.phases.start });
     metrics.duration.observe({ language: request.language }, result.metrics.duration_ms / 1000);
     this.active.delete(request.execution_id);
     metrics.setActive(this.active.size);

@@ -53,6 +53,9 @@ export class WarmPool {
     const entries = this.sessions.get(sessionId);
     if (!entries) return undefined;
     this.lastActive.set(sessionId, Date.now()); // idle counts from an execution's start or end
+    // most recently used last: a session running code is not the first to lose its sandboxes
+    this.sessions.delete(sessionId);
+    this.sessions.set(sessionId, entries);
     this.uses.set(sessionId, (this.uses.get(sessionId) ?? 0) + 1);
     for (const entry of entries.filter((e) => !e.warm.usable)) {
       entries.splice(entries.indexOf(entry), 1);
@@ -99,9 +102,9 @@ export class WarmPool {
     });
   }
 
-  /** The session's warm sandboxes, ready or still starting. */
-  waiting(sessionId: string): number {
-    return this.sessions.get(sessionId)?.length ?? 0;
+  /** The session's usable warm sandboxes for `language`, ready or still starting. */
+  waiting(sessionId: string, language: Language): number {
+    return this.sessions.get(sessionId)?.filter((e) => e.warm.usable && e.language === language).length ?? 0;
   }
 
   /** Warm sandboxes waiting, all sessions together. */

@@ -111,7 +111,7 @@ describe('bench http against --target', () => {
   });
 
   it('makes each worker wait --think-ms after a result before its next request', async () => {
-    const thinkMs = 150;
+    const thinkMs = 50;
     const result = await benchHttp({
       target: url,
       mode: 'wait',

@@ -27,13 +27,15 @@ describe('warm sandboxes topped up', () => {
     return false;
   }
 
-  /** The gauge, read every 100 ms while `running` is unsettled, from 300 ms after it started. */
-  async function gaugeWhile(running: Promise<unknown>): Promise<number[]> {
-    let settled = false;
-    void running.finally(() => (settled = true));
+  /**
+   * The gauge, read every 100 ms from 300 ms after an execution was sent until 1.5 s (its code sleeps
+   * 2 s): a read after the code ended could already see the refill that follows it.
+   */
+  async function gaugeWhileCodeSleeps(): Promise<number[]> {
+    const started = Date.now();
     await sleep(300);
     const seen: number[] = [];
-    while (!settled) {
+    while (Date.now() - started < 1500) {
       seen.push(await warmGauge());
       await sleep(100);
     }
@@ -43,7 +45,7 @@ describe('warm sandboxes topped up', () => {
   it('while the code runs when the session has none waiting, after it when one still waits', async () => {
     const session = sessionId('refill');
     const first = t.run({ session_id: session, language: 'python', code: SLEEPS });
-    const duringFirst = await gaugeWhile(first);
+    const duringFirst = await gaugeWhileCodeSleeps();
     const result = await first;
     assertSuccess(result);
     assert.equal(result.phases.start, 'cold', describeResult(result));
@@ -53,7 +55,7 @@ describe('warm sandboxes topped up', () => {
     assertSuccess(await t.run({ session_id: session, language: 'python', code: QUICK }));
     assert.ok(await gaugeReaches(2), 'the session came back: two wait');
     const long = t.run({ session_id: session, language: 'python', code: SLEEPS });
-    const duringLong = await gaugeWhile(long);
+    const duringLong = await gaugeWhileCodeSleeps();
     const longResult = await long;
     assertSuccess(longResult);
     assert.equal(longResult.phases.start, 'primed', describeResult(longResult));

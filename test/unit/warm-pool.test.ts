@@ -76,18 +76,36 @@ describe('WarmPool', () => {
     assert.equal(made.length, 3, 'already full');
   });
 
-  it('counts what each session has waiting (what refillIfNoneWaiting reads)', async () => {
-    const { warm } = pool(2, 4);
-    assert.equal(warm.waiting('s1'), 0, 'a session the pool does not know');
+  it('counts what each session has waiting for a language (what refillIfNoneWaiting reads)', async () => {
+    const { warm, made } = pool(2, 4);
+    assert.equal(warm.waiting('s1', 'python'), 0, 'a session the pool does not know');
     await returning(warm, 's1');
     warm.refill('s1', 'python');
     await nextTurn();
-    assert.equal(warm.waiting('s1'), 2);
-    assert.equal(warm.waiting('s2'), 0, 'per session');
-    warm.take('s1', 'python');
-    assert.equal(warm.waiting('s1'), 1, 'a take leaves one');
-    warm.take('s1', 'python');
-    assert.equal(warm.waiting('s1'), 0);
+    assert.equal(warm.waiting('s1', 'python'), 2);
+    assert.equal(warm.waiting('s1', 'shell'), 0, 'per language');
+    assert.equal(warm.waiting('s2', 'python'), 0, 'per session');
+    const kept = warm.take('s1', 'python')!;
+    assert.equal(warm.waiting('s1', 'python'), 1, 'a take leaves one');
+    made.slice(1).find((e) => e !== kept)!.dead = true; // the one still in the pool (made[0] was taken by returning())
+    assert.equal(warm.waiting('s1', 'python'), 0, 'a dead one does not count');
+  });
+
+  it('puts a session that takes a sandbox last in the eviction order: a session running code keeps its place', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'] });
+    const { warm, made } = pool(1, 2);
+    warm.refill('s1', 'python');
+    warm.refill('s2', 'python');
+    await nextTurn();
+    t.mock.timers.tick(60_000); // both idle long enough to be evicted
+    assert.ok(warm.take('s1', 'python'), 's1 runs code now');
+    warm.refill('s3', 'python');
+    await nextTurn();
+    assert.deepEqual(
+      made.map((e) => `${e.session}${e.discarded ? ' discarded' : ''}`),
+      ['s1', 's2 discarded', 's3'],
+      's3 takes the place of s2, idle, not of s1',
+    );
   });
 
   it('takes one primed for the language first, else any, and never a dead one (discarded and released)', async () => {
