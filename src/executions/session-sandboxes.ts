@@ -83,9 +83,10 @@ export class SessionSandboxes {
 
   /**
    * While a command runs: tops the session's warm sandboxes up only when none for `language` is
-   * left, so that its next execution does not start cold (or warm). With one still waiting, the top-up waits for
-   * release(): a runtime starting beside the command takes CPU from it (a primed python
-   * `return 1` ran 10.7 ms beside one, 7.2 ms alone; docs/benchmarks.md, "Refills wait for the execution").
+   * left, so that its next execution does not start cold (or warm). With one still waiting, the
+   * top-up waits for release(): a runtime starting beside the command takes CPU from it (a primed
+   * python `return 1` ran 10.7 ms beside one, 7.2 ms alone; docs/benchmarks.md, "Refills wait for
+   * the execution").
    */
   refillIfNoneWaiting(sessionId: string, language: Language): void {
     if (this.pool.waiting(sessionId, language) === 0) this.pool.refill(sessionId, language);
