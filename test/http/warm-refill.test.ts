@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { assertSuccess, describeResult, sessionId, TestServer } from '../helpers/http.js';
+import { assertSuccess, describeResult, type Result, sessionId, TestServer } from '../helpers/http.js';
 
 const SLEEPS = 'import time\ndef handler(event):\n    time.sleep(2)\n    return 1\n';
 const QUICK = 'def handler(event):\n    return 1\n';
@@ -42,25 +42,27 @@ describe('warm sandboxes topped up', () => {
     return seen;
   }
 
+  /** Runs SLEEPS in the session, reading the gauge while its code sleeps. */
+  async function runSampling(session: string): Promise<{ result: Result; seen: number[] }> {
+    const running = t.run({ session_id: session, language: 'python', code: SLEEPS });
+    const seen = await gaugeWhileCodeSleeps();
+    const result = await running;
+    assertSuccess(result);
+    assert.ok(seen.length >= 5, `sampled while it ran: ${seen}`);
+    return { result, seen };
+  }
+
   it('while the code runs when the session has none waiting, after it when one still waits', async () => {
     const session = sessionId('refill');
-    const first = t.run({ session_id: session, language: 'python', code: SLEEPS });
-    const duringFirst = await gaugeWhileCodeSleeps();
-    const result = await first;
-    assertSuccess(result);
-    assert.equal(result.phases.start, 'cold', describeResult(result));
-    assert.ok(duringFirst.length >= 5, `sampled while it ran: ${duringFirst}`);
-    assert.deepEqual(new Set(duringFirst), new Set([1]), `a session with nothing waiting gets its sandbox while its code runs (${duringFirst})`);
+    const first = await runSampling(session);
+    assert.equal(first.result.phases.start, 'cold', describeResult(first.result));
+    assert.deepEqual(new Set(first.seen), new Set([1]), `a session with nothing waiting gets its sandbox while its code runs (${first.seen})`);
 
     assertSuccess(await t.run({ session_id: session, language: 'python', code: QUICK }));
     assert.ok(await gaugeReaches(2), 'the session came back: two wait');
-    const long = t.run({ session_id: session, language: 'python', code: SLEEPS });
-    const duringLong = await gaugeWhileCodeSleeps();
-    const longResult = await long;
-    assertSuccess(longResult);
-    assert.equal(longResult.phases.start, 'primed', describeResult(longResult));
-    assert.ok(duringLong.length >= 5, `sampled while it ran: ${duringLong}`);
-    assert.deepEqual(new Set(duringLong), new Set([1]), `one still waited: no other started while the code ran (${duringLong})`);
+    const long = await runSampling(session);
+    assert.equal(long.result.phases.start, 'primed', describeResult(long.result));
+    assert.deepEqual(new Set(long.seen), new Set([1]), `one still waited: no other started while the code ran (${long.seen})`);
     assert.ok(await gaugeReaches(2), 'topped up once the execution was over');
   });
 });
