@@ -56,6 +56,10 @@ export async function createLogs(settings: LogSettings): Promise<Logs> {
     flush: async () => {
       flushes.stop();
       await Promise.all(buffered.map((s) => new Promise<void>((resolve) => (s as unknown as Flushable).flush(() => resolve()))));
+      // A flush that finds a write in flight calls back when that write is done, with the lines
+      // logged meanwhile still buffered when they are under minLength: the last lines of a
+      // shutdown were lost that way. Nothing is in flight now: write the rest out here.
+      for (const stream of buffered) flushRestNow(stream);
     },
   };
 }
@@ -82,6 +86,15 @@ async function openLogFile(logFile: NonNullable<LogSettings['logFile']>) {
 
 interface Flushable {
   flush(cb?: (error?: Error) => void): void;
+  flushSync(): void;
+}
+
+function flushRestNow(stream: pino.DestinationStream): void {
+  try {
+    (stream as unknown as Flushable).flushSync();
+  } catch {
+    // not open (nothing was written to it) or already closed: nothing of ours is buffered
+  }
 }
 
 /**
