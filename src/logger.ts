@@ -106,7 +106,11 @@ function flushSoonAfterWrites(streams: pino.DestinationStream[]): { stop(): void
   let stopped = false;
   const flushAll = () => {
     timer = undefined;
+    // sonic-boom's flush does nothing while a write is in flight, and the lines logged meanwhile
+    // (under minLength) would wait for the next line's timer, on an idle executor for ever: retry.
+    const busy = streams.some(writeInFlight);
     streams.forEach((s) => flushNow(s));
+    if (busy && !stopped) timer = setTimeout(flushAll, FLUSH_DELAY_MS).unref();
   };
   for (const stream of streams) {
     const write = stream.write.bind(stream);
@@ -127,6 +131,11 @@ function flushNow(stream: pino.DestinationStream): void {
   try {
     (stream as unknown as Flushable).flush();
   } catch {
-    // a write in flight: the next tick of the interval writes it
+    // destroyed (closed at shutdown): nothing left to write
   }
+}
+
+/** sonic-boom's own flag (pino.destination and pino-roll both make one); false where a version lacks it. */
+function writeInFlight(stream: pino.DestinationStream): boolean {
+  return (stream as unknown as { _writing?: unknown })._writing === true;
 }
