@@ -75,6 +75,19 @@ describe('bench compare', () => {
     assert.deepEqual([ack.ratio, ack.verdict], [1.5, 'regression']);
   });
 
+  it('warns when the runs paused differently between requests (--think-ms), and not otherwise', () => {
+    const paused = syntheticRun();
+    paused.http!.think_ms = 200;
+    const old = syntheticRun();
+    delete old.http!.think_ms; // a file from before --think-ms: back to back
+    const mixed = compareRuns([old, syntheticRun()], paused, 0.1);
+    assert.deepEqual(mixed.think_ms_differ, [0, 200]);
+    assert.match(comparisonText(mixed, 'a', 'b'), /paused 0 \/ 200 ms .*do not compare/);
+    const same = compareRuns(old, syntheticRun(), 0.1);
+    assert.equal(same.think_ms_differ, null);
+    assert.doesNotMatch(comparisonText(same, 'a', 'b'), /paused/);
+  });
+
   it('lists figures present in one run only without failing', () => {
     const b = syntheticRun();
     b.cost = null;

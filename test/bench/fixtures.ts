@@ -51,6 +51,7 @@ export function syntheticRun(scale = 1): BenchRun {
       iterations_per_cell: 100,
       warmup_per_cell: 'one execution per worker',
       concurrency: [1, 4],
+      think_ms: 0,
       server: { version: '0.1.0', backend: 'native', max_concurrent_executions: 64, mode: 'standalone' },
       server_env: {},
       callback_duplicates: null,

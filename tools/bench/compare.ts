@@ -28,6 +28,8 @@ export interface Comparison {
   /** how many runs each side's medians come from */
   runs: { a: number; b: number };
   machines_differ: boolean;
+  /** the http suites' pauses between a result and the next request, when the runs used different ones */
+  think_ms_differ: number[] | null;
   figures: ComparedFigure[];
   regressions: number;
 }
@@ -129,10 +131,13 @@ export function compareRuns(a: BenchRun | BenchRun[], b: BenchRun | BenchRun[], 
   }
   for (const [key, y] of fb) if (!fa.has(key)) compared.push({ key, a: null, b: y.value, ratio: null, verdict: 'only in B' });
   const machines = new Set([...runsA, ...runsB].map((r) => `${r.machine.cpu_model}/${r.machine.cpus}`));
+  // a file from before --think-ms ran back to back (0)
+  const pauses = new Set([...runsA, ...runsB].filter((r) => r.http).map((r) => r.http!.think_ms ?? 0));
   return {
     threshold,
     runs: { a: runsA.length, b: runsB.length },
     machines_differ: machines.size > 1,
+    think_ms_differ: pauses.size > 1 ? [...pauses].sort((x, y) => x - y) : null,
     figures: compared,
     regressions: compared.filter((c) => c.verdict === 'regression').length,
   };
@@ -143,6 +148,9 @@ export function comparisonText(c: Comparison, nameA: string, nameB: string): str
   const runs = (n: number) => (n > 1 ? ` (each figure the median of ${n} runs)` : '');
   const lines = [`A = ${nameA}${runs(c.runs.a)}`, `B = ${nameB}${runs(c.runs.b)}`, `threshold ${c.threshold * 100}%: a figure that got worse by more is a regression`, ''];
   if (c.machines_differ) lines.push('warning: the runs come from different machines; absolute figures do not compare', '');
+  if (c.think_ms_differ) {
+    lines.push(`warning: the runs' http suites paused ${c.think_ms_differ.join(' / ')} ms between a result and the next request (--think-ms); their http figures do not compare`, '');
+  }
   lines.push(`${'figure'.padEnd(width)}  ${'A'.padStart(9)}  ${'B'.padStart(9)}  ${'B/A'.padStart(7)}  verdict`);
   for (const f of c.figures) {
     const mark = f.verdict === 'regression' ? 'REGRESSION' : f.verdict === 'same' ? '' : f.verdict;

@@ -24,7 +24,7 @@ export interface HttpSuiteOptions {
   concurrency: number[];
   workloads: Workload[];
   timeoutSeconds: number;
-  /** each worker's pause between a result and its next request (0: back to back) */
+  /** each worker's pause between a result and its next request (absent or 0: back to back) */
   thinkMs?: number;
   progress: (line: string) => void;
 }
@@ -134,6 +134,7 @@ async function targetInfo(client: HttpClient): Promise<TargetInfo | null> {
 
 export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteResult> {
   const maxLevel = Math.max(...options.concurrency);
+  const thinkMs = options.thinkMs ?? 0;
   options.progress(`http: ${options.target ? `target ${options.target}` : 'starting an executor'} (${options.mode} mode)`);
   const session = await openSession({ ...options, maxConcurrent: Math.max(64, maxLevel) });
   const cells: CellResult[] = [];
@@ -149,7 +150,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     }
     for (const workload of options.workloads) {
       for (const level of options.concurrency) {
-        cells.push(await runCell(session.target, workload, level, Math.max(options.iterations, level), options.progress, options.thinkMs ?? 0));
+        cells.push(await runCell(session.target, workload, level, Math.max(options.iterations, level), options.progress, thinkMs));
       }
     }
     const ackWorkload = options.workloads.find((w) => w.name === ACK_WORKLOAD) ?? options.workloads[0];
@@ -165,7 +166,7 @@ export async function benchHttp(options: HttpSuiteOptions): Promise<HttpSuiteRes
     iterations_per_cell: options.iterations,
     warmup_per_cell: `at least ${WARMUP_EXECUTIONS} executions, in whole rounds of every worker`,
     concurrency: options.concurrency,
-    think_ms: options.thinkMs ?? 0,
+    think_ms: thinkMs,
     server: session.info,
     server_env: session.child?.env ?? null,
     callback_duplicates: session.receiver?.duplicates ?? null,

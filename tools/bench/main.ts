@@ -84,7 +84,7 @@ async function bench(args: string[]): Promise<number> {
     iterations: parseIntegerOption('iterations', values.iterations, 1, 100_000),
     concurrency: concurrencyList(values.concurrency),
     workloads: workloadList(values.workloads),
-    thinkMs: parseIntegerOption('think-ms', values['think-ms'], 0, 60_000) ?? 0,
+    thinkMs: parseIntegerOption('think-ms', values['think-ms'], 0, 60_000),
     target: values.target,
     mode: values.mode,
     token: values.token ?? process.env.EXECUTOR_API_TOKEN,

@@ -25,6 +25,8 @@ export const DEFAULTS = {
   costBurstSessions: 16,
   costAfterBurstSeconds: 60,
   timeoutSeconds: 60,
+  /** http suite: back to back unless --think-ms says otherwise */
+  thinkMs: 0,
 };
 
 export interface RunOptions {
@@ -68,6 +70,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
   const httpIterations = options.iterations ?? DEFAULTS.httpIterations;
   const costIterations = options.iterations ?? DEFAULTS.costIterations;
   const tiny = options.iterations !== undefined && options.iterations < 20;
+  const thinkMs = options.thinkMs ?? DEFAULTS.thinkMs;
   const config = {
     spawn: { iterations: spawnIterations, warmup: Math.min(20, spawnIterations), concurrency: options.concurrency ?? DEFAULTS.spawnConcurrency },
     http: {
@@ -77,7 +80,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
       target: options.target ?? 'self',
       mode: options.mode,
       timeout_seconds: DEFAULTS.timeoutSeconds,
-      think_ms: options.thinkMs ?? 0,
+      think_ms: thinkMs,
     },
     cost: {
       iterations_per_load: costIterations,
@@ -140,7 +143,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
         concurrency: config.http.concurrency,
         workloads: options.workloads ? HTTP_WORKLOADS.filter((w) => options.workloads!.includes(w.name)) : HTTP_WORKLOADS,
         timeoutSeconds: DEFAULTS.timeoutSeconds,
-        thinkMs: options.thinkMs,
+        thinkMs,
         progress,
       });
     } else if (options.target) {
