@@ -71,7 +71,7 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   if (host.backend.name === 'none') logger.warn('ISOLATION=none: code will run WITHOUT a sandbox. Development only.');
   else logger.info({ backend: host.backend.name, protections: host.protections }, 'isolation backend selected');
 
-  const journal = new Journal(config.stateDir);
+  const journal = new Journal(config.stateDir, { log: logger });
   const metrics = createMetrics(() => journal.outboxStats(), { languages: LANGUAGES, finishedStates: FINISHED_STATES, sandboxStarts: SANDBOX_STARTS, syncOutcomes: SYNC_OUTCOMES });
   metrics.capacity.set(config.maxConcurrentExecutions);
   metrics.isolationBackend.set({ backend: host.backend.name, configured: config.isolation }, 1);
@@ -139,7 +139,7 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
       http.close(() => resolve());
       (http as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    journal.close();
+    await journal.close();
   };
   const close = async () => {
     await closeServices();

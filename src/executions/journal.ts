@@ -1,12 +1,15 @@
 // The execution journal: one SQLite row per execution (request metadata, never the code), its
 // state, its result and the delivery of that result. It backs idempotency, GET /executions/{id}
 // and the control-plane outbox. WAL + synchronous=NORMAL: a commit survives the process being
-// killed (the failure that matters here), at the cost of one fsync per checkpoint, not per write.
+// killed (the failure that matters here), at the cost of one fsync per checkpoint, not per write;
+// the checkpoints run on a thread of their own (journal-checkpoints.ts).
 // A result is stored once (see stored-result.ts); the callback body is derived when it is sent.
 import Database from 'better-sqlite3';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Logger } from '../logger.js';
 import type { OutboxStats } from '../metrics.js';
+import { JournalCheckpoints } from './journal-checkpoints.js';
 import { callbackJson, type StoredResult } from './stored-result.js';
 
 export type ExecutionState = 'pending' | 'running' | 'success' | 'failed' | 'timeout' | 'crashed';
@@ -50,6 +53,16 @@ export interface OutboxEntry {
   finished_at: string;
 }
 
+export interface JournalOptions {
+  /** the database's file name in the state directory */
+  fileName?: string;
+  /** where the checkpoints' failures (and, at debug, their outcomes) go */
+  log?: Pick<Logger, 'warn' | 'debug'>;
+  /** see journal-checkpoints.ts (tests make them small) */
+  restartAfterFrames?: number;
+  catchUps?: number;
+}
+
 export interface NewExecution {
   execution_id: string;
   session_id: string;
@@ -88,6 +101,9 @@ CREATE INDEX IF NOT EXISTS executions_updated ON executions(updated_at);
 /** Pages one execution's writes besides its result text may add (see Journal.usedBytesBound). */
 const ROW_WRITES_PAGES = 16;
 
+/** Pages a commit of one row appends to the WAL besides its text: the row's and each index's leaf. */
+const COMMIT_PAGES = 5;
+
 export class Journal {
   readonly db: Database.Database;
   private readonly statements;
@@ -99,16 +115,20 @@ export class Journal {
    * after every result, measures only when this bound says the cap may be crossed.
    */
   private usedBytesBound = Infinity;
+  private readonly checkpoints: JournalCheckpoints;
 
-  constructor(stateDir: string, fileName = 'journal.sqlite3') {
+  constructor(stateDir: string, options: JournalOptions = {}) {
+    const { fileName = 'journal.sqlite3', log, restartAfterFrames, catchUps } = options;
     mkdirSync(stateDir, { recursive: true });
     const file = path.join(stateDir, fileName);
+    const walLeftBehind = fileSize(`${file}-wal`) > 0;
     this.db = new Database(file);
     chmodSync(file, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    this.checkpoints = new JournalCheckpoints({ db: this.db, file, log, restartAfterFrames, catchUps, dueNow: walLeftBehind });
     this.db.exec(SCHEMA);
     // journals written before results were stored once: their rows keep the callback body whole
     const columns = this.db.pragma('table_info(executions)') as { name: string }[];
@@ -167,7 +187,9 @@ export class Journal {
 
   /** false when the id is already known (idempotent submit). */
   insertPending(execution: NewExecution): boolean {
-    return this.statements.insert.run({ ...execution, updated_at: Date.now() }).changes === 1;
+    const inserted = this.statements.insert.run({ ...execution, updated_at: Date.now() }).changes === 1;
+    this.wrote(inserted ? 1 : 0);
+    return inserted;
   }
 
   get(executionId: string): JournalRow | undefined {
@@ -180,6 +202,7 @@ export class Journal {
     // (insert, start, delivery) and the B-tree pages they may split
     this.usedBytesBound += 3 * (stored.result.length + (stored.return_value?.length ?? 0)) + ROW_WRITES_PAGES * this.pageSize;
     this.statements.finish.run({ ...fields, ...stored, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
+    this.wrote(1, Buffer.byteLength(stored.result) + (stored.return_value === null ? 0 : Buffer.byteLength(stored.return_value)));
   }
 
   /** Executions the journal shows as not finished: after an unclean stop, these were lost. */
@@ -189,7 +212,9 @@ export class Journal {
 
   /** Drops finished, settled rows last touched before `olderThanMs` ago; returns how many. */
   prune(olderThanMs: number): number {
-    return this.statements.prune.run(Date.now() - olderThanMs).changes;
+    const removed = this.statements.prune.run(Date.now() - olderThanMs).changes;
+    this.wrote(removed);
+    return removed;
   }
 
   /**
@@ -200,11 +225,13 @@ export class Journal {
   pruneToSize(maxBytes: number): number {
     if (!this.mayHoldMoreThan(maxBytes)) return 0;
     // one row at a time (rows range from bytes to megabytes), in one transaction
-    return this.db.transaction(() => {
+    const removed = this.db.transaction(() => {
       let removed = 0;
       while (this.usedBytes() > maxBytes && this.statements.pruneOldest.run().changes > 0) removed++;
       return removed;
     })();
+    this.wrote(removed);
+    return removed;
   }
 
   /** Bytes in the database's pages, free pages (which new rows reuse) excluded. */
@@ -232,22 +259,24 @@ export class Journal {
   }
 
   markDelivered(executionId: string): void {
-    this.statements.settleDelivery.run({ execution_id: executionId, delivery_state: 'delivered', error: null, now: Date.now() });
+    this.wrote(this.statements.settleDelivery.run({ execution_id: executionId, delivery_state: 'delivered', error: null, now: Date.now() }).changes);
   }
 
   /** The control plane refused the result for good: kept, never sent again. */
   markUndeliverable(executionId: string, error: string): void {
-    this.statements.settleDelivery.run({ execution_id: executionId, delivery_state: 'undeliverable', error, now: Date.now() });
+    this.wrote(this.statements.settleDelivery.run({ execution_id: executionId, delivery_state: 'undeliverable', error, now: Date.now() }).changes);
   }
 
   rescheduleDelivery(executionId: string, nextAttemptAt: number, error: string): void {
-    this.statements.rescheduleDelivery.run({ execution_id: executionId, next_attempt_at: nextAttemptAt, error, now: Date.now() });
+    this.wrote(this.statements.rescheduleDelivery.run({ execution_id: executionId, next_attempt_at: nextAttemptAt, error, now: Date.now() }).changes);
   }
 
   /** Makes every waiting result due now (the control plane is back, or the executor is stopping). */
   deliverAllNow(): number {
     const now = Date.now();
-    return this.statements.deliverAllNow.run(now, now).changes;
+    const changed = this.statements.deliverAllNow.run(now, now).changes;
+    this.wrote(changed);
+    return changed;
   }
 
   outboxStats(): OutboxStats {
@@ -261,7 +290,22 @@ export class Journal {
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
-  close(): void {
+  /** Ends the checkpoints' thread, then closes the database. */
+  async close(): Promise<void> {
+    await this.checkpoints.stop();
     this.db.close();
+  }
+
+  /** A commit changed `rows` rows carrying `textBytes` of text: the WAL grew by about this much. */
+  private wrote(rows: number, textBytes = 0): void {
+    if (rows > 0) this.checkpoints.wrote(rows * COMMIT_PAGES + Math.ceil(textBytes / this.pageSize));
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }

@@ -37,7 +37,7 @@ describe('journal retention', () => {
   after(() => dirs.remove());
 
   it('prunes settled rows older than the retention, never a result still waiting, and keeps doing it', async () => {
-    const journal = new Journal(dirs.state, 'retention-unit.sqlite3');
+    const journal = new Journal(dirs.state, { fileName: 'retention-unit.sqlite3' });
     try {
       fill(journal);
       const retention = startJournalRetention(journal, { retentionHours: 24, maxBytes: 1024 * 1024 * 1024 }, silent, 50);
@@ -50,14 +50,14 @@ describe('journal retention', () => {
         retention.stop();
       }
     } finally {
-      journal.close();
+      await journal.close();
     }
   });
 
   it('prunes at start-up, before anything else', async () => {
     const journal = new Journal(dirs.state);
     fill(journal);
-    journal.close();
+    await journal.close();
     const server = await startServer(loadConfig(executorEnv(dirs, { RESULT_RETENTION_HOURS: '24' })));
     try {
       assert.deepEqual(ids(server.journal), ['old-waiting', 'recent-delivered']);
