@@ -200,9 +200,12 @@ export class Journal {
     const { stored, ...fields } = row;
     // UTF-8 takes at most 3 bytes per UTF-16 unit; the pages allow for the row's other writes
     // (insert, start, delivery) and the B-tree pages they may split
-    this.usedBytesBound += 3 * (stored.result.length + (stored.return_value?.length ?? 0)) + ROW_WRITES_PAGES * this.pageSize;
+    const textUnits = stored.result.length + (stored.return_value?.length ?? 0);
+    this.usedBytesBound += 3 * textUnits + ROW_WRITES_PAGES * this.pageSize;
     this.statements.finish.run({ ...fields, ...stored, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
-    this.wrote(1, Buffer.byteLength(stored.result) + (stored.return_value === null ? 0 : Buffer.byteLength(stored.return_value)));
+    // the WAL estimate takes one byte a unit (no scan of megabytes per result): non-ASCII text
+    // checkpoints later, and the 64 MiB check counts the frames SQLite wrote
+    this.wrote(1, textUnits);
   }
 
   /** Executions the journal shows as not finished: after an unclean stop, these were lost. */
@@ -296,7 +299,7 @@ export class Journal {
     this.db.close();
   }
 
-  /** A commit changed `rows` rows carrying `textBytes` of text: the WAL grew by about this much. */
+  /** A commit changed `rows` rows carrying about `textBytes` of text: the WAL grew by about this much. */
   private wrote(rows: number, textBytes = 0): void {
     if (rows > 0) this.checkpoints.wrote(rows * COMMIT_PAGES + Math.ceil(textBytes / this.pageSize));
   }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Journal } from '../../src/executions/journal.js';
+import { eventually } from '../helpers/executor-fixture.js';
 import { CHECKPOINT_AFTER_PAGES, JournalCheckpoints } from '../../src/executions/journal-checkpoints.js';
 
 const RESULT = JSON.stringify({ status: 'success', stdout: 'x'.repeat(3000) });
@@ -19,6 +20,9 @@ function execute(journal: Journal, id: string): void {
   journal.finish({ execution_id: id, state: 'success', started_at: now, finished_at: now, stored: { result: RESULT, return_value: null }, delivery_state: 'none' });
 }
 
+/** Long enough for a thread's first start and checkpoint on a loaded machine. */
+const WAIT_MS = 15_000;
+
 const walBytes = (dir: string) => statSync(path.join(dir, 'journal.sqlite3-wal')).size;
 
 /** The journal's log lines, by message. */
@@ -26,14 +30,6 @@ function recordingLog() {
   const lines: { msg: string; fields: Record<string, unknown> }[] = [];
   const record = (fields: Record<string, unknown>, msg: string) => lines.push({ msg, fields });
   return { lines, log: { debug: record, warn: record } as never };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('journal checkpoints', () => {
@@ -50,7 +46,7 @@ describe('journal checkpoints', () => {
       // the WAL past 1000 pages (4 MiB), would have let the next commit start it over
       for (let i = 0; i < 250; i++) execute(journal, `burst-${i}`);
       assert.ok(walBytes(dir) > 8 * 1024 * 1024, `the WAL holds every commit of the burst: ${walBytes(dir)} bytes`);
-      await until(() => lines.some((l) => l.msg === 'journal checkpoint' && (l.fields.checkpointed as number) > 0), 'a checkpoint by the thread');
+      await eventually('a checkpoint by the thread', () => lines.some((l) => l.msg === 'journal checkpoint' && (l.fields.checkpointed as number) > 0) || undefined, WAIT_MS);
       assert.deepEqual(
         lines.filter((l) => l.msg !== 'journal checkpoint'),
         [],
@@ -101,7 +97,7 @@ describe('journal checkpoints', () => {
     try {
       assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0);
       checkpoints.wrote(CHECKPOINT_AFTER_PAGES);
-      await until(() => lines.some((l) => l.msg.includes('given up')), 'the thread given up');
+      await eventually('the thread given up', () => lines.some((l) => l.msg.includes('given up')) || undefined, WAIT_MS);
       assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), CHECKPOINT_AFTER_PAGES, "SQLite's own checkpoints again");
       checkpoints.wrote(10 * CHECKPOINT_AFTER_PAGES);
       assert.equal((checkpoints as unknown as { thread: unknown }).thread, null, 'no thread is started again');
@@ -121,7 +117,7 @@ describe('journal checkpoints', () => {
       for (let i = 0; i < 20; i++) execute(first, `before-${i}`);
       second = new Journal(dir, { log });
       execute(second, 'after');
-      await until(() => lines.some((l) => l.msg === 'journal checkpoint'), 'a checkpoint after one execution');
+      await eventually('a checkpoint after one execution', () => lines.some((l) => l.msg === 'journal checkpoint') || undefined, WAIT_MS);
     } finally {
       await second?.close();
       await first.close();
