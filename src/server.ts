@@ -30,6 +30,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
 import { LANGUAGES } from './runtimes/runtime.js';
 import { limitsFromConfig, SandboxHost } from './sandbox/index.js';
+import { lockStateDirectory, type StateDirectoryLock } from './state-directory-lock.js';
 import { VERSION } from './version.js';
 
 export interface Server {
@@ -54,6 +55,17 @@ export interface Server {
 }
 
 export async function startServer(config: Config, logs?: Logs): Promise<Server> {
+  // before anything reads or writes the state directory: a second server there is refused
+  const stateLock = lockStateDirectory(config.stateDir);
+  try {
+    return await startLocked(config, logs, stateLock);
+  } catch (error) {
+    stateLock.release();
+    throw error;
+  }
+}
+
+async function startLocked(config: Config, logs: Logs | undefined, stateLock: StateDirectoryLock): Promise<Server> {
   const startedAt = Date.now();
   const { logger, flush: flushLogs } = logs ?? (await createLogs(config));
   mkdirSync(config.workspaceRoot, { recursive: true });
@@ -118,10 +130,23 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
     ],
   });
 
-  const http = await new Promise<ServerType>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, () => resolve(server));
-    server.once('error', reject);
-  });
+  // without an HTTP server, what started above is stopped: its timers, warm sandboxes and the
+  // journal's thread would keep a process that cannot serve alive
+  const stopServices = async () => {
+    service.stopAccepting();
+    retention.stop();
+    sessionRemoval.stop();
+    await controlPlane?.close();
+    await journal.close();
+  };
+  let http: ServerType;
+  try {
+    http = await listen(app.fetch, config);
+  } catch (error) {
+    await stopServices();
+    await flushLogs();
+    throw error;
+  }
   const checksOnlyWhileConnected = checkExpiredRequestsOnlyWhileConnected(http as HttpServer);
   limitConnections(http as HttpServer, { maxConnections: config.http.maxConnections, onRefused: () => metrics.rejected.inc({ reason: 'connection_limit' }) });
   const port = (http.address() as AddressInfo).port;
@@ -132,14 +157,12 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   const closeServices = async () => {
     // warm sandboxes are idle processes of ours: a closed server keeps none
     service.stopAccepting();
-    retention.stop();
-    sessionRemoval.stop();
-    await controlPlane?.close();
     await new Promise<void>((resolve) => {
       http.close(() => resolve());
       (http as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    await journal.close();
+    await stopServices();
+    stateLock.release();
   };
   const close = async () => {
     await closeServices();
@@ -160,6 +183,19 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
     await flushLogs();
   };
   return { config, logger, metrics, host, journal, service, controlPlane, http, port, shutdown, close };
+}
+
+/** Listens on EXECUTOR_HOST:EXECUTOR_PORT; a port in use says which setting to change. */
+async function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<ServerType> {
+  try {
+    return await new Promise<ServerType>((resolve, reject) => {
+      const server = serve({ fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, () => resolve(server));
+      server.once('error', reject);
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    throw new Error(`${config.host}:${config.port} is in use by another process: stop it, or set EXECUTOR_PORT (0 takes a free port)`, { cause: error });
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Lowest first. Shared leaves (configuration, logging, metrics and its event-loop sampler, version, types/ of untyped packages) are below everything. */
 const LAYERS: { layer: string; rank: number; holds: (file: string) => boolean }[] = [
-  { layer: 'shared', rank: 0, holds: (f) => ['config.ts', 'logger.ts', 'metrics.ts', 'event-loop-delay.ts', 'version.ts'].includes(f) || f.startsWith('types/') },
+  { layer: 'shared', rank: 0, holds: (f) => ['config.ts', 'logger.ts', 'metrics.ts', 'event-loop-delay.ts', 'state-directory-lock.ts', 'version.ts'].includes(f) || f.startsWith('types/') },
   { layer: 'sandbox', rank: 1, holds: (f) => f.startsWith('sandbox/') },
   { layer: 'runtimes', rank: 2, holds: (f) => f.startsWith('runtimes/') },
   { layer: 'executions', rank: 3, holds: (f) => f.startsWith('executions/') || f.startsWith('dependencies/') },

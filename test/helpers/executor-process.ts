@@ -24,13 +24,18 @@ export class ExecutorProcess {
     child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.log += text));
   }
 
-  /** Starts `serve` with `env` (plus PATH and HOME; logging at info, JSON) and waits until it listens. */
-  static async start(env: Record<string, string>, timeoutMs = 20_000): Promise<ExecutorProcess> {
+  private static spawn(env: Record<string, string>): ExecutorProcess {
     const child = spawn(process.execPath, [MAIN, 'serve'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    const executor = new ExecutorProcess(child);
+    return new ExecutorProcess(child);
+  }
+
+  /** Starts `serve` with `env` (plus PATH and HOME; logging at info, JSON) and waits until it listens. */
+  static async start(env: Record<string, string>, timeoutMs = 20_000): Promise<ExecutorProcess> {
+    const executor = ExecutorProcess.spawn(env);
+    const child = executor.child;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const listening = /"port":(\d+)[^\n]*"msg":"executor listening"/.exec(executor.log);
@@ -44,6 +49,22 @@ export class ExecutorProcess {
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+
+  /**
+   * Starts `serve` with `env` expecting it to give up: its exit and what it logged, or
+   * `exit: undefined` when it was still running after `timeoutMs` (then it is SIGKILLed).
+   */
+  static async startRefused(env: Record<string, string>, timeoutMs = 15_000): Promise<{ exit: Exit | undefined; output: string }> {
+    const executor = ExecutorProcess.spawn(env);
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    const exit = await Promise.race([executor.exited, timeUp]);
+    clearTimeout(timer);
+    await executor.kill();
+    return { exit, output: executor.log };
   }
 
   get url(): string {
