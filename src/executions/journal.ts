@@ -74,6 +74,15 @@ export interface NewExecution {
 /** A checkpointed WAL is truncated back to this (without it, it keeps its largest size). */
 const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Rows pruning may drop: finished, and their result settled (delivered, refused, or never to be
+ * sent). Written once, here, because the pruning queries find the oldest of them through a
+ * partial index on exactly these terms (SQLite uses a partial index only for a WHERE that repeats
+ * its terms). Without it they read every row up to its last column, `updated_at`, behind the
+ * result's overflow pages: with 1 MB results at the cap, 60 ms per pruned row on the event loop.
+ */
+const SETTLED = "state IN ('success', 'failed', 'timeout', 'crashed') AND delivery_state IN ('none', 'delivered', 'undeliverable')";
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
   execution_id TEXT PRIMARY KEY,
@@ -95,7 +104,8 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 CREATE INDEX IF NOT EXISTS executions_outbox ON executions(delivery_state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS executions_state ON executions(state);
-CREATE INDEX IF NOT EXISTS executions_updated ON executions(updated_at);
+DROP INDEX IF EXISTS executions_updated;
+CREATE INDEX IF NOT EXISTS executions_prunable ON executions(updated_at) WHERE ${SETTLED};
 `;
 
 /** Pages one execution's writes besides its result text may add (see Journal.usedBytesBound). */
@@ -147,15 +157,10 @@ export class Journal {
          WHERE execution_id = @execution_id`,
       ),
       unfinished: db.prepare("SELECT * FROM executions WHERE state IN ('pending', 'running')"),
-      prune: db.prepare(
-        `DELETE FROM executions WHERE updated_at < ? AND state IN ('success', 'failed', 'timeout', 'crashed')
-           AND delivery_state IN ('none', 'delivered', 'undeliverable')`,
-      ),
-      pruneOldest: db.prepare(
-        `DELETE FROM executions WHERE execution_id IN (SELECT execution_id FROM executions
-           WHERE state IN ('success', 'failed', 'timeout', 'crashed') AND delivery_state IN ('none', 'delivered', 'undeliverable')
-           ORDER BY updated_at LIMIT 1)`,
-      ),
+      // INDEXED BY: without statistics the planner prefers the outbox index; with it, a query the
+      // partial index cannot serve fails to prepare instead of reading every row
+      prune: db.prepare(`DELETE FROM executions INDEXED BY executions_prunable WHERE updated_at < ? AND ${SETTLED}`),
+      pruneOldest: db.prepare(`DELETE FROM executions WHERE execution_id IN (SELECT execution_id FROM executions INDEXED BY executions_prunable WHERE ${SETTLED} ORDER BY updated_at LIMIT 1)`),
       countByState: db.prepare('SELECT state, COUNT(*) AS n FROM executions GROUP BY state'),
       // prepared once: the size is read after every result (db.pragma() would compile each time)
       usedPages: db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())').pluck(),

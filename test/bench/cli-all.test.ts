@@ -31,7 +31,7 @@ describe('bench all, tiny', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 1, 'one line of JSON, nothing else');
     const run = JSON.parse(r.stdout) as BenchRun;
-    assert.deepEqual(run.suites, ['spawn', 'http', 'cost']);
+    assert.deepEqual(run.suites, ['spawn', 'http', 'cost', 'journal']);
     assert.equal(run.machine.cpus, os.cpus().length);
     assert.equal(run.versions.node, process.version);
 
@@ -70,6 +70,19 @@ describe('bench all, tiny', () => {
     assert.ok(burst.after.processes > burst.after_idle.processes, `the burst's warm sandboxes were there, then given back: ${JSON.stringify(burst)}`);
     assert.ok(burst.after_idle.processes <= burst.before.processes, `nothing of the burst stayed: ${JSON.stringify(burst)}`);
     assert.ok(burst.idle_cpu_window_s! >= 1 && burst.idle_cpu_ms_per_second! >= 0, `the settled idle CPU measured: ${JSON.stringify(burst)}`);
+
+    assert.ok(run.journal, 'journal suite ran');
+    assert.deepEqual(
+      run.journal.sizes.map((s) => [s.name, s.cap_mb, s.at_cap.n, s.below_cap.n]),
+      [
+        ['small', 8, 2, 2],
+        ['large', 8, 2, 2],
+      ],
+    );
+    for (const size of run.journal.sizes) {
+      assert.ok(size.rows_at_cap * size.result_bytes > 4 * 1024 * 1024, `filled to its cap: ${JSON.stringify(size)}`);
+      assert.ok(size.rows_pruned >= 2, `each result at the cap pruned at least one: ${JSON.stringify(size)}`);
+    }
 
     // progress went to stderr, files to --out
     assert.match(r.stderr, /\[bench\] suite http: start/);

@@ -38,6 +38,7 @@ describe('bench compare', () => {
     assert.equal(slower.figures.find((f) => f.key === 'spawn.native.spawns_per_second')!.verdict, 'regression', 'fewer spawns/s is worse');
     assert.equal(slower.figures.find((f) => f.key === 'spawn.native.cpu_ms_per_spawn')!.verdict, 'regression', 'more CPU per spawn is worse');
     assert.equal(slower.figures.find((f) => f.key === 'cost.shell-echo.cpu_ms_per_execution')!.verdict, 'regression');
+    assert.equal(slower.figures.find((f) => f.key === 'journal.small.at_cap.p50')!.verdict, 'regression');
     assert.equal(compareRuns(syntheticRun(), syntheticRun(1.05), 0.1).regressions, 0);
     assert.equal(compareRuns(syntheticRun(1.5), syntheticRun(), 0.1).regressions, 0, 'faster is an improvement');
   });

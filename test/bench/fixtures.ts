@@ -29,7 +29,7 @@ export function syntheticRun(scale = 1): BenchRun {
   const spawnVariant = (base: number) => ({ ...latency(base * scale), spawns_per_second: Math.round(1000 / (base * scale)) });
   return {
     schema: SCHEMA,
-    suites: ['spawn', 'http', 'cost'],
+    suites: ['spawn', 'http', 'cost', 'journal'],
     started_at: '2026-01-01T00:00:00.000Z',
     duration_s: 100,
     machine: { hostname: 'h', os: 'Debian <test> & co', kernel: '6.1.0', arch: 'x64', cpus: 2, cpu_model: 'Test CPU', memory_gib: 8, load_average: [0, 0, 0], uid: 0, container: null },
@@ -79,6 +79,13 @@ export function syntheticRun(scale = 1): BenchRun {
         idle_cpu_window_s: 10,
       },
       executions_total: 300,
+    },
+    journal: {
+      iterations: 100,
+      sizes: [
+        { name: 'small', result_bytes: 2000, cap_mb: 64, rows_at_cap: 16000, at_cap: latency(0.3 * scale), below_cap: latency(0.2 * scale), ratio_p50: 1.5, rows_pruned: 101 },
+        { name: 'large', result_bytes: 1048576, cap_mb: 64, rows_at_cap: 64, at_cap: latency(14 * scale), below_cap: latency(12 * scale), ratio_p50: 1.17, rows_pruned: 100 },
+      ],
     },
     skipped: {},
   };

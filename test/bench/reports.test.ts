@@ -56,10 +56,15 @@ describe('bench Markdown', () => {
     assert.match(markdown, /server memory per in-flight execution/);
   });
 
+  it('has the journal at its cap beside below it', () => {
+    assert.match(markdown, /### The journal at its size cap/);
+    assert.match(markdown, /\| 1024 KiB \| 64 MiB \| 64 \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \| 1\.17 \| 100 \|/);
+  });
+
   it('leaves out suites that did not run', () => {
-    const only = { ...syntheticRun(), spawn: null, cost: null, suites: ['http' as const] };
+    const only = { ...syntheticRun(), spawn: null, cost: null, journal: null, suites: ['http' as const] };
     const text = renderMarkdown(only);
-    assert.doesNotMatch(text, /Spawn latency|Cost of the executor/);
+    assert.doesNotMatch(text, /Spawn latency|Cost of the executor|journal at its size cap/);
     assert.match(text, /### HTTP/);
   });
 });

@@ -54,6 +54,22 @@ describe('journal retention', () => {
     }
   });
 
+  it('gives a journal from before the pruning index that index, drops the one it replaces, and prunes it the same', async () => {
+    const journal = new Journal(dirs.state, { fileName: 'retention-upgrade.sqlite3' });
+    fill(journal);
+    journal.db.exec('DROP INDEX executions_prunable; CREATE INDEX executions_updated ON executions(updated_at)');
+    await journal.close();
+    const upgraded = new Journal(dirs.state, { fileName: 'retention-upgrade.sqlite3' });
+    try {
+      const indexes = upgraded.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'executions_%' ORDER BY name").pluck().all();
+      assert.deepEqual(indexes, ['executions_outbox', 'executions_prunable', 'executions_state']);
+      assert.equal(upgraded.prune(24 * HOUR_MS), 3);
+      assert.deepEqual(ids(upgraded), ['old-waiting', 'recent-delivered']);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
   it('prunes at start-up, before anything else', async () => {
     const journal = new Journal(dirs.state);
     fill(journal);

@@ -81,6 +81,10 @@ export function figures(run: BenchRun): Figure[] {
     if (burst) add(`cost.burst${burst.sessions}.tree_pss_after_idle_mb`, burst.after_idle.pss_mb, 'lower');
     add('cost.cpu_ms_per_idle_second_settled', burst?.idle_cpu_ms_per_second, 'lower');
   }
+  for (const size of run.journal?.sizes ?? []) {
+    for (const p of ['p50', 'p99'] as const) add(`journal.${size.name}.at_cap.${p}`, size.at_cap[p], 'lower');
+    add(`journal.${size.name}.ratio_p50`, size.ratio_p50, 'lower');
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The benchmark tool's entry: `npm run bench -- <spawn|http|cost|all>` and `--compare A.json B.json`.
+// The benchmark tool's entry: `npm run bench -- <spawn|http|cost|journal|all>` and `--compare A.json B.json`.
 // A development tool beside the service, not part of it: it imports src/, src/ never imports it,
 // and the runtime image does not ship it. Results go to stdout (Markdown, or only the JSON
 // document with --json) and to files under --out; progress goes to stderr.
@@ -14,7 +14,7 @@ import { DEFAULT_RESULTS_DIR, writeResults } from './results-files.js';
 import { runBenchmarks, SCHEMA, SUITES, type BenchRun, type SuiteName } from './run.js';
 import { HTTP_WORKLOADS } from './workloads.js';
 
-const USAGE = `usage: npm run bench -- <spawn|http|cost|all> [options]
+const USAGE = `usage: npm run bench -- <spawn|http|cost|journal|all> [options]
        npm run bench -- --compare A.json[,A2.json...] B.json[,B2.json...] [--threshold 0.1] [--only REGEX] [--json]
   (or node dist/tools/bench/main.js ...; no suite: all)
 

@@ -145,6 +145,23 @@ function costSection(run: BenchRun): string[] {
   ];
 }
 
+function journalSection(run: BenchRun): string[] {
+  const j = run.journal;
+  if (!j) return [];
+  const latency = (s: { p50: number; p99: number; max: number }) => `${fmt(s.p50)} / ${fmt(s.p99)} / ${fmt(s.max)}`;
+  return [
+    '### The journal at its size cap',
+    '',
+    `Per result, on the event loop: its insert, its commit and pruning back to the cap (JOURNAL_MAX_MB), ${j.iterations} results into a journal filled to its cap, then as many into the same journal with the cap out of reach. Milliseconds, p50 / p99 / max.`,
+    '',
+    table(
+      ['result', 'cap', 'results at the cap', 'at the cap', 'below the cap', 'ratio p50', 'pruned'],
+      j.sizes.map((s) => [`${fmt(s.result_bytes / 1024)} KiB`, `${s.cap_mb} MiB`, s.rows_at_cap, latency(s.at_cap), latency(s.below_cap), fmt(s.ratio_p50), s.rows_pruned]),
+    ),
+    '',
+  ];
+}
+
 /** Issue 17's targets against this run; only when the run measured at least one of them. */
 function targetsSection(run: BenchRun): string[] {
   const rows = issueTargets(run);
@@ -166,7 +183,7 @@ function targetsSection(run: BenchRun): string[] {
 
 export function renderMarkdown(run: BenchRun): string {
   const out = [`## Benchmark run ${run.started_at} (${run.suites.join(', ')}; ${fmt(run.duration_s)} s)`, '', `Machine: ${machineLine(run)}.`, ''];
-  out.push(...targetsSection(run), ...spawnSection(run), ...httpSection(run), ...costSection(run));
+  out.push(...targetsSection(run), ...spawnSection(run), ...httpSection(run), ...costSection(run), ...journalSection(run));
   for (const [what, why] of Object.entries(run.skipped)) out.push(`- skipped ${what}: ${why}`);
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -3,12 +3,13 @@
 import { performance } from 'node:perf_hooks';
 import { benchCost, type CostSuiteResult } from './cost-suite.js';
 import { benchHttp, type HttpSuiteResult } from './http-suite.js';
+import { benchJournal, JOURNAL_RESULT_SIZES, type JournalSuiteResult } from './journal-suite.js';
 import { machineInfo, versions, type MachineInfo, type Versions } from './machine.js';
 import { spawnHost } from './spawn-host.js';
 import { benchSpawn, type SpawnBenchResult } from './spawn-suite.js';
 import { HTTP_WORKLOADS } from './workloads.js';
 
-export const SUITES = ['spawn', 'http', 'cost'] as const;
+export const SUITES = ['spawn', 'http', 'cost', 'journal'] as const;
 export type SuiteName = (typeof SUITES)[number];
 export const SCHEMA = 'sandbox-executor-bench/1';
 
@@ -24,6 +25,9 @@ export const DEFAULTS = {
   costSettleMs: 1000,
   costBurstSessions: 16,
   costAfterBurstSeconds: 60,
+  journalIterations: 300,
+  /** the journal suite's cap: 30,000 small results, 64 large ones */
+  journalCapMb: 64,
   timeoutSeconds: 60,
   /** http suite: back to back unless --think-ms says otherwise */
   thinkMs: 0,
@@ -58,6 +62,8 @@ export interface BenchRun {
   spawn: SpawnBenchResult | null;
   http: HttpSuiteResult | null;
   cost: CostSuiteResult | null;
+  /** absent in runs written before the journal suite existed */
+  journal?: JournalSuiteResult | null;
   /** why a selected suite produced nothing */
   skipped: Record<string, string>;
 }
@@ -69,6 +75,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
   const spawnIterations = options.iterations ?? DEFAULTS.spawnIterations;
   const httpIterations = options.iterations ?? DEFAULTS.httpIterations;
   const costIterations = options.iterations ?? DEFAULTS.costIterations;
+  const journalIterations = options.iterations ?? DEFAULTS.journalIterations;
   const tiny = options.iterations !== undefined && options.iterations < 20;
   const thinkMs = options.thinkMs ?? DEFAULTS.thinkMs;
   const config = {
@@ -93,6 +100,11 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
       warm_idle_seconds: tiny ? 1 : Number(process.env.WARM_IDLE_SECONDS ?? 30),
       after_burst_seconds: tiny ? 3 : DEFAULTS.costAfterBurstSeconds,
     },
+    journal: {
+      iterations: journalIterations,
+      cap_mb: tiny ? 8 : DEFAULTS.journalCapMb,
+      result_bytes: JOURNAL_RESULT_SIZES.map((size) => size.result_bytes),
+    },
     env: pick(process.env, [
       'ISOLATION',
       'DISABLE_BWRAP',
@@ -116,6 +128,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
     spawn: null,
     http: null,
     cost: null,
+    journal: null,
     skipped: {},
   };
   const { progress } = options;
@@ -146,6 +159,9 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchRun> {
         thinkMs,
         progress,
       });
+    } else if (suite === 'journal') {
+      // the journal's own code on this machine's disk: no executor, so --target changes nothing
+      run.journal = await benchJournal({ iterations: journalIterations, capMb: config.journal.cap_mb, progress });
     } else if (options.target) {
       run.skipped.cost = 'the cost suite reads /proc of an executor it starts itself; it does not measure --target';
     } else {
