@@ -29,8 +29,8 @@ import { createLogs, type Logger, type Logs } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRuntimes } from './runtimes/index.js';
 import { LANGUAGES } from './runtimes/runtime.js';
-import { limitsFromConfig, SandboxHost } from './sandbox/index.js';
-import { lockStateDirectory, type StateDirectoryLock } from './state-directory-lock.js';
+import { type DirectoryLock, limitsFromConfig, SandboxHost } from './sandbox/index.js';
+import { lockStateDirectory } from './state-directory-lock.js';
 import { VERSION } from './version.js';
 
 export interface Server {
@@ -65,7 +65,7 @@ export async function startServer(config: Config, logs?: Logs): Promise<Server> 
   }
 }
 
-async function startLocked(config: Config, logs: Logs | undefined, stateLock: StateDirectoryLock): Promise<Server> {
+async function startLocked(config: Config, logs: Logs | undefined, stateLock: DirectoryLock): Promise<Server> {
   const startedAt = Date.now();
   const { logger, flush: flushLogs } = logs ?? (await createLogs(config));
   mkdirSync(config.workspaceRoot, { recursive: true });

@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 /** Lowest first. Shared leaves (configuration, logging, metrics and its event-loop sampler, version, types/ of untyped packages) are below everything. */
 const LAYERS: { layer: string; rank: number; holds: (file: string) => boolean }[] = [
-  { layer: 'shared', rank: 0, holds: (f) => ['config.ts', 'logger.ts', 'metrics.ts', 'event-loop-delay.ts', 'state-directory-lock.ts', 'version.ts'].includes(f) || f.startsWith('types/') },
+  { layer: 'shared', rank: 0, holds: (f) => ['config.ts', 'logger.ts', 'metrics.ts', 'event-loop-delay.ts', 'version.ts'].includes(f) || f.startsWith('types/') },
   { layer: 'sandbox', rank: 1, holds: (f) => f.startsWith('sandbox/') },
   { layer: 'runtimes', rank: 2, holds: (f) => f.startsWith('runtimes/') },
   { layer: 'executions', rank: 3, holds: (f) => f.startsWith('executions/') || f.startsWith('dependencies/') },
   { layer: 'http', rank: 4, holds: (f) => f.startsWith('http/') || f.startsWith('controlplane/') },
-  { layer: 'wiring', rank: 5, holds: (f) => f === 'server.ts' || f.startsWith('cli/') },
+  { layer: 'wiring', rank: 5, holds: (f) => f === 'server.ts' || f === 'state-directory-lock.ts' || f.startsWith('cli/') },
 ];
 
 /** the TypeScript sources (this file runs as dist/test/layers.test.js) */

@@ -4,9 +4,11 @@
 //   takeNetwork(identity) -> handle | null     releaseNetwork(handle)
 //   prepareNetworkNow(identity) -> handle | null   preparingNetworks() -> boolean
 //   scanWorkspace(root, limits, since?) -> Promise<{ snapshot, incomplete, changed }>   openArtifact(root, path)
+//   lockDirectory(path) -> fd | null           unlockDirectory(fd)
 #include <fcntl.h>
 #include <napi.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <unordered_map>
@@ -175,6 +177,41 @@ Napi::Value SeccompDenied(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Error errno_error(Napi::Env env, const std::string& what, int error) {
+  const char* name = strerrorname_np(error);
+  std::string errno_name = name ? name : "E" + std::to_string(error);
+  Napi::Error out = Napi::Error::New(env, what + ": " + errno_name + " (" + strerror(error) + ")");
+  out.Set("code", errno_name);
+  return out;
+}
+
+// lockDirectory(path) -> fd | null: an exclusive flock(2) on the directory itself, so no file in
+// it can be deleted or swapped to get around the lock. The lock belongs to this open file, not to
+// the process (a POSIX lock would drop at any close of any fd on it), and goes with its fd:
+// unlockDirectory(fd), or the process ending however it ends. O_CLOEXEC: no sandbox keeps it.
+// null when another open file holds it.
+Napi::Value LockDirectory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "lockDirectory(path) expects a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw errno_error(env, "open(" + path + ")", errno);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    close(fd);
+    if (error == EWOULDBLOCK) return env.Null();
+    throw errno_error(env, "flock(" + path + ")", error);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value UnlockDirectory(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "unlockDirectory(fd) expects a number");
+  close(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 }  // namespace sandbox
 
@@ -193,6 +230,8 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("seccompDenied", Napi::Function::New(env, SeccompDenied, "seccompDenied"));
   exports.Set("scanWorkspace", Napi::Function::New(env, ScanWorkspace, "scanWorkspace"));
   exports.Set("openArtifact", Napi::Function::New(env, OpenArtifact, "openArtifact"));
+  exports.Set("lockDirectory", Napi::Function::New(env, LockDirectory, "lockDirectory"));
+  exports.Set("unlockDirectory", Napi::Function::New(env, UnlockDirectory, "unlockDirectory"));
   return exports;
 }
 

@@ -143,6 +143,9 @@ export interface NativeAddon {
   scanWorkspace(root: string, limits: { maxEntries: number; maxMillis: number; synchronousEntries: number }, since?: { snapshot: WorkspaceSnapshot; maxChanged: number }): Promise<NativeWorkspaceScan>;
   /** root/relativePath opened by fd from root, if a regular file (never blocks); the caller closes fd */
   openArtifact(root: string, relativePath: string): { fd: number; size: number } | null;
+  /** an exclusive flock on the directory, held by an fd of its own (see directory-lock.ts); null when held elsewhere */
+  lockDirectory(path: string): number | null;
+  unlockDirectory(fd: number): void;
 }
 
 /** A workspace's files with their identities (inode, size, mtime, ctime), held by the addon. */

@@ -73,7 +73,7 @@ export class NoUsableBackendError extends Error {
 
 const PRIVATE_DIR_MODE = 0o700;
 /** The state dir is traversable (not listable) by sandbox uids: they reach the bound files in it. */
-const STATE_DIR_MODE = 0o711;
+export const STATE_DIR_MODE = 0o711;
 
 /** Turns a failed probe into advice for the operator. */
 function hint(error: SandboxSpawnError | Error): string {

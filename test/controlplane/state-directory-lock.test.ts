@@ -3,6 +3,7 @@
 // execution as crashed. And a server that cannot listen exits at once, naming the setting,
 // instead of staying up (its timers and warm sandboxes kept it alive for minutes).
 import assert from 'node:assert/strict';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -43,6 +44,12 @@ describe('one server per state directory', () => {
     assert.equal(second.exit.code, 1, second.output);
     assert.match(second.output, new RegExp(`STATE_PATH ${dirs.state} is in use by another sandbox-executor \\(pid ${first.pid} on host `));
     assert.doesNotMatch(second.output, /executor listening|recorded as crashed/);
+
+    // no file in the directory is the lock: removing what looks like one lets nobody in
+    for (const name of readdirSync(dirs.state)) if (!name.startsWith('journal.sqlite3')) rmSync(path.join(dirs.state, name), { recursive: true, force: true });
+    const third = await ExecutorProcess.startRefused(executorEnv(dirs));
+    assert.equal(third.exit?.code, 1, third.output);
+    assert.match(third.output, /is in use by another sandbox-executor \(owner unknown\)/);
 
     assert.equal(journalState(dirs.state, 'exec_running_meanwhile'), 'pending', 'the refused server recorded nothing');
     const done = await finished(first.url, 'exec_running_meanwhile');
