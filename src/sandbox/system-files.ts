@@ -13,7 +13,15 @@ export function writeSandboxEtc(stateDir: string): string {
     hosts: '127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
     'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files dns\n',
   };
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o644 });
+  // beside and renamed over, as stageFile: `probe` or `run` on a live server's STATE_PATH writes
+  // them again, and a sandbox starting meanwhile must not bind a file cut short
+  for (const [name, text] of Object.entries(files)) {
+    const target = path.join(dir, name);
+    const temporary = `${target}.${process.pid}.tmp`;
+    writeFileSync(temporary, text, { mode: 0o644 });
+    chmodSync(temporary, 0o644);
+    renameSync(temporary, target);
+  }
   return dir;
 }
 
