@@ -48,8 +48,7 @@ export class ResultOutbox {
    */
   start(): void {
     this.running = true;
-    this.journal.deliverAllNow();
-    this.wake();
+    void this.makeAllDue().then(() => this.wake());
   }
 
   /** Sends what is due now (a result was just committed, or a timer or a delivery ended). */
@@ -68,9 +67,9 @@ export class ResultOutbox {
    * `timeoutMs` is over, then stops. Returns how many still wait (the next start sends them).
    */
   async flush(timeoutMs: number): Promise<number> {
-    this.journal.deliverAllNow();
-    this.wake();
     const deadline = Date.now() + timeoutMs;
+    await this.journal.deliverAllNow();
+    this.wake();
     while (this.journal.outboxStats().depth > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, FLUSH_POLL_MS));
     }
@@ -152,6 +151,16 @@ export class ResultOutbox {
     return undefined;
   }
 
+  /** journal.deliverAllNow() for the callers that do not wait for it: a failure is logged, not thrown. */
+  private async makeAllDue(): Promise<number> {
+    try {
+      return await this.journal.deliverAllNow();
+    } catch (error) {
+      this.logger.error({ err: { message: (error as Error).message } }, 'making the waiting results due failed: they keep their backoff');
+      return 0;
+    }
+  }
+
   /**
    * The control plane answers again after failures: results waiting out a backoff of up to the
    * cap are made due now, so a recovered CP gets the backlog in seconds. Rate-limited, so that
@@ -162,7 +171,10 @@ export class ResultOutbox {
     if (!this.failedSinceCatchUp || now - this.lastCatchUpAt < CATCH_UP_INTERVAL_MS) return;
     this.failedSinceCatchUp = false;
     this.lastCatchUpAt = now;
-    const waiting = this.journal.deliverAllNow();
-    if (waiting > 0) this.logger.info({ results: waiting }, 'the control plane answers again: sending the results that were waiting');
+    void this.makeAllDue().then((waiting) => {
+      if (waiting === 0) return;
+      this.logger.info({ results: waiting }, 'the control plane answers again: sending the results that were waiting');
+      this.wake();
+    });
   }
 }

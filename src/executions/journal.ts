@@ -105,11 +105,23 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE INDEX IF NOT EXISTS executions_outbox ON executions(delivery_state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS executions_state ON executions(state);
 DROP INDEX IF EXISTS executions_updated;
-CREATE INDEX IF NOT EXISTS executions_prunable ON executions(updated_at) WHERE ${SETTLED};
 `;
+
+/**
+ * Indexes that queries name (INDEXED BY), with the exact text SQLite keeps for them: a file that
+ * holds another definition under the name (an older or newer version's) gets this one, where
+ * `CREATE INDEX IF NOT EXISTS` would keep the other and the queries would then fail to prepare.
+ */
+const NAMED_INDEXES: Record<string, string> = {
+  executions_prunable: `CREATE INDEX executions_prunable ON executions(updated_at) WHERE ${SETTLED}`,
+  executions_waiting: "CREATE INDEX executions_waiting ON executions(finished_at) WHERE delivery_state = 'pending'",
+};
 
 /** Pages one execution's writes besides its result text may add (see Journal.usedBytesBound). */
 const ROW_WRITES_PAGES = 16;
+
+/** deliverAllNow's batch: a few milliseconds of rewriting rows per turn of the event loop. */
+const DUE_NOW_ROWS_PER_COMMIT = 100;
 
 /** Pages a commit of one row appends to the WAL besides its text: the row's and each index's leaf. */
 const COMMIT_PAGES = 5;
@@ -140,6 +152,8 @@ export class Journal {
     this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     this.checkpoints = new JournalCheckpoints({ db: this.db, file, log, restartAfterFrames, catchUps, dueNow: walLeftBehind });
     this.db.exec(SCHEMA);
+    const indexSql = this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").pluck();
+    for (const [name, sql] of Object.entries(NAMED_INDEXES)) if (indexSql.get(name) !== sql) this.db.exec(`DROP INDEX IF EXISTS ${name}; ${sql}`);
     // journals written before results were stored once: their rows keep the callback body whole
     const columns = this.db.pragma('table_info(executions)') as { name: string }[];
     if (!columns.some((c) => c.name === 'return_value')) this.db.exec('ALTER TABLE executions ADD COLUMN return_value TEXT');
@@ -185,8 +199,13 @@ export class Journal {
            last_delivery_error = @error, updated_at = @now
          WHERE execution_id = @execution_id AND delivery_state = 'pending'`,
       ),
-      deliverAllNow: db.prepare("UPDATE executions SET next_attempt_at = ? WHERE delivery_state = 'pending' AND next_attempt_at > ?"),
-      outboxStats: db.prepare("SELECT COUNT(*) AS depth, MIN(finished_at) AS oldest FROM executions WHERE delivery_state = 'pending'"),
+      deliverSomeNow: db.prepare(
+        `UPDATE executions SET next_attempt_at = @now WHERE execution_id IN (SELECT execution_id FROM executions
+           WHERE delivery_state = 'pending' AND next_attempt_at > @now LIMIT @limit)`,
+      ),
+      // read at every /metrics scrape and /info, and polled while a shutdown flushes: from the
+      // waiting results' own index, never their rows (0.4 s for 100,000 of them waiting)
+      outboxStats: db.prepare("SELECT COUNT(*) AS depth, MIN(finished_at) AS oldest FROM executions INDEXED BY executions_waiting WHERE delivery_state = 'pending'"),
     };
   }
 
@@ -279,11 +298,22 @@ export class Journal {
     this.wrote(this.statements.rescheduleDelivery.run({ execution_id: executionId, next_attempt_at: nextAttemptAt, error, now: Date.now() }).changes);
   }
 
-  /** Makes every waiting result due now (the control plane is back, or the executor is stopping). */
-  deliverAllNow(): number {
+  /**
+   * Makes every waiting result due now (the control plane is back, or the executor is stopping);
+   * resolves with how many were waiting out a backoff. Each is a row rewritten, so a backlog goes
+   * DUE_NOW_ROWS_PER_COMMIT at a time with the event loop free between: in one commit, 100,000
+   * waiting results held it 1.3 s. Stops early if the journal is closed meanwhile.
+   */
+  async deliverAllNow(): Promise<number> {
     const now = Date.now();
-    const changed = this.statements.deliverAllNow.run(now, now).changes;
-    this.wrote(changed);
+    let changed = 0;
+    while (this.db.open) {
+      const rows = this.statements.deliverSomeNow.run({ now, limit: DUE_NOW_ROWS_PER_COMMIT }).changes;
+      this.wrote(rows);
+      changed += rows;
+      if (rows < DUE_NOW_ROWS_PER_COMMIT) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return changed;
   }
 

@@ -54,15 +54,19 @@ describe('journal retention', () => {
     }
   });
 
-  it('gives a journal from before the pruning index that index, drops the one it replaces, and prunes it the same', async () => {
+  it('gives a journal from before the pruning index that index, drops the one it replaces, replaces another definition of a named index, and prunes it the same', async () => {
     const journal = new Journal(dirs.state, { fileName: 'retention-upgrade.sqlite3' });
     fill(journal);
-    journal.db.exec('DROP INDEX executions_prunable; CREATE INDEX executions_updated ON executions(updated_at)');
+    // as before the pruning index, and with another version's definition of the outbox's
+    journal.db.exec(
+      "DROP INDEX executions_prunable; CREATE INDEX executions_updated ON executions(updated_at); DROP INDEX executions_waiting; CREATE INDEX executions_waiting ON executions(finished_at) WHERE delivery_state = 'none'",
+    );
     await journal.close();
     const upgraded = new Journal(dirs.state, { fileName: 'retention-upgrade.sqlite3' });
     try {
       const indexes = upgraded.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'executions_%' ORDER BY name").pluck().all();
-      assert.deepEqual(indexes, ['executions_outbox', 'executions_prunable', 'executions_state']);
+      assert.deepEqual(indexes, ['executions_outbox', 'executions_prunable', 'executions_state', 'executions_waiting']);
+      assert.equal(upgraded.outboxStats().depth, 1, 'old-waiting, counted through the current definition');
       assert.equal(upgraded.prune(24 * HOUR_MS), 3);
       assert.deepEqual(ids(upgraded), ['old-waiting', 'recent-delivered']);
     } finally {

@@ -127,7 +127,7 @@ describe('journal size', () => {
     assert.ok(t.server.journal.usedBytes() > capMb * MiB, 'over the cap rather than losing a result');
 
     receiver.answer('result', 201);
-    t.server.journal.deliverAllNow();
+    await t.server.journal.deliverAllNow();
     await t.run({ session_id: session, language: 'shell', code: 'true' }); // wakes the outbox
     await receiver.waitUntil('the waiting results delivered', () => waiting.every((id) => receiver.acceptedResults().has(id)), 120_000);
     for (const [i, id] of waiting.entries()) {
