@@ -56,7 +56,7 @@ export interface Server {
 
 export async function startServer(config: Config, logs?: Logs): Promise<Server> {
   // before anything reads or writes the state directory: a second server there is refused
-  const stateLock = lockStateDirectory(config.stateDir);
+  const stateLock = await lockStateDirectory(config.stateDir);
   try {
     return await startLocked(config, logs, stateLock);
   } catch (error) {

@@ -5,7 +5,8 @@
 // The lock is a flock on the directory itself (sandbox/directory-lock.ts): no file in it can be
 // deleted to get around it, and the kernel drops it with the process however it ends, so there
 // is never a stale lock to clean up. Who holds it is written beside it, for a refusal's message.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { type DirectoryLock, lockDirectory, STATE_DIR_MODE } from './sandbox/index.js';
@@ -17,9 +18,28 @@ export class StateDirectoryInUseError extends Error {
   readonly code = 'ESTATEINUSE';
 }
 
-export function lockStateDirectory(stateDir: string): DirectoryLock {
+/**
+ * How long a start waits for the lock before it refuses. A server SIGKILLed a moment ago holds it
+ * until the last of its sandbox children still being set up (each keeps a copy of the server's
+ * fds until it execs) has died of its parent's death: milliseconds, longer on a loaded machine.
+ */
+const WAIT_FOR_PREVIOUS_HOLDER_MS = 5_000;
+const RETRY_EVERY_MS = 50;
+
+export async function lockStateDirectory(stateDir: string, waitMs = WAIT_FOR_PREVIOUS_HOLDER_MS): Promise<DirectoryLock> {
   mkdirSync(stateDir, { recursive: true, mode: STATE_DIR_MODE });
-  const lock = lockDirectory(stateDir);
+  try {
+    // before the lock: a user who may list the directory may open it, and so hold its flock
+    chmodSync(stateDir, STATE_DIR_MODE);
+  } catch {
+    // a volume's root owned by someone else (emptyDir, bind mount): its mode is the operator's
+  }
+  const deadline = Date.now() + waitMs;
+  let lock = lockDirectory(stateDir);
+  while (!lock && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
+    lock = lockDirectory(stateDir);
+  }
   if (!lock) {
     throw new StateDirectoryInUseError(
       `STATE_PATH ${stateDir} is in use by another sandbox-executor (${describeOwner(stateDir)}). ` +
@@ -27,19 +47,29 @@ export function lockStateDirectory(stateDir: string): DirectoryLock {
         'Stop the other server, or give this one a STATE_PATH of its own.',
     );
   }
-  writeOwner(stateDir);
-  return lock;
+  let ownerFile = writeOwner(stateDir);
+  return {
+    release() {
+      // gone before the lock is (once): the next holder writes its own
+      if (ownerFile) rmSync(ownerFile, { force: true });
+      ownerFile = undefined;
+      lock.release();
+    },
+  };
 }
 
 /** Written beside and renamed into place: a symlink planted under the name is replaced, never followed. */
-function writeOwner(stateDir: string): void {
-  const temporary = path.join(stateDir, `.${OWNER_FILE}.${process.pid}`);
+function writeOwner(stateDir: string): string | undefined {
+  const target = path.join(stateDir, OWNER_FILE);
+  const temporary = path.join(stateDir, `.${OWNER_FILE}.${randomBytes(6).toString('hex')}`);
   try {
-    rmSync(temporary, { force: true });
     writeFileSync(temporary, `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, path.join(stateDir, OWNER_FILE));
+    renameSync(temporary, target);
+    return target;
   } catch {
     // the owner's description is for a refusal's message; the lock itself is held
+    rmSync(temporary, { force: true });
+    return undefined;
   }
 }
 

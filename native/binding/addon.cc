@@ -188,8 +188,9 @@ Napi::Error errno_error(Napi::Env env, const std::string& what, int error) {
 // lockDirectory(path) -> fd | null: an exclusive flock(2) on the directory itself, so no file in
 // it can be deleted or swapped to get around the lock. The lock belongs to this open file, not to
 // the process (a POSIX lock would drop at any close of any fd on it), and goes with its fd:
-// unlockDirectory(fd), or the process ending however it ends. O_CLOEXEC: no sandbox keeps it.
-// null when another open file holds it.
+// unlockDirectory(fd), or the process ending however it ends. No sandbox keeps it: a native
+// sandbox's child closes every fd it is not given before it execs (close_range in the recipe),
+// and O_CLOEXEC covers every other exec (bwrap, pip). null when another open file holds it.
 Napi::Value LockDirectory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "lockDirectory(path) expects a string");

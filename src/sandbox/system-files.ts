@@ -1,6 +1,7 @@
 // Files the sandbox's /etc is made of, generated once per start in the state directory (which
 // no sandbox sees as such: only these files are bound, read-only).
-import { chmodSync, copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, constants, copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SANDBOX_GID, SANDBOX_UID } from './policy.js';
 
@@ -17,8 +18,8 @@ export function writeSandboxEtc(stateDir: string): string {
   // them again, and a sandbox starting meanwhile must not bind a file cut short
   for (const [name, text] of Object.entries(files)) {
     const target = path.join(dir, name);
-    const temporary = `${target}.${process.pid}.tmp`;
-    writeFileSync(temporary, text, { mode: 0o644 });
+    const temporary = temporaryBeside(target);
+    writeFileSync(temporary, text, { mode: 0o644, flag: 'wx' });
     chmodSync(temporary, 0o644);
     renameSync(temporary, target);
   }
@@ -33,9 +34,14 @@ export function writeSandboxEtc(stateDir: string): string {
 export function stageFile(source: string, directory: string, name: string, mode: number): string {
   mkdirSync(directory, { recursive: true, mode: 0o755 });
   const target = path.join(directory, name);
-  const temporary = `${target}.${process.pid}.tmp`;
-  copyFileSync(source, temporary);
+  const temporary = temporaryBeside(target);
+  copyFileSync(source, temporary, constants.COPYFILE_EXCL);
   chmodSync(temporary, mode);
   renameSync(temporary, target);
   return target;
+}
+
+/** A name no other writer uses (two containers on one volume may both be pid 1): written with O_EXCL. */
+function temporaryBeside(target: string): string {
+  return `${target}.${randomBytes(6).toString('hex')}.tmp`;
 }

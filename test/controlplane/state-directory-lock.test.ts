@@ -1,7 +1,8 @@
-// One server per STATE_PATH. A second `serve` on a state directory in use is refused before it
-// reads the journal: before the lock, its crash recovery recorded the live server's running
-// execution as crashed. And a server that cannot listen exits at once, naming the setting,
-// instead of staying up (its timers and warm sandboxes kept it alive for minutes).
+// One server per STATE_PATH. A second `serve` on a state directory in use is refused (after
+// waiting 5 s for the holder to let go) before it reads the journal: before the lock, its crash
+// recovery recorded the live server's running execution as crashed. And a server that cannot
+// listen exits at once, naming the setting, instead of staying up (its timers and warm sandboxes
+// kept it alive for minutes).
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -34,7 +35,7 @@ describe('one server per state directory', () => {
   it('refuses a second server on a STATE_PATH in use, naming the holder, and leaves its running execution alone', async () => {
     const first = await ExecutorProcess.start(executorEnv(dirs));
     executors.push(first);
-    assert.equal((await submit(first.url, { execution_id: 'exec_running_meanwhile', code: 'sleep 2; echo still-mine' })).status, 200);
+    assert.equal((await submit(first.url, { execution_id: 'exec_running_meanwhile', code: 'sleep 15; echo still-mine' })).status, 200);
     await eventually('the execution to run', async () => ((await getJson(`${first.url}/executions/exec_running_meanwhile`)).body.state === 'running' ? true : undefined), 10_000);
     // the journal writes an execution twice: accepted (pending) and finished
     assert.equal(journalState(dirs.state, 'exec_running_meanwhile'), 'pending');
