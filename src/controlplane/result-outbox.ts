@@ -48,7 +48,7 @@ export class ResultOutbox {
    */
   start(): void {
     this.running = true;
-    void this.makeAllDue().then(() => this.wake());
+    this.makeAllDueThenWake();
   }
 
   /** Sends what is due now (a result was just committed, or a timer or a delivery ended). */
@@ -68,7 +68,7 @@ export class ResultOutbox {
    */
   async flush(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    await this.journal.deliverAllNow();
+    await this.journal.deliverAllNow(deadline);
     this.wake();
     while (this.journal.outboxStats().depth > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, FLUSH_POLL_MS));
@@ -151,14 +151,15 @@ export class ResultOutbox {
     return undefined;
   }
 
-  /** journal.deliverAllNow() for the callers that do not wait for it: a failure is logged, not thrown. */
-  private async makeAllDue(): Promise<number> {
-    try {
-      return await this.journal.deliverAllNow();
-    } catch (error) {
-      this.logger.error({ err: { message: (error as Error).message } }, 'making the waiting results due failed: they keep their backoff');
-      return 0;
-    }
+  /** journal.deliverAllNow(), then sends; for the callers that do not wait: a failure is logged, never thrown. */
+  private makeAllDueThenWake(onMadeDue?: (results: number) => void): void {
+    this.journal
+      .deliverAllNow()
+      .then((results) => {
+        onMadeDue?.(results);
+        this.wake();
+      })
+      .catch((error: Error) => this.logger.error({ err: { message: error.message } }, 'making the waiting results due failed: they keep their backoff'));
   }
 
   /**
@@ -171,10 +172,8 @@ export class ResultOutbox {
     if (!this.failedSinceCatchUp || now - this.lastCatchUpAt < CATCH_UP_INTERVAL_MS) return;
     this.failedSinceCatchUp = false;
     this.lastCatchUpAt = now;
-    void this.makeAllDue().then((waiting) => {
-      if (waiting === 0) return;
-      this.logger.info({ results: waiting }, 'the control plane answers again: sending the results that were waiting');
-      this.wake();
+    this.makeAllDueThenWake((waiting) => {
+      if (waiting > 0) this.logger.info({ results: waiting }, 'the control plane answers again: sending the results that were waiting');
     });
   }
 }

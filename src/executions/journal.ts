@@ -153,7 +153,9 @@ export class Journal {
     this.checkpoints = new JournalCheckpoints({ db: this.db, file, log, restartAfterFrames, catchUps, dueNow: walLeftBehind });
     this.db.exec(SCHEMA);
     const indexSql = this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").pluck();
-    for (const [name, sql] of Object.entries(NAMED_INDEXES)) if (indexSql.get(name) !== sql) this.db.exec(`DROP INDEX IF EXISTS ${name}; ${sql}`);
+    for (const [name, sql] of Object.entries(NAMED_INDEXES)) {
+      if (indexSql.get(name) !== sql) this.db.transaction(() => this.db.exec(`DROP INDEX IF EXISTS ${name}; ${sql}`))();
+    }
     // journals written before results were stored once: their rows keep the callback body whole
     const columns = this.db.pragma('table_info(executions)') as { name: string }[];
     if (!columns.some((c) => c.name === 'return_value')) this.db.exec('ALTER TABLE executions ADD COLUMN return_value TEXT');
@@ -199,9 +201,10 @@ export class Journal {
            last_delivery_error = @error, updated_at = @now
          WHERE execution_id = @execution_id AND delivery_state = 'pending'`,
       ),
+      // updated_at <= @now: a result whose attempt failed while the batches go keeps its new backoff
       deliverSomeNow: db.prepare(
         `UPDATE executions SET next_attempt_at = @now WHERE execution_id IN (SELECT execution_id FROM executions
-           WHERE delivery_state = 'pending' AND next_attempt_at > @now LIMIT @limit)`,
+           WHERE delivery_state = 'pending' AND next_attempt_at > @now AND updated_at <= @now LIMIT @limit)`,
       ),
       // read at every /metrics scrape and /info, and polled while a shutdown flushes: from the
       // waiting results' own index, never their rows (0.4 s for 100,000 of them waiting)
@@ -299,15 +302,15 @@ export class Journal {
   }
 
   /**
-   * Makes every waiting result due now (the control plane is back, or the executor is stopping);
-   * resolves with how many were waiting out a backoff. Each is a row rewritten, so a backlog goes
+   * Makes every result waiting out a backoff when called due now (the control plane is back, or
+   * the executor is stopping); resolves with how many. Each is a row rewritten, so a backlog goes
    * DUE_NOW_ROWS_PER_COMMIT at a time with the event loop free between: in one commit, 100,000
-   * waiting results held it 1.3 s. Stops early if the journal is closed meanwhile.
+   * waiting results held it 1.3 s. Stops early at `until` (epoch ms) or when the journal closes.
    */
-  async deliverAllNow(): Promise<number> {
+  async deliverAllNow(until = Infinity): Promise<number> {
     const now = Date.now();
     let changed = 0;
-    while (this.db.open) {
+    while (this.db.open && Date.now() < until) {
       const rows = this.statements.deliverSomeNow.run({ now, limit: DUE_NOW_ROWS_PER_COMMIT }).changes;
       this.wrote(rows);
       changed += rows;

@@ -1,5 +1,6 @@
 // Journal.deliverAllNow() with a backlog: every result waiting out a backoff is made due, a batch
-// per turn of the event loop (one commit of 100,000 rows held it 1.3 s), and nothing else changes.
+// per turn of the event loop (one commit of 100,000 rows held it 1.3 s); one whose delivery failed
+// again meanwhile keeps its new backoff, and nothing else changes.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ describe('Journal.deliverAllNow', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'journal-due-now-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('makes a backlog due in batches, with the event loop turning between them', async () => {
+  it('makes a backlog due in batches, with the event loop turning between them, and leaves a backoff set meanwhile', async () => {
     const journal = new Journal(dir);
     try {
       const finished = new Date().toISOString();
@@ -36,21 +37,29 @@ describe('Journal.deliverAllNow', () => {
       const notDue = journal.db.prepare("SELECT COUNT(*) FROM executions WHERE delivery_state = 'pending' AND next_attempt_at > ?").pluck();
       assert.equal(notDue.get(Date.now()), WAITING, 'one already due, the rest waiting out a backoff');
 
+      // between the first two batches, the last result's delivery fails again: it keeps that backoff
+      const failedMeanwhile = `exec_${WAITING}`;
       let turns = 0;
       let counting = true;
+      const began = Date.now();
       const count = () => {
         turns++;
+        if (turns === 1) {
+          while (Date.now() <= began); // its new backoff is written after the call began
+          journal.rescheduleDelivery(failedMeanwhile, later, 'HTTP 503');
+        }
         if (counting) setImmediate(count);
       };
       setImmediate(count);
       const changed = await journal.deliverAllNow();
       counting = false;
 
-      assert.equal(changed, WAITING);
-      assert.equal(notDue.get(Date.now()), 0);
+      assert.equal(changed, WAITING - 1);
+      assert.deepEqual(journal.db.prepare('SELECT execution_id FROM executions WHERE next_attempt_at > ?').pluck().all(Date.now()), [failedMeanwhile]);
       assert.ok(turns >= 2, `the event loop turned between batches (${turns} turns)`);
       assert.equal(journal.outboxStats().depth, WAITING + 1, 'the settled one is not waiting, and none was settled');
-      assert.equal(await journal.deliverAllNow(), 0, 'nothing left waiting out a backoff');
+      assert.equal(await journal.deliverAllNow(Date.now() - 1), 0, 'past its deadline: nothing made due');
+      assert.equal(await journal.deliverAllNow(), 1, 'the one that failed meanwhile, at the next call');
     } finally {
       await journal.close();
     }
