@@ -26,7 +26,7 @@ export const DEFAULTS = {
   costBurstSessions: 16,
   costAfterBurstSeconds: 60,
   journalIterations: 300,
-  /** the journal suite's cap: 30,000 small results, 64 large ones */
+  /** the journal suite's cap: about 16,000 small results, 64 large ones */
   journalCapMb: 64,
   timeoutSeconds: 60,
   /** http suite: back to back unless --think-ms says otherwise */
