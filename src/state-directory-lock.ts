@@ -5,11 +5,10 @@
 // The lock is a flock on the directory itself (sandbox/directory-lock.ts): no file in it can be
 // deleted to get around it, and the kernel drops it with the process however it ends, so there
 // is never a stale lock to clean up. Who holds it is written beside it, for a refusal's message.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { type DirectoryLock, lockDirectory, STATE_DIR_MODE } from './sandbox/index.js';
+import { type DirectoryLock, lockDirectory, prepareStateDir, replaceFile } from './sandbox/index.js';
 
 const OWNER_FILE = 'executor.owner.json';
 
@@ -27,13 +26,8 @@ const WAIT_FOR_PREVIOUS_HOLDER_MS = 5_000;
 const RETRY_EVERY_MS = 50;
 
 export async function lockStateDirectory(stateDir: string, waitMs = WAIT_FOR_PREVIOUS_HOLDER_MS): Promise<DirectoryLock> {
-  mkdirSync(stateDir, { recursive: true, mode: STATE_DIR_MODE });
-  try {
-    // before the lock: a user who may list the directory may open it, and so hold its flock
-    chmodSync(stateDir, STATE_DIR_MODE);
-  } catch {
-    // a volume's root owned by someone else (emptyDir, bind mount): its mode is the operator's
-  }
+  // its mode before the lock: a user who may list the directory may open it, and so hold its flock
+  prepareStateDir(stateDir);
   const deadline = Date.now() + waitMs;
   let lock = lockDirectory(stateDir);
   while (!lock && Date.now() < deadline) {
@@ -58,17 +52,14 @@ export async function lockStateDirectory(stateDir: string, waitMs = WAIT_FOR_PRE
   };
 }
 
-/** Written beside and renamed into place: a symlink planted under the name is replaced, never followed. */
+/** Replaced, never written in place: a symlink planted under the name is not followed. */
 function writeOwner(stateDir: string): string | undefined {
   const target = path.join(stateDir, OWNER_FILE);
-  const temporary = path.join(stateDir, `.${OWNER_FILE}.${randomBytes(6).toString('hex')}`);
   try {
-    writeFileSync(temporary, `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, target);
+    replaceFile(target, `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`, 0o600);
     return target;
   } catch {
     // the owner's description is for a refusal's message; the lock itself is held
-    rmSync(temporary, { force: true });
     return undefined;
   }
 }

@@ -1,7 +1,7 @@
 // The sandboxes of this host: probes each backend by really running a sandbox with the full
 // policy, selects one (ISOLATION=auto|native|bwrap|none), and builds policies and runs on it.
 // A backend that cannot enforce the whole policy is never used.
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SERVER_AUTOGROUP_NICE } from '../config.js';
 import type { Backend, BackendName, ProcessLimitMechanism } from './backend.js';
@@ -14,7 +14,7 @@ import { NativeBackend } from './backends/native.js';
 import { NoneBackend } from './backends/none.js';
 import { bind, etcEntries, SANDBOX_GID, SANDBOX_UID, systemDirectories, type FsEntry, type Limits, type Policy, type Command } from './policy.js';
 import { SandboxRun, SandboxSpawnError, spawnSandbox, type RunOptions } from './sandbox-run.js';
-import { stageFile, writeSandboxEtc } from './system-files.js';
+import { prepareStateDir, STATE_DIR_MODE, stageFile, writeSandboxEtc } from './system-files.js';
 import { WarmSandbox } from './warm-sandbox.js';
 
 /**
@@ -72,8 +72,6 @@ export class NoUsableBackendError extends Error {
 }
 
 const PRIVATE_DIR_MODE = 0o700;
-/** The state dir is traversable (not listable) by sandbox uids: they reach the bound files in it. */
-export const STATE_DIR_MODE = 0o711;
 
 /** Turns a failed probe into advice for the operator. */
 function hint(error: SandboxSpawnError | Error): string {
@@ -107,12 +105,7 @@ export class SandboxHost {
     const { addon, initPath } = loadNative();
     const identity = hostIdentity(options.rootServerUid, options.rootServerGid);
     const cpuPriority = raiseOwnPriority(options.limits.nice, options.serverAutogroupNice ?? DEFAULT_SERVER_AUTOGROUP_NICE);
-    mkdirSync(options.stateDir, { recursive: true, mode: STATE_DIR_MODE });
-    try {
-      chmodSync(options.stateDir, STATE_DIR_MODE);
-    } catch {
-      // a volume's root owned by someone else (emptyDir, bind mount): its mode is the operator's
-    }
+    prepareStateDir(options.stateDir);
     const etcDir = writeSandboxEtc(options.stateDir);
     const baseFilesystem = [...systemDirectories(), ...etcEntries(etcDir)];
     const probeDir = path.join(options.stateDir, 'probe-workspace');

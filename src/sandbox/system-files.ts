@@ -1,9 +1,39 @@
 // Files the sandbox's /etc is made of, generated once per start in the state directory (which
 // no sandbox sees as such: only these files are bound, read-only).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, constants, copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SANDBOX_GID, SANDBOX_UID } from './policy.js';
+
+/** The state dir is traversable (not listable) by sandbox uids: they reach the bound files in it. */
+export const STATE_DIR_MODE = 0o711;
+
+/** Makes the state directory (and its parents) with STATE_DIR_MODE, or gives an existing one that mode. */
+export function prepareStateDir(stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: STATE_DIR_MODE });
+  try {
+    chmodSync(stateDir, STATE_DIR_MODE);
+  } catch {
+    // a volume's root owned by someone else (emptyDir, bind mount): its mode is the operator's
+  }
+}
+
+/**
+ * Writes `text` beside `target` under a name no other writer uses (two containers on one volume
+ * may both be pid 1; O_EXCL) and renames it over: a reader, or a sandbox binding it, never sees
+ * it cut short, and a symlink planted under the name is replaced, never followed.
+ */
+export function replaceFile(target: string, text: string, mode: number): void {
+  const temporary = temporaryBeside(target);
+  try {
+    writeFileSync(temporary, text, { mode, flag: 'wx' });
+    chmodSync(temporary, mode);
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
 
 export function writeSandboxEtc(stateDir: string): string {
   const dir = path.join(stateDir, 'sandbox-etc');
@@ -14,15 +44,8 @@ export function writeSandboxEtc(stateDir: string): string {
     hosts: '127.0.0.1\tlocalhost sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n',
     'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files dns\n',
   };
-  // beside and renamed over, as stageFile: `probe` or `run` on a live server's STATE_PATH writes
-  // them again, and a sandbox starting meanwhile must not bind a file cut short
-  for (const [name, text] of Object.entries(files)) {
-    const target = path.join(dir, name);
-    const temporary = temporaryBeside(target);
-    writeFileSync(temporary, text, { mode: 0o644, flag: 'wx' });
-    chmodSync(temporary, 0o644);
-    renameSync(temporary, target);
-  }
+  // `probe` or `run` on a live server's STATE_PATH writes them again while its sandboxes bind them
+  for (const [name, text] of Object.entries(files)) replaceFile(path.join(dir, name), text, 0o644);
   return dir;
 }
 
