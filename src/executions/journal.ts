@@ -15,6 +15,13 @@ import { callbackJson, type StoredResult } from './stored-result.js';
 export type ExecutionState = 'pending' | 'running' | 'success' | 'failed' | 'timeout' | 'crashed';
 export type DeliveryState = 'none' | 'pending' | 'delivered' | 'undeliverable';
 export const FINISHED_STATES: readonly ExecutionState[] = ['success', 'failed', 'timeout', 'crashed'];
+/** a result in these is never sent again: pruning may drop it */
+const SETTLED_DELIVERIES: readonly DeliveryState[] = ['none', 'delivered', 'undeliverable'];
+
+/** SQL string literals of known constants (no user text ever goes through here). */
+function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(', ');
+}
 
 export interface JournalRow {
   execution_id: string;
@@ -81,7 +88,7 @@ const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
  * its terms). Without it they read every row up to its last column, `updated_at`, behind the
  * result's overflow pages: with 1 MB results at the cap, 60 ms per pruned row on the event loop.
  */
-const SETTLED = "state IN ('success', 'failed', 'timeout', 'crashed') AND delivery_state IN ('none', 'delivered', 'undeliverable')";
+const SETTLED = `state IN (${sqlList(FINISHED_STATES)}) AND delivery_state IN (${sqlList(SETTLED_DELIVERIES)})`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
