@@ -118,7 +118,6 @@ async function startLocked(config: Config, logs: Logs | undefined, stateLock: Di
   const app = createApp({
     apiToken: config.apiToken,
     logger,
-    onControlPlaneRequest: () => controlPlane?.controlPlaneCalled(),
     routes: [
       executeRoutes(service, config.limits.defaultTimeoutSeconds),
       executionRoutes(service),

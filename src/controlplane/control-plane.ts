@@ -65,11 +65,6 @@ export class ControlPlane {
     this.lifecycle.announceReady(this.identity);
   }
 
-  /** A request only the control plane sends arrived (POST /execute, session-config sync). */
-  controlPlaneCalled(): void {
-    this.lifecycle.controlPlaneCalled();
-  }
-
   readyStatus(): ReadyStatus {
     return this.lifecycle.readyStatus();
   }

@@ -2,8 +2,9 @@
 // connections: it is the only way a session leaves `creating`, and the control plane can only
 // hear it once it has saved this container's id (≈0.5 s after the start; before that it answers
 // 200 "... (no session found)", a 2xx that did nothing). So `ready` is announced again, with a
-// backoff from 0.5 s, until an answer says it was heard, the control plane calls us (it knows
-// us then), or READY_ANNOUNCE_MS is over. `exited` on a graceful stop, with the real reason,
+// backoff from 0.5 s, until an answer says it was heard or READY_ANNOUNCE_MS is over. A call from
+// the control plane proves nothing: it sends /execute to a session still `creating`, before it
+// has saved the container's id, and only a heard `ready` ever makes that session `running`. `exited` on a graceful stop, with the real reason,
 // retried only within a short time bound: the process is about to end.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
@@ -34,9 +35,7 @@ export type ReadyState =
   | 'announcing'
   /** an answer said the control plane took it */
   | 'heard'
-  /** the control plane called us (it knows us) before an answer said so */
-  | 'control_plane_called'
-  /** READY_ANNOUNCE_MS passed without either */
+  /** READY_ANNOUNCE_MS passed without an answer that says so */
   | 'gave_up'
   /** the executor stopped first */
   | 'stopped';
@@ -70,14 +69,6 @@ export class LifecycleEvents {
       ready_at: isoTimestamp(),
     });
     this.readyLoop = this.announceUntilHeard(body);
-  }
-
-  /** A request only the control plane sends arrived: it knows this container, `ready` is moot. */
-  controlPlaneCalled(): void {
-    if (this.ready.state !== 'announcing') return;
-    this.ready.state = 'control_plane_called';
-    this.logger.info({ attempts: this.ready.attempts }, 'the control plane called: ready is no longer announced');
-    this.abortReady.abort();
   }
 
   readyStatus(): ReadyStatus {

@@ -11,26 +11,12 @@ export interface AppOptions {
   apiToken: string | undefined;
   logger: Logger;
   routes: Hono[];
-  /** called on each request only the control plane sends (it knows this executor then) */
-  onControlPlaneRequest?: () => void;
 }
-
-/** What the control plane sends once it has saved this container: not /health (Docker probes it too). */
-const CONTROL_PLANE_REQUESTS = ['/execute', '/internal/*'];
 
 export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   app.use('*', bodySizeLimit());
   if (options.apiToken) app.use('*', bearerAuth(options.apiToken, ['/health']));
-  const { onControlPlaneRequest } = options;
-  if (onControlPlaneRequest) {
-    for (const path of CONTROL_PLANE_REQUESTS) {
-      app.use(path, async (_c, next) => {
-        onControlPlaneRequest();
-        await next();
-      });
-    }
-  }
   for (const routes of options.routes) app.route('/', routes);
   app.notFound((c) => problem(c, 404, 'Executor.NotFound', `no route ${c.req.method} ${c.req.path}: see GET /openapi.json`));
   app.onError((error, c) => {

@@ -1,6 +1,7 @@
 // `containers/ready` is announced until the control plane shows it heard it: a 200 saying
-// "(no session found)" is not that. It stops when the control plane calls us (it knows us then)
-// or after the bounded time; each attempt is visible in /info.
+// "(no session found)" is not that, and neither is a call from the control plane (it sends
+// /execute to a session still `creating`, before it has saved the container's id). It stops
+// after the bounded time; each attempt is visible in /info.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
@@ -18,7 +19,7 @@ describe('ready that is heard', () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
-  it('a 200 "(no session found)" is not success: announced again until the control plane calls /execute', async () => {
+  it('a 200 "(no session found)" is not success, nor is an /execute: announced again until an answer says it was heard', async () => {
     const cp = await StandInControlPlane.start();
     cp.readyUnknownMs = Infinity;
     const dirs = executorDirs('ready');
@@ -39,12 +40,18 @@ describe('ready that is heard', () => {
     // Docker's HEALTHCHECK calls /health too: it says nothing about the control plane
     assert.equal((await getJson(`${base}/health`)).status, 200);
     assert.equal((await getJson(`${base}/info`)).body.ready.state, 'announcing');
+    // the control plane executes in a session still `creating`: ready must still reach it
     assert.equal((await submit(base, { execution_id: 'exec_first_call', code: 'true' })).status, 200);
-    const called = (await getJson(`${base}/info`)).body.ready;
-    assert.equal(called.state, 'control_plane_called', JSON.stringify(called));
     const attempts = cp.ready.length;
+    await eventually('ready announced after the control plane called', () => (cp.ready.length > attempts ? true : undefined), 10_000);
+    assert.equal((await getJson(`${base}/info`)).body.ready.state, 'announcing');
+
+    cp.readyUnknownMs = 0; // the control plane has saved the container's id now
+    await eventually('ready heard', async () => ((await getJson(`${base}/info`)).body.ready.state === 'heard' ? true : undefined), 15_000);
+    const heard = cp.ready.length;
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // longer than the next backoff step
-    assert.equal(cp.ready.length, attempts, 'ready announced after the control plane called');
+    assert.equal(cp.ready.length, heard, 'ready announced after it was heard');
+    assert.equal(cp.ready.at(-1)!.heard, true);
   });
 
   it('gives up after the bounded time, each attempt logged at debug', async () => {
