@@ -38,13 +38,62 @@ function boundedText(text: string): { text: string; cut: boolean } {
   return { text: cutAtCharacter(text, CALLBACK_FIELD_BYTES - Buffer.byteLength(CUT_NOTICE)) + CUT_NOTICE, cut: true };
 }
 
+const [QUOTE, BACKSLASH, COMMA, COLON] = ['"', '\\', ',', ':'].map((c) => c.charCodeAt(0));
+const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'].map((c) => c.charCodeAt(0)));
+const NUMBER = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
+
 /**
- * The bytes the control plane may need to store a JSON value: it re-serializes it (Python's
- * json.dumps escapes every non-ASCII character as \uXXXX, 6 bytes per UTF-16 unit), so the
- * verbatim text is measured that way: an upper bound for any encoding it might choose.
+ * The bytes the control plane may need to store a JSON value. It re-serializes the value with
+ * Python's json.dumps, whatever text we sent, so the verbatim text is measured as that writes it:
+ * ", " and ": " between items (JavaScript's JSON.stringify and our Python encoder write them
+ * without the space: 50,001 bytes of zeros became 75,000), no other whitespace outside strings,
+ * a number with a fraction or an exponent as Python's float repr, and every non-ASCII character
+ * as \uXXXX (6 bytes per UTF-16 unit, the most any of its encodings takes). An upper bound.
  */
 export function storedJsonBytes(json: string): number {
   let bytes = 0;
-  for (let i = 0; i < json.length; i++) bytes += json.charCodeAt(i) < 0x80 ? 1 : 6;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i);
+    if (code >= 0x80) bytes += 6;
+    else if (inString) {
+      if (code === BACKSLASH) {
+        bytes += 2; // an escape's first two characters: \" stays inside the string
+        i++;
+      } else {
+        if (code === QUOTE) inString = false;
+        bytes += 1;
+      }
+    } else if (code === QUOTE) {
+      inString = true;
+      bytes += 1;
+    } else if (code === COMMA || code === COLON) bytes += 2;
+    else if (JSON_WHITESPACE.has(code)) continue;
+    else {
+      NUMBER.lastIndex = i;
+      const number = NUMBER.exec(json)?.[0];
+      if (!number)
+        bytes += 1; // a letter of true, false, null; a bracket
+      else {
+        bytes += /[.eE]/.test(number) ? pythonFloatRepr(Number(number)).length : number.length;
+        i += number.length - 1;
+      }
+    }
+  }
   return bytes;
+}
+
+/** Python's repr of a float: the shortest digits, fixed from 1e-4 to 1e16, else d.ddde+XX. */
+export function pythonFloatRepr(value: number): string {
+  if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  const [mantissa, exponentText] = Math.abs(value).toExponential().split('e') as [string, string];
+  const digits = mantissa.replace('.', '');
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 16) {
+    const shown = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${shown}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  return `${sign}${digits.slice(0, exponent + 1).padEnd(exponent + 1, '0')}.${digits.slice(exponent + 1) || '0'}`;
 }

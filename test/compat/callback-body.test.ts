@@ -1,6 +1,7 @@
 // The callback body is one the control plane can store: stdout, stderr and the serialized return
 // value each within CALLBACK_FIELD_BYTES (its TEXT columns are 65,535 bytes), flagged when cut.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { CALLBACK_FIELD_BYTES, callbackBody, storedJsonBytes } from '../../src/executions/callback-body.js';
 import type { ExecutionResult } from '../../src/executions/execution-types.js';
@@ -61,5 +62,44 @@ describe('callback body', () => {
     const escaped = JSON.stringify('é'.repeat(20_000));
     assert.ok(storedJsonBytes(escaped) > CALLBACK_FIELD_BYTES);
     assert.equal(callbackBody(result({ return_value: RawJson.from(escaped) })).return_value, null);
+  });
+
+  it("measures a return value as Python's json.dumps stores it: JavaScript's compact separators would not fit", () => {
+    // what a JavaScript handler returning new Array(25000).fill(0) sends: 50,001 bytes compact,
+    // 75,000 once the control plane writes it with ", " between the items
+    const zeros = JSON.stringify(new Array(25_000).fill(0));
+    assert.ok(Buffer.byteLength(zeros) < CALLBACK_FIELD_BYTES);
+    const body = callbackBody(result({ language: 'javascript', return_value: RawJson.from(zeros) }));
+    assert.equal(body.return_value, null);
+    assert.equal(body.return_value_truncated, true);
+    // the same list written the way Python writes it (48,000 bytes stored) still fits
+    const written = `[${new Array(16_000).fill('0').join(', ')}]`;
+    assert.notEqual(callbackBody(result({ return_value: RawJson.from(written) })).return_value, null);
+  });
+
+  it("is what the real python3's json.dumps writes for ASCII values, never below it for others", () => {
+    const documents = [
+      JSON.stringify({ a: [1, 2, { b: 'c, d: e' }], 'k:ey': 'va,l', n: null, t: true, f: false }),
+      JSON.stringify([1e-7, 1.5e300, 0.000015, -0, 12345678901234567890, 1e21, 'e1', 'x\ny"z\\']),
+      JSON.stringify({ text: 'é😀中', nested: [[[]], {}], escaped: '\u0001\t' }),
+      '[1, 2, 3]',
+      '{ "spaced" :  [ 1 ,2 ] , "e" : 1E5, "big": 1e400, "f": 12345678901234567.5 }',
+      JSON.stringify(Array.from({ length: 300 }, (_, i) => (i % 2 ? -1 : 1) * Math.random() * 10 ** ((i % 40) - 20))),
+    ];
+    const python = execFileSync(
+      'python3',
+      ['-c', 'import json,sys\nfor t in json.load(sys.stdin): v=json.loads(t); print(len(json.dumps(v).encode()), len(json.dumps(v, ensure_ascii=False).encode()))'],
+      { input: JSON.stringify(documents), encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ').map(Number));
+    documents.forEach((doc, i) => {
+      const [ascii, utf8] = python[i]!;
+      const measured = storedJsonBytes(doc);
+      assert.ok(measured >= ascii! && measured >= utf8!, `${doc}: measured ${measured}, python ${ascii} / ${utf8}`);
+      // exact where no character is beyond ASCII
+      if (!/[^\x00-\x7f]/.test(doc)) assert.equal(measured, ascii, doc);
+    });
   });
 });
