@@ -1,7 +1,7 @@
 // Request schemas: validation and the OpenAPI document come from these same definitions.
 import { z } from 'zod';
 import { indexUrlProblem } from '../dependencies/index-url.js';
-import { MAX_DEPENDENCIES, requirementSpecProblem } from '../dependencies/requirement-spec.js';
+import { MAX_DEPENDENCIES, requirementSpecProblem, withoutOperatorSpaces } from '../dependencies/requirement-spec.js';
 import { LANGUAGES } from '../runtimes/runtime.js';
 
 export const MAX_CODE_CHARACTERS = 1_048_576;
@@ -76,7 +76,13 @@ export const SessionConfigSyncRequestSchema = z
       .describe('starts with "python"'),
     python_package_index_url: z.string().superRefine(withProblem(indexUrlProblem)).describe('an http(s) PEP 503 simple index, e.g. https://<your-index>/simple'),
     dependencies: z
-      .array(z.string().superRefine(withProblem(requirementSpecProblem)).describe('a name-based requirement spec without whitespace, e.g. "pandas>=2,<3"; not an option, URL or path'))
+      .array(
+        z
+          .string()
+          .transform(withoutOperatorSpaces)
+          .superRefine(withProblem(requirementSpecProblem))
+          .describe('a name-based requirement spec, e.g. "pandas>=2,<3" (spaces around its operators are dropped); not an option, URL or path'),
+      )
       .max(MAX_DEPENDENCIES, `at most ${MAX_DEPENDENCIES} dependencies are accepted`)
       .optional()
       .default([]),

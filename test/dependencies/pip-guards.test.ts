@@ -9,7 +9,8 @@ import { after, describe, it } from 'node:test';
 import { indexUrlProblem, pipIndexArguments, redactIndexUrl } from '../../src/dependencies/index-url.js';
 import { OutputTail } from '../../src/dependencies/output-tail.js';
 import { pipArguments, pipEnvironment, runPipInstall, type PipInstallRequest } from '../../src/dependencies/pip-installer.js';
-import { requestedProject, requirementSpecProblem } from '../../src/dependencies/requirement-spec.js';
+import { requestedProject, requirementSpecProblem, withoutOperatorSpaces } from '../../src/dependencies/requirement-spec.js';
+import { SessionConfigSyncRequestSchema } from '../../src/http/schemas.js';
 import { killMarked, survivorsAfter, uniqueMarker } from '../helpers/processes.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'sandbox-pip-guards-'));
@@ -75,6 +76,35 @@ describe('dependency specs', () => {
       ['x'.repeat(300), /at most 256/],
     ];
     for (const [spec, reason] of refused) assert.match(requirementSpecProblem(spec) ?? 'ACCEPTED', reason, JSON.stringify(spec));
+  });
+
+  it('drops the spaces around operators PEP 508 allows, and only those', () => {
+    for (const [sent, sentToPip] of [
+      ['pandas >= 2.0, < 3', 'pandas>=2.0,<3'], // how the control plane joins a name and a free-text version
+      ['pandas>=2.0, <3', 'pandas>=2.0,<3'],
+      [' uvicorn [standard] == 0.30 ', 'uvicorn[standard]==0.30'],
+      ['pkg (>= 1.0)', 'pkg(>=1.0)'],
+      ['tomli ;python_version<"3.11"', 'tomli;python_version<"3.11"'],
+    ]) {
+      assert.equal(withoutOperatorSpaces(sent!), sentToPip, sent);
+      assert.equal(requirementSpecProblem(sentToPip!), undefined, sentToPip);
+    }
+    const parsed = SessionConfigSyncRequestSchema.parse({
+      session_id: 's',
+      language_runtime: 'python3.11',
+      python_package_index_url: 'https://packages.example/simple',
+      dependencies: ['pandas >= 2.0, < 3'],
+    });
+    assert.deepEqual(parsed.dependencies, ['pandas>=2.0,<3']);
+    // a space between two other characters stays, and is refused: never a different project or an option
+    for (const spec of ['requests flask', 'pkg --pre', ' -r /etc/passwd', 'pkg == 1 .0', 'tomli; python_version<"3.11"']) {
+      assert.ok(requirementSpecProblem(withoutOperatorSpaces(spec)), spec);
+      assert.equal(
+        SessionConfigSyncRequestSchema.safeParse({ session_id: 's', language_runtime: 'python3.11', python_package_index_url: 'https://packages.example/simple', dependencies: [spec] }).success,
+        false,
+        spec,
+      );
+    }
   });
 
   it('knows which project a spec asks for', () => {
