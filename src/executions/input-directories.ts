@@ -3,28 +3,38 @@
 // directory that is still the source of a bind mount (in a sandbox whose namespaces are being
 // torn down) waits on the kernel, and Node's recursive removal costs the event loop a callback
 // per entry (together about 1 ms per execution here). The sandbox cannot write into its input
-// directory (the bind is read-only), so once the files we wrote are unlinked it is clean for the
-// next sandbox, whatever session that serves.
+// directory (the bind is read-only), but it can keep a descriptor of it: an execution that hands
+// one to another of its session's sandboxes (a unix socket in the session's /tmp, SCM_RIGHTS)
+// reads whatever is written there next. So a directory is reused only by the session that had
+// it, whose executions share a workspace anyway; another session always gets a new one.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rm, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Emptied directories kept for reuse at most; beyond, they are removed. */
+/** Emptied directories kept for reuse at most, over all sessions; beyond, they are removed. */
 const MAX_KEPT = 64;
 
 export class InputDirectories {
-  private readonly kept: string[] = [];
+  /** emptied directories by session, the session that gave one back last at the end */
+  private readonly kept = new Map<string, string[]>();
+  private keptCount = 0;
+  private readonly sessionOf = new Map<string, string>();
   private readonly written = new Map<string, string[]>();
 
   /** root: a directory of the server's own (its realpath: the binds take these paths as they are) */
   constructor(private readonly root: string) {}
 
-  /** An empty directory for one sandbox. */
-  take(): string {
-    const reused = this.kept.pop();
-    if (reused) return reused;
+  /** An empty directory for one sandbox of `sessionId`: one this session had before, or a new one. */
+  take(sessionId: string): string {
+    const reused = this.kept.get(sessionId)?.pop();
+    if (reused) {
+      this.keptCount--;
+      if (this.kept.get(sessionId)!.length === 0) this.kept.delete(sessionId);
+      return reused;
+    }
     const dir = path.join(this.root, randomUUID());
     mkdirSync(dir, { recursive: true, mode: 0o755 });
+    this.sessionOf.set(dir, sessionId);
     return dir;
   }
 
@@ -37,7 +47,7 @@ export class InputDirectories {
     this.written.set(dir, names);
   }
 
-  /** Empties a directory taken here and keeps it for the next sandbox. */
+  /** Empties a directory taken here and keeps it for its session's next sandbox. */
   giveBack(dir: string): void {
     let empty = true;
     for (const name of this.written.get(dir) ?? []) {
@@ -48,7 +58,35 @@ export class InputDirectories {
       }
     }
     this.written.delete(dir);
-    if (empty && this.kept.length < MAX_KEPT) this.kept.push(dir);
-    else rm(dir, { recursive: true, force: true }, () => {});
+    const sessionId = this.sessionOf.get(dir);
+    if (!empty || sessionId === undefined) {
+      this.remove(dir);
+      return;
+    }
+    if (this.keptCount >= MAX_KEPT) this.removeOldestKept();
+    const dirs = this.kept.get(sessionId) ?? [];
+    this.kept.delete(sessionId); // to the end: the most recent session is evicted last
+    this.kept.set(sessionId, [...dirs, dir]);
+    this.keptCount++;
+  }
+
+  /** Removes the directories a session gave back (it is gone: nothing of it will run again). */
+  forget(sessionId: string): void {
+    const dirs = this.kept.get(sessionId) ?? [];
+    this.kept.delete(sessionId);
+    this.keptCount -= dirs.length;
+    for (const dir of dirs) this.remove(dir);
+  }
+
+  private removeOldestKept(): void {
+    const [sessionId, dirs] = this.kept.entries().next().value!;
+    this.remove(dirs.shift()!);
+    this.keptCount--;
+    if (dirs.length === 0) this.kept.delete(sessionId);
+  }
+
+  private remove(dir: string): void {
+    this.sessionOf.delete(dir);
+    rm(dir, { recursive: true, force: true }, () => {});
   }
 }

@@ -62,7 +62,7 @@ export class SessionSandboxes {
   acquire(sessionId: string, language: Language): SessionSandbox {
     const paths = this.pathsOf(sessionId);
     const warm = this.pool.take(sessionId, language);
-    const inputDir = warm?.inputDir ?? this.prepare(paths);
+    const inputDir = warm?.inputDir ?? this.prepare(sessionId, paths);
     return {
       paths,
       warm,
@@ -95,6 +95,7 @@ export class SessionSandboxes {
   /** Drops what the session holds here: its warm sandboxes, their policies, its network. */
   releaseSession(sessionId: string): void {
     this.pool.releaseSession(sessionId);
+    this.inputs.forget(sessionId);
     const prefix = `${sessionId}\n`;
     for (const key of [...this.warmPolicies.keys()]) if (key.startsWith(prefix)) this.warmPolicies.delete(key);
   }
@@ -120,10 +121,10 @@ export class SessionSandboxes {
   }
 
   /** The session's workspace and /tmp exist, and a fresh input directory; returns the latter. */
-  private prepare(paths: SessionPaths): string {
+  private prepare(sessionId: string, paths: SessionPaths): string {
     this.deps.host.prepareWritableDir(paths.workspace);
     this.deps.host.prepareWritableDir(paths.tmp);
-    return this.inputs.take();
+    return this.inputs.take(sessionId);
   }
 
   /** One view for every execution of a session, cold or warm: every runtime's files are bound. */
@@ -163,7 +164,7 @@ export class SessionSandboxes {
   private createWarm(sessionId: string, language: Language, network: SessionNetwork | undefined): WarmEntry {
     const { config, host, runtimes } = this.deps;
     const paths = this.pathsOf(sessionId);
-    const inputDir = this.prepare(paths);
+    const inputDir = this.prepare(sessionId, paths);
     const release = () => this.inputs.giveBack(inputDir);
     try {
       const policy = this.warmPolicyFor(sessionId, paths, inputDir);
