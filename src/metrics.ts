@@ -11,7 +11,7 @@ export interface OutboxStats {
 }
 
 /** Reasons of sandbox_rejected_requests_total (admission, the connection limit). */
-const REJECTION_REASONS = ['concurrency_limit', 'connection_limit', 'execution_id_conflict', 'shutting_down', 'wrong_session'];
+const REJECTION_REASONS = ['concurrency_limit', 'connection_limit', 'execution_id_conflict', 'journal_unavailable', 'shutting_down', 'wrong_session'];
 
 /** `outbox` is read on each scrape: the journal is the truth, no counter can drift from it. */
 /** The label values known up front, from the layers that define them (this module imports none). */

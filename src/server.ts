@@ -136,6 +136,7 @@ async function startLocked(config: Config, logs: Logs | undefined, stateLock: Di
     retention.stop();
     sessionRemoval.stop();
     await controlPlane?.close();
+    service.writeKeptResults();
     await journal.close();
   };
   let http: ServerType;

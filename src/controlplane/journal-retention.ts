@@ -40,8 +40,16 @@ export function startJournalRetention(journal: Journal, policy: RetentionPolicy,
     if (removed > 0) logger.info({ removed, retention_hours: policy.retentionHours }, 'journal pruned');
     enforceSizeCap();
   };
+  // a delete writes too: on a full disk it fails, and is tried again at the next result or interval
+  const logged = (what: string, step: () => void) => () => {
+    try {
+      step();
+    } catch (error) {
+      logger.error({ error: (error as Error).message }, `the journal could not be pruned (${what}): tried again later`);
+    }
+  };
   prune();
-  const timer = setInterval(prune, intervalMs);
+  const timer = setInterval(logged('retention', prune), intervalMs);
   timer.unref();
-  return { enforceSizeCap, stop: () => clearInterval(timer) };
+  return { enforceSizeCap: logged('size cap', enforceSizeCap), stop: () => clearInterval(timer) };
 }

@@ -1,6 +1,6 @@
 // Why an execution was not admitted. A domain error: src/http/ decides the HTTP status.
 
-export type AdmissionErrorCode = 'Executor.WrongSession' | 'Executor.ExecutionIdConflict' | 'Executor.ShuttingDown' | 'Executor.TooManyExecutions';
+export type AdmissionErrorCode = 'Executor.WrongSession' | 'Executor.ExecutionIdConflict' | 'Executor.ShuttingDown' | 'Executor.TooManyExecutions' | 'Executor.JournalUnavailable';
 
 export class AdmissionError extends Error {
   constructor(

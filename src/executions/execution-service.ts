@@ -17,6 +17,7 @@ import { stringifyWithRaw } from './raw-json.js';
 import { crashedResult, INTERRUPTED_REASON, ms } from './result-builder.js';
 import { SessionSandboxes } from './session-sandboxes.js';
 import { resultJson, toStored, withinStorageCap } from './stored-result.js';
+import { UnjournaledResults } from './unjournaled-results.js';
 
 /** An execution that started or finished (what it is now is in the journal). */
 export interface ExecutionEvent {
@@ -57,9 +58,16 @@ export class ExecutionService {
 
   private readonly sandboxes: SessionSandboxes;
   private readonly pipeline: ExecutePipeline;
+  /** results the journal could not store yet (its disk full) */
+  private readonly unjournaled: UnjournaledResults;
 
   constructor(private readonly deps: ExecutionServiceDeps) {
     this.events.setMaxListeners(0);
+    // once in the journal, a result kept in memory is announced again: the outbox sends it now
+    this.unjournaled = new UnjournaledResults(deps.journal, deps.logger, (executionId) => {
+      const row = deps.journal.get(executionId);
+      if (row) this.events.emit('finished', { execution_id: executionId, session_id: row.session_id } satisfies ExecutionEvent);
+    });
     this.sandboxes = new SessionSandboxes(deps);
     this.pipeline = new ExecutePipeline({ ...deps, sandboxes: this.sandboxes, output: this.output });
   }
@@ -95,13 +103,7 @@ export class ExecutionService {
       metrics.rejected.inc({ reason: 'concurrency_limit' });
       throw new AdmissionError('Executor.TooManyExecutions', `${this.active.size} executions are running, the limit is MAX_CONCURRENT_EXECUTIONS=${config.maxConcurrentExecutions}: retry later`);
     }
-    const accepted = journal.insertPending({
-      execution_id: request.execution_id,
-      session_id: request.session_id,
-      language: request.language,
-      timeout_seconds: request.timeout,
-      created_at: iso(),
-    });
+    const accepted = this.insertPending(request);
     if (!accepted) return { duplicate: true };
     const acceptedAt = performance.now();
     let settle: (result: string) => void = () => {};
@@ -115,6 +117,23 @@ export class ExecutionService {
         .then(settle);
     });
     return { duplicate: false };
+  }
+
+  /** The acknowledgement's journal row; a journal that cannot write refuses the execution (503). */
+  private insertPending(request: ExecutionRequest): boolean {
+    try {
+      return this.deps.journal.insertPending({
+        execution_id: request.execution_id,
+        session_id: request.session_id,
+        language: request.language,
+        timeout_seconds: request.timeout,
+        created_at: iso(),
+      });
+    } catch (error) {
+      this.deps.metrics.rejected.inc({ reason: 'journal_unavailable' });
+      this.deps.logger.error({ execution_id: request.execution_id, error: (error as Error).message }, 'the journal could not record an execution: refused');
+      throw new AdmissionError('Executor.JournalUnavailable', `the executor cannot record executions now (its journal: ${(error as Error).message}): retry later`);
+    }
   }
 
   /**
@@ -135,6 +154,8 @@ export class ExecutionService {
   async waitForResult(executionId: string): Promise<string | undefined> {
     const active = this.active.get(executionId);
     if (active) return active.done;
+    const kept = this.unjournaled.get(executionId);
+    if (kept) return resultJson({ ...kept.stored, callback: null });
     const row = this.deps.journal.get(executionId);
     const stored = row && storedResultOf(row);
     return stored ? resultJson(stored) : undefined;
@@ -142,6 +163,11 @@ export class ExecutionService {
 
   state(executionId: string): JournalRow | undefined {
     const row = this.deps.journal.get(executionId);
+    const kept = this.unjournaled.get(executionId);
+    if (row && kept) {
+      const { stored, execution_id: _id, ...fields } = kept;
+      return { ...row, ...fields, ...stored, callback: null };
+    }
     const startedAt = this.active.get(executionId)?.startedAt;
     // running is not written to the journal: after a crash, pending and running both end as crashed
     return row && row.state === 'pending' && startedAt ? { ...row, state: 'running', started_at: startedAt } : row;
@@ -151,6 +177,11 @@ export class ExecutionService {
   stopAccepting(): void {
     this.accepting = false;
     this.sandboxes.close();
+  }
+
+  /** Before the journal closes: a last try at writing the results it could not store. */
+  writeKeptResults(): void {
+    this.unjournaled.close();
   }
 
   /** Kills every running execution; each is recorded with the given reason as limit. */
@@ -222,9 +253,9 @@ export class ExecutionService {
 
   /** Journal first, then everybody else: a result nobody committed is never announced. */
   private commit(request: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, built: ExecutionResult): string {
-    const { journal, metrics } = this.deps;
+    const { metrics } = this.deps;
     const result = withinStorageCap(built);
-    journal.finish({
+    this.unjournaled.store({
       execution_id: request.execution_id,
       state: result.status,
       started_at: result.started_at,

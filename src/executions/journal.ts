@@ -235,8 +235,8 @@ export class Journal {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; the pages allow for the row's other writes
     // (insert, start, delivery) and the B-tree pages they may split
     const textUnits = stored.result.length + (stored.return_value?.length ?? 0);
-    this.usedBytesBound += 3 * textUnits + ROW_WRITES_PAGES * this.pageSize;
     this.statements.finish.run({ ...fields, ...stored, next_attempt_at: row.delivery_state === 'pending' ? Date.now() : null, updated_at: Date.now() });
+    this.usedBytesBound += 3 * textUnits + ROW_WRITES_PAGES * this.pageSize;
     // the WAL estimate takes one byte a unit (no scan of megabytes per result): non-ASCII text
     // checkpoints later, and the 64 MiB check counts the frames SQLite wrote
     this.wrote(1, textUnits);

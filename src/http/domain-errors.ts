@@ -8,6 +8,7 @@ const ADMISSION_STATUS = {
   'Executor.ExecutionIdConflict': 409,
   'Executor.ShuttingDown': 503,
   'Executor.TooManyExecutions': 503,
+  'Executor.JournalUnavailable': 503,
 } as const satisfies Record<AdmissionError['code'], number>;
 
 export function admissionStatus(error: AdmissionError): 409 | 503 {
