@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { Logger } from '../logger.js';
 import { bearerAuth } from './auth.js';
-import { BodyTooLargeError, bodySizeLimit } from './body.js';
+import { BodyBuffersFullError, BodyTooLargeError, bodySizeLimit } from './body.js';
 import { problem } from './problem.js';
 
 export { MAX_BODY_BYTES } from './body.js';
@@ -24,6 +24,10 @@ export function createApp(options: AppOptions): Hono {
       // the rest of the body is never read: this connection cannot carry another request
       c.header('Connection', 'close');
       return problem(c, 413, 'Executor.BodyTooLarge', error.message);
+    }
+    if (error instanceof BodyBuffersFullError) {
+      c.header('Connection', 'close');
+      return problem(c, 503, 'Executor.BodyBuffersFull', error.message);
     }
     options.logger.error({ err: { message: error.message, name: error.name }, path: c.req.path }, 'request failed');
     return problem(c, 500, 'Executor.InternalError', 'the executor failed to handle this request; it has been logged');

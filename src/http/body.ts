@@ -7,10 +7,30 @@ import type { Context, MiddlewareHandler } from 'hono';
 /** Code is at most 1 Mi characters (up to 4 MiB of UTF-8), plus the event and env_vars. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Answered 413 by the app's error handler (app.ts). */
-export class BodyTooLargeError extends Error {
+/**
+ * Bytes of request bodies being read, over all connections, past which a body is refused: one
+ * client holding many connections, each with a body sent almost to the end, used to make the
+ * server buffer 16 MiB for each (60 connections: RSS 66 MB -> 974 MB, never given back).
+ */
+export const BODY_BUFFERS_BYTES = 256 * 1024 * 1024;
+/** A body this small is read whatever is buffered: the usual /execute goes on under such a load. */
+const SMALL_BODY_BYTES = 64 * 1024;
+let bufferedBytes = 0;
+
+/** A body not read to its end: the app's error handler (app.ts) answers it, routes rethrow it. */
+export class BodyRefusedError extends Error {}
+
+/** Answered 413. */
+export class BodyTooLargeError extends BodyRefusedError {
   constructor() {
     super(`request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  }
+}
+
+/** Answered 503. */
+export class BodyBuffersFullError extends BodyRefusedError {
+  constructor() {
+    super(`the executor is reading ${BODY_BUFFERS_BYTES / 1024 / 1024} MiB of request bodies at once, its bound: retry later (bodies up to ${SMALL_BODY_BYTES / 1024} KiB are still read)`);
   }
 }
 
@@ -44,13 +64,16 @@ function readLimited(incoming: IncomingMessage, maxBytes: number): Promise<Buffe
     let size = 0;
     const done = (settle: () => void) => {
       incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      bufferedBytes -= size;
       settle();
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
+      bufferedBytes += chunk.length;
+      const refused = size > maxBytes ? new BodyTooLargeError() : size > SMALL_BODY_BYTES && bufferedBytes > BODY_BUFFERS_BYTES ? new BodyBuffersFullError() : undefined;
+      if (refused) {
         incoming.pause(); // the rest is never read: the app answers with Connection: close
-        done(() => reject(new BodyTooLargeError()));
+        done(() => reject(refused));
       } else {
         chunks.push(chunk);
       }

@@ -5,7 +5,7 @@ import { AdmissionError } from '../../executions/admission-error.js';
 import type { ExecutionService } from '../../executions/execution-service.js';
 import type { ExecutionRequest } from '../../executions/execution-types.js';
 import type { Language } from '../../runtimes/runtime.js';
-import { BodyTooLargeError, readBodyText } from '../body.js';
+import { BodyRefusedError, readBodyText } from '../body.js';
 import { OutputRelay } from '../output-relay.js';
 import { admissionStatus } from '../domain-errors.js';
 import { problem, validationProblem } from '../problem.js';
@@ -28,7 +28,7 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
     try {
       body = JSON.parse(await readBodyText(c));
     } catch (error) {
-      if (error instanceof BodyTooLargeError) throw error;
+      if (error instanceof BodyRefusedError) throw error;
       return problem(c, 400, 'Executor.MalformedJSON', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json');
     }
     if (typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string') {

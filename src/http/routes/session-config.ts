@@ -13,7 +13,7 @@ import type { DependencySync } from '../../dependencies/dependency-sync.js';
 import { SyncError } from '../../dependencies/sync-error.js';
 import type { Metrics } from '../../metrics.js';
 import { SessionConfigSyncRequestSchema } from '../schemas.js';
-import { BodyTooLargeError, readBodyText } from '../body.js';
+import { BodyRefusedError, readBodyText } from '../body.js';
 import { syncErrorStatus } from '../domain-errors.js';
 
 export interface SessionConfigDeps {
@@ -32,7 +32,7 @@ export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
     try {
       body = JSON.parse(await readBodyText(c));
     } catch (error) {
-      if (error instanceof BodyTooLargeError) throw error;
+      if (error instanceof BodyRefusedError) throw error;
       metrics.dependencySyncs.inc({ outcome: 'invalid_request' });
       return syncErrorResponse(c, new SyncError('Executor.ValidationError', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json', '', 'invalid_request'));
     }
