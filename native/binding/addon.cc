@@ -1,6 +1,6 @@
 // The addon's whole surface (typed as NativeAddon in src/sandbox/native-addon.ts):
 //   spawn(plan, onExit, background?) -> { id, fds }    signal(id, signo)    killTree(id)    sendCommand(id, buf)
-//   readOutputs(fds, onChunk)                  seccompProgram() -> Buffer    seccompDenied() -> string[]
+//   readOutputs(fds, onChunk) -> id    stopOutputs(id)    seccompProgram() -> Buffer    seccompDenied() -> string[]
 //   takeNetwork(identity) -> handle | null     releaseNetwork(handle)
 //   prepareNetworkNow(identity) -> handle | null   preparingNetworks() -> boolean
 //   scanWorkspace(root, limits, since?) -> Promise<{ snapshot, incomplete, changed }>   openArtifact(root, path)
@@ -125,8 +125,14 @@ Napi::Value ReadOutputs(const Napi::CallbackInfo& info) {
     if (!fd.IsNumber()) throw Napi::TypeError::New(env, "readOutputs: fds must be numbers (-1 for none)");
     fds.push_back(fd.As<Napi::Number>().Int32Value());
   }
-  OutputReader::start(env, fds, info[1].As<Napi::Function>());
-  return env.Undefined();
+  return Napi::Number::New(env, OutputReader::start(env, fds, info[1].As<Napi::Function>()));
+}
+
+Napi::Value StopOutputs(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "stopOutputs(id) expects the id readOutputs returned");
+  OutputReader::stop(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
 }
 
 SandboxIdentity identity_arg(const Napi::CallbackInfo& info, const char* function) {
@@ -223,6 +229,7 @@ static Napi::Object InitSandboxAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("killTree", Napi::Function::New(env, KillTree, "killTree"));
   exports.Set("sendCommand", Napi::Function::New(env, SendCommand, "sendCommand"));
   exports.Set("readOutputs", Napi::Function::New(env, ReadOutputs, "readOutputs"));
+  exports.Set("stopOutputs", Napi::Function::New(env, StopOutputs, "stopOutputs"));
   exports.Set("takeNetwork", Napi::Function::New(env, TakeNetwork, "takeNetwork"));
   exports.Set("releaseNetwork", Napi::Function::New(env, ReleaseNetwork, "releaseNetwork"));
   exports.Set("prepareNetworkNow", Napi::Function::New(env, PrepareNetworkNow, "prepareNetworkNow"));

@@ -123,8 +123,10 @@ export interface NativeAddon {
   killTree(id: number): boolean;
   /** a warm sandbox's command (see warm-sandbox.ts for the framing); false if not all written */
   sendCommand(id: number, command: Buffer): boolean;
-  /** reads the pipes on the event loop: chunks, then null at each one's end (its fd is then closed) */
-  readOutputs(fds: number[], onChunk: (index: number, chunk: Buffer | null) => void): void;
+  /** reads the pipes on the event loop: chunks, then null at each one's end (its fd is then closed); an id for stopOutputs */
+  readOutputs(fds: number[], onChunk: (index: number, chunk: Buffer | null) => void): number;
+  /** reads what the pipes hold now, then ends and closes each (the sandbox has exited) */
+  stopOutputs(id: number): void;
   seccompProgram(): Buffer;
   seccompDenied(): string[];
   /** one of the addon's prepared networks for these ids, or null when none is ready */

@@ -175,7 +175,12 @@ export class SandboxRun {
     const streams = sinks.map(() => new Promise<void>((resolve) => ended.push(resolve)));
     // read on the event loop by the addon (epoll, never a thread-pool read per sandbox); it
     // closes each pipe at its end
-    loadNative().addon.readOutputs(sandbox.fds.slice(1, 4), (index, chunk) => (chunk ? sinks[index]!(chunk) : ended[index]!()));
+    const { addon } = loadNative();
+    const reading = addon.readOutputs(sandbox.fds.slice(1, 4), (index, chunk) => (chunk ? sinks[index]!(chunk) : ended[index]!()));
+    // Once the sandbox has exited nothing in it writes any more; a write end still open is in
+    // another process (an execution of the session that was handed it): it must not hold the
+    // result back past the timeout, nor write into it. What the pipes hold is read, then they end.
+    void sandbox.exit.then(() => addon.stopOutputs(reading));
 
     const timer = setTimeout(() => this.kill('timeout'), options.timeoutMs);
     return Promise.all([sandbox.exit, ...streams]).then(([e]) => {
