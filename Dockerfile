@@ -90,9 +90,12 @@ RUN npm run build \
 FROM debian:bookworm-slim AS runtime
 # python-is-python3: the control plane's forced command runs `python -m ...`.
 # curl: what operators' health checks and the deployment guide call inside the container.
+# s3fs: the control plane's start script mounts the session's bucket with it (`set -e` on Docker:
+# without it the container exits before the server starts). Its fusermount3 is set-uid, which
+# no sandbox can use (no_new_privs, and seccomp refuses mount).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      python3 python3-pip python-is-python3 bash bubblewrap gosu tini libseccomp2 ca-certificates curl \
+      python3 python3-pip python-is-python3 bash bubblewrap gosu tini libseccomp2 ca-certificates curl s3fs \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 1000 sandbox \
  && useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox \

@@ -1,6 +1,6 @@
 // Every setting, from the environment, validated once at start-up (CONTRACT.md section 6 plus
 // ours). A bad value stops the start with one line per problem naming the variable and the fix.
-import { realpathSync } from 'node:fs';
+import { realpathSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -335,9 +335,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** Beside the workspace, never inside it: no sandbox can see the journal or the generated /etc. */
-function defaultStateDir(workspaceRoot: string): string {
+/**
+ * Filesystems the journal cannot live on: SQLite's WAL needs a local filesystem (shared memory,
+ * locks), and these are FUSE (s3fs: the control plane's /workspace on Docker is a link into its
+ * bucket mount), NFS, CIFS/SMB, Ceph and 9p, by their statfs magic numbers.
+ */
+const REMOTE_FILESYSTEMS = new Set([0x65735546, 0x6969, 0xff534d42, 0xfe534d42, 0x00c36400, 0x01021997]);
+
+/** The statfs type of `dir`, or of its nearest ancestor that exists. */
+export function filesystemTypeOf(dir: string): number {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      return statfsSync(at).type;
+    } catch (error) {
+      if (at === path.dirname(at)) throw error;
+    }
+  }
+}
+
+/**
+ * Beside the workspace, never inside it: no sandbox can see the journal or the generated /etc.
+ * /var/lib/sandbox-executor when the workspace is at the root or on a remote filesystem.
+ */
+export function defaultStateDir(workspaceRoot: string, typeOf: (dir: string) => number = filesystemTypeOf): string {
   const parent = path.dirname(workspaceRoot);
-  if (parent === '/') return '/var/lib/sandbox-executor';
+  if (parent === '/' || REMOTE_FILESYSTEMS.has(typeOf(parent))) return '/var/lib/sandbox-executor';
   return path.join(parent, `.sandbox-executor-state-${path.basename(workspaceRoot)}`);
 }

@@ -131,6 +131,8 @@ breakdown=$(podman run --rm --user 0 --entrypoint '' "$image" sh -c \
   2>/dev/null | awk '{printf "%s%s %s MB", sep, $2, $1; sep=", "}')
 if [ "$size_mb" -lt 400 ]; then record "image size < 400 MB" pass "$size_mb MB; largest: $breakdown"
 else record "image size < 400 MB" fail "$size_mb MB; largest: $breakdown"; fi
+# the control plane's start script mounts the session's bucket with s3fs before it runs us
+check "s3fs for the control plane" podman run --rm --entrypoint '' "$image" s3fs --version
 
 # --- hardened run against a stand-in control plane -----------------------------------------
 # The executor joins the stand-in's network namespace, so the control plane is on loopback.

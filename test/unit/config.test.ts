@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import { describe, it } from 'node:test';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, defaultStateDir, filesystemTypeOf, loadConfig } from '../../src/config.js';
 
 /** variable, a bad value, what the message must say */
 const BAD_VALUES: [string, string, RegExp][] = [
@@ -173,5 +173,19 @@ describe('loadConfig: values read', () => {
   it('an s3:// WORKSPACE_PATH means /workspace', () => {
     const c = loadConfig({ WORKSPACE_PATH: 's3://bucket/sessions/abc' });
     assert.equal(c.workspaceRoot, existsSync('/workspace') ? realpathSync('/workspace') : '/workspace');
+  });
+
+  it('keeps the journal off a remote filesystem: the state beside the workspace only on a local one', () => {
+    const local = os.tmpdir();
+    assert.equal(defaultStateDir(`${local}/sessions/abc`), `${local}/sessions/.sandbox-executor-state-abc`);
+    assert.equal(loadConfig({ WORKSPACE_PATH: `${local}/never-made/ws` }).stateDir, `${local}/never-made/.sandbox-executor-state-ws`);
+    // the control plane's /workspace on Docker is a link into its s3fs mount (FUSE); NFS alike
+    for (const remote of [0x65735546, 0x6969])
+      assert.equal(
+        defaultStateDir('/mnt/s3-root/sessions/abc', () => remote),
+        '/var/lib/sandbox-executor',
+      );
+    // the statfs type of a directory that does not exist yet is its nearest ancestor's
+    assert.equal(filesystemTypeOf(`${local}/never-made/ws`), filesystemTypeOf(local));
   });
 });
