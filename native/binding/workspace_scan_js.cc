@@ -47,14 +47,44 @@ ScanOutcome run_scan(const ScanRequest& request, const WorkspaceScanLimits& limi
   return {std::move(scan), std::move(changed)};
 }
 
+// Well-formed UTF-8 (no overlong form, surrogate or code point past U+10FFFF): what a JS string
+// holds without U+FFFD replacing bytes.
+bool is_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = text[i];
+    size_t more = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
+    if (more == 4 || (more > 0 && i + more >= text.size())) return false;  // no such lead, or cut short
+    uint32_t code = more == 0 ? c : more == 1 ? (c & 0x1F) : more == 2 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k <= more; k++) {
+      unsigned char next = text[i + k];
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[more] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+// A path that is not UTF-8 is left out (counted): as a JS string its bytes would become U+FFFD,
+// two names could read the same, and opening it by that string would open another file.
 Napi::Object outcome_to_js(Napi::Env env, const ScanOutcome& outcome) {
-  Napi::Array changed = Napi::Array::New(env, outcome.changed.paths.size());
-  for (uint32_t i = 0; i < outcome.changed.paths.size(); i++) changed.Set(i, outcome.changed.paths[i]);
+  Napi::Array changed = Napi::Array::New(env);
+  uint32_t kept = 0, not_utf8 = 0;
+  for (const std::string& path : outcome.changed.paths) {
+    if (is_utf8(path))
+      changed.Set(kept++, path);
+    else
+      not_utf8++;
+  }
   Napi::Object out = Napi::Object::New(env);
   out.Set("snapshot", snapshot_handle(env, outcome.scan));
   out.Set("incomplete", outcome.scan->incomplete ? Napi::String::New(env, outcome.scan->incomplete) : env.Null());
   out.Set("changed", changed);
   out.Set("changedTruncated", outcome.changed.truncated);
+  out.Set("changedNotUtf8", not_utf8);
   return out;
 }
 

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { openArtifact, scanWorkspace, type WorkspaceSnapshot } from '../sandbox/index.js';
 
 /** Why an artifact list may miss files: a scan budget ran out, or MAX_ARTIFACTS was reached. */
-export type ArtifactsIncompleteReason = 'entry_budget' | 'time_budget' | 'depth_limit' | 'max_artifacts';
+export type ArtifactsIncompleteReason = 'entry_budget' | 'time_budget' | 'depth_limit' | 'max_artifacts' | 'name_not_utf8';
 
 export interface Snapshot {
   scan: WorkspaceSnapshot; // held by the addon: the event loop never walks the tree's size
@@ -59,7 +59,9 @@ export interface ChangedFiles {
 /** Scans again and compares with `before`: the regular files new or changed since. */
 export async function changedSince(root: string, before: Snapshot, limits: ScanLimits, maxArtifacts: number): Promise<ChangedFiles> {
   const after = await scanWorkspace(root, { ...limits, synchronousEntries: SYNCHRONOUS_ENTRIES }, { snapshot: before.scan, maxChanged: maxArtifacts });
-  return { paths: after.changed, incomplete: after.incomplete ?? before.incomplete ?? (after.changedTruncated ? 'max_artifacts' : null) };
+  const cut = after.incomplete ?? before.incomplete ?? (after.changedTruncated ? 'max_artifacts' : null);
+  // a file whose name is not UTF-8 is not listed: no JSON string names it (nor opens it) faithfully
+  return { paths: after.changed, incomplete: cut ?? (after.changedNotUtf8 > 0 ? 'name_not_utf8' : null) };
 }
 
 const MIME: Record<string, string> = {

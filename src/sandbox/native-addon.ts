@@ -160,6 +160,8 @@ export interface NativeWorkspaceScan {
   /** with `since`: new or changed paths, sorted by code point, at most maxChanged */
   changed: string[];
   changedTruncated: boolean;
+  /** changed paths left out of `changed`: not UTF-8 (no JS string names them faithfully) */
+  changedNotUtf8: number;
 }
 
 export function isNativeSpawnError(error: unknown): error is NativeSpawnError {

@@ -121,6 +121,23 @@ def handler(event):
     assert.equal(timedOut.artifact_details[0]?.sha256, sha256('partial\n'));
   });
 
+  it('leaves out a name that is not UTF-8, never reporting another file in its place', async () => {
+    // two names that read the same once their invalid byte is U+FFFD, and the real U+FFFD name
+    const r = await t.run({
+      session_id: sessionId('not-utf8'),
+      language: 'python',
+      code: "import os\ndef handler(event):\n    for name, text in ((b'a\\xff.txt', b'ff'), (b'a\\xfe.txt', b'fe'), ('a\\ufffd.txt'.encode(), b'real')):\n        with open(os.path.join(b'/workspace', name), 'wb') as f: f.write(text)\n",
+    });
+    assertSuccess(r);
+    assert.deepEqual(r.artifacts, ['a\ufffd.txt'], describeResult(r));
+    assert.deepEqual(
+      r.artifact_details.map((d) => [d.path, d.size, d.sha256]),
+      [['a\ufffd.txt', 4, sha256('real')]],
+    );
+    assert.equal(r.artifacts_complete, false);
+    assert.equal(r.artifacts_incomplete_reason, 'name_not_utf8');
+  });
+
   it("reports each session's own files only", async () => {
     const [a, b] = await Promise.all([t.run({ language: 'shell', code: 'echo a > mine-a.txt' }), t.run({ language: 'shell', code: 'echo b > mine-b.txt' })]);
     assert.deepEqual(a!.artifacts, ['mine-a.txt']);
