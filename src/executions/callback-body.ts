@@ -14,7 +14,7 @@ export function callbackBody(result: ExecutionResult): CallbackBody {
   const { status, exit_code, execution_time, metrics, artifacts, sandbox } = result;
   const stdout = boundedText(result.stdout);
   const stderr = boundedText(result.stderr);
-  const returnValueFits = result.return_value === null || storedJsonBytes(result.return_value.text) <= CALLBACK_FIELD_BYTES;
+  const returnValueFits = result.return_value === null || storedJsonBytes(result.return_value.text, CALLBACK_FIELD_BYTES) <= CALLBACK_FIELD_BYTES;
   return {
     status,
     stdout: stdout.text,
@@ -38,7 +38,12 @@ function boundedText(text: string): { text: string; cut: boolean } {
   return { text: cutAtCharacter(text, CALLBACK_FIELD_BYTES - Buffer.byteLength(CUT_NOTICE)) + CUT_NOTICE, cut: true };
 }
 
-const [QUOTE, BACKSLASH, COMMA, COLON] = ['"', '\\', ',', ':'].map((c) => c.charCodeAt(0));
+const [QUOTE, BACKSLASH, COMMA, COLON, OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLOSE_OBJECT] = ['"', '\\', ',', ':', '[', '{', ']', '}'].map((c) => c.charCodeAt(0));
+/**
+ * Deeper than this, the control plane's json.loads raises RecursionError (Python's limit is 1000
+ * frames, its own request handling takes some): such a value cannot be stored there at all.
+ */
+export const MAX_STORED_JSON_DEPTH = 500;
 const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'].map((c) => c.charCodeAt(0)));
 const NUMBER = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
 
@@ -48,12 +53,14 @@ const NUMBER = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
  * ", " and ": " between items (JavaScript's JSON.stringify and our Python encoder write them
  * without the space: 50,001 bytes of zeros became 75,000), no other whitespace outside strings,
  * a number with a fraction or an exponent as Python's float repr, and every non-ASCII character
- * as \uXXXX (6 bytes per UTF-16 unit, the most any of its encodings takes). An upper bound.
+ * as \uXXXX (6 bytes per UTF-16 unit, the most any of its encodings takes). An upper bound;
+ * infinite for a value nested deeper than json.loads reads. The count stops once over `stopAbove`.
  */
-export function storedJsonBytes(json: string): number {
+export function storedJsonBytes(json: string, stopAbove = Number.POSITIVE_INFINITY): number {
   let bytes = 0;
+  let depth = 0;
   let inString = false;
-  for (let i = 0; i < json.length; i++) {
+  for (let i = 0; i < json.length && bytes <= stopAbove; i++) {
     const code = json.charCodeAt(i);
     if (code >= 0x80) bytes += 6;
     else if (inString) {
@@ -68,7 +75,13 @@ export function storedJsonBytes(json: string): number {
       inString = true;
       bytes += 1;
     } else if (code === COMMA || code === COLON) bytes += 2;
-    else if (JSON_WHITESPACE.has(code)) continue;
+    else if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
+      if (++depth > MAX_STORED_JSON_DEPTH) return Number.POSITIVE_INFINITY;
+      bytes += 1;
+    } else if (code === CLOSE_ARRAY || code === CLOSE_OBJECT) {
+      depth--;
+      bytes += 1;
+    } else if (JSON_WHITESPACE.has(code)) continue;
     else {
       NUMBER.lastIndex = i;
       const number = NUMBER.exec(json)?.[0];

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { CALLBACK_FIELD_BYTES, callbackBody, storedJsonBytes } from '../../src/executions/callback-body.js';
+import { CALLBACK_FIELD_BYTES, callbackBody, MAX_STORED_JSON_DEPTH, storedJsonBytes } from '../../src/executions/callback-body.js';
 import type { ExecutionResult } from '../../src/executions/execution-types.js';
 import { RawJson, stringifyWithRaw } from '../../src/executions/raw-json.js';
 
@@ -75,6 +75,20 @@ describe('callback body', () => {
     // the same list written the way Python writes it (48,000 bytes stored) still fits
     const written = `[${new Array(16_000).fill('0').join(', ')}]`;
     assert.notEqual(callbackBody(result({ return_value: RawJson.from(written) })).return_value, null);
+  });
+
+  it("a return value nested deeper than the control plane's json.loads reads becomes null, flagged", () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const deep = callbackBody(result({ language: 'javascript', return_value: RawJson.from(nested(MAX_STORED_JSON_DEPTH + 1)) }));
+    assert.equal(deep.return_value, null);
+    assert.equal(deep.return_value_truncated, true);
+    const kept = callbackBody(result({ language: 'javascript', return_value: RawJson.from(nested(MAX_STORED_JSON_DEPTH)) }));
+    assert.equal(stringifyWithRaw(kept.return_value), nested(MAX_STORED_JSON_DEPTH));
+    // what the real python3 does with each: the kept one loads, a much deeper one cannot
+    const loads = (text: string) =>
+      execFileSync('python3', ['-c', 'import json,sys\ntry:\n    json.loads(sys.stdin.read()); print("ok")\nexcept RecursionError:\n    print("too deep")'], { input: text, encoding: 'utf8' }).trim();
+    assert.equal(loads(nested(MAX_STORED_JSON_DEPTH)), 'ok');
+    assert.equal(loads(nested(100_000)), 'too deep');
   });
 
   it("is what the real python3's json.dumps writes for ASCII values, never below it for others", () => {
