@@ -4,8 +4,9 @@
 // 200 "... (no session found)", a 2xx that did nothing). So `ready` is announced again, with a
 // backoff from 0.5 s, until an answer says it was heard or READY_ANNOUNCE_MS is over. A call from
 // the control plane proves nothing: it sends /execute to a session still `creating`, before it
-// has saved the container's id, and only a heard `ready` ever makes that session `running`. `exited` on a graceful stop, with the real reason,
-// retried only within a short time bound: the process is about to end.
+// has saved the container's id, and only a heard `ready` ever makes that session `running`.
+// `exited` on a graceful stop, with the real reason, retried only within a short time bound: the
+// process is about to end.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import { isoTimestamp, type CallOutcome, type ControlPlaneClient } from './control-plane-client.js';

@@ -86,7 +86,7 @@ export function storedJsonBytes(json: string, stopAbove = Number.POSITIVE_INFINI
       NUMBER.lastIndex = i;
       const number = NUMBER.exec(json)?.[0];
       if (!number)
-        bytes += 1; // a letter of true, false, null; a bracket
+        bytes += 1; // a letter of true, false or null
       else {
         bytes += /[.eE]/.test(number) ? pythonFloatRepr(Number(number)).length : number.length;
         i += number.length - 1;

@@ -251,7 +251,10 @@ export class ExecutionService {
     return this.commit(request, crashedResult(request, reason, null, ms(performance.now() - acceptedAt)));
   }
 
-  /** Journal first, then everybody else: a result nobody committed is never announced. */
+  /**
+   * Journal first, then everybody else. A result the journal cannot store now (its disk full) is
+   * kept in memory and announced all the same: its waiters and GET read it from there.
+   */
   private commit(request: Pick<ExecutionRequest, 'execution_id' | 'session_id' | 'language'>, built: ExecutionResult): string {
     const { metrics } = this.deps;
     const result = withinStorageCap(built);

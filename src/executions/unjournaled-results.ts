@@ -3,7 +3,8 @@
 // failed commit used to end the server with every running execution. Such a result is kept here
 // instead: its waiters get it, GET /executions/{id} reads it, and it is written again every
 // RETRY_MS until the journal takes it (then the control plane's outbox sends it). Lost only if
-// the server stops first: the next start records the execution as crashed, as any it did not finish.
+// the server stops first: the next start records the execution as crashed, as any it did not
+// finish.
 import type { Logger } from '../logger.js';
 import type { Journal } from './journal.js';
 
@@ -35,10 +36,6 @@ export class UnjournaledResults {
 
   get(executionId: string): Finished | undefined {
     return this.kept.get(executionId);
-  }
-
-  get size(): number {
-    return this.kept.size;
   }
 
   /** A last try at writing what is kept (the server is stopping). */
