@@ -177,6 +177,7 @@ async function startLocked(config: Config, logs: Logs | undefined, stateLock: Di
       service.killAll('shutdown');
       await service.drained();
     }
+    service.writeKeptResults(); // before the outbox's last flush: one that fits now is sent too
     await controlPlane?.stop({ code: 0, reason: exitReason }, stopBy);
     await closeServices();
     logger.info('stopped');

@@ -132,7 +132,7 @@ void OutputReader::drain(Pipe& pipe, int max_reads) {
     try {
       on_chunk_.MakeCallback(env_.Global(), {Napi::Number::New(env_, pipe.index), chunk}, async_context_);
     } catch (const Napi::Error&) {
-      // Node has already routed the exception to 'uncaughtException'.
+      // dropped: the callbacks (src/sandbox/sandbox-run.ts) only capture and publish, never throw
     }
   }
 }

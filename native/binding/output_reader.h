@@ -16,7 +16,7 @@ namespace sandbox {
 // polled.
 // stop(id) ends it before EOF, once the sandbox has exited: what the pipes hold is read, then they
 // close. A pipe's write end can outlive the sandbox in another process (an execution of the same
-// session that was handed the descriptor), which must not hold the result back or write into it.
+// session that was handed the descriptor), which must not hold the result back.
 class OutputReader {
  public:
   /** The reader's id for stop() (0: no pipe to read, nothing started). */

@@ -48,7 +48,7 @@ export function startJournalRetention(journal: Journal, policy: RetentionPolicy,
       logger.error({ error: (error as Error).message }, `the journal could not be pruned (${what}): tried again later`);
     }
   };
-  prune();
+  logged('retention', prune)();
   const timer = setInterval(logged('retention', prune), intervalMs);
   timer.unref();
   return { enforceSizeCap: logged('size cap', enforceSizeCap), stop: () => clearInterval(timer) };

@@ -44,6 +44,8 @@ const [QUOTE, BACKSLASH, COMMA, COLON, OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLO
  * frames, its own request handling takes some): such a value cannot be stored there at all.
  */
 export const MAX_STORED_JSON_DEPTH = 500;
+/** Longer integers, json.loads refuses (Python's int_max_str_digits, 4,300 by default since 3.11). */
+const MAX_INTEGER_DIGITS = 4300;
 const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'].map((c) => c.charCodeAt(0)));
 const NUMBER = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
 
@@ -54,7 +56,8 @@ const NUMBER = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
  * without the space: 50,001 bytes of zeros became 75,000), no other whitespace outside strings,
  * a number with a fraction or an exponent as Python's float repr, and every non-ASCII character
  * as \uXXXX (6 bytes per UTF-16 unit, the most any of its encodings takes). An upper bound;
- * infinite for a value nested deeper than json.loads reads. The count stops once over `stopAbove`.
+ * infinite for a value json.loads refuses (nested too deep, an integer too long). The count stops
+ * once over `stopAbove`.
  */
 export function storedJsonBytes(json: string, stopAbove = Number.POSITIVE_INFINITY): number {
   let bytes = 0;
@@ -62,7 +65,8 @@ export function storedJsonBytes(json: string, stopAbove = Number.POSITIVE_INFINI
   let inString = false;
   for (let i = 0; i < json.length && bytes <= stopAbove; i++) {
     const code = json.charCodeAt(i);
-    if (code >= 0x80) bytes += 6;
+    if (code >= 0x7f)
+      bytes += 6; // DEL too: json.dumps escapes all but space to tilde
     else if (inString) {
       if (code === BACKSLASH) {
         bytes += 2; // an escape's first two characters: \" stays inside the string
@@ -88,7 +92,9 @@ export function storedJsonBytes(json: string, stopAbove = Number.POSITIVE_INFINI
       if (!number)
         bytes += 1; // a letter of true, false or null
       else {
-        bytes += /[.eE]/.test(number) ? pythonFloatRepr(Number(number)).length : number.length;
+        const integer = !/[.eE]/.test(number);
+        if (integer && number.replace('-', '').length > MAX_INTEGER_DIGITS) return Number.POSITIVE_INFINITY;
+        bytes += integer ? number.length : pythonFloatRepr(Number(number)).length;
         i += number.length - 1;
       }
     }

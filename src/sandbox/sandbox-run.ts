@@ -179,7 +179,8 @@ export class SandboxRun {
     const reading = addon.readOutputs(sandbox.fds.slice(1, 4), (index, chunk) => (chunk ? sinks[index]!(chunk) : ended[index]!()));
     // Once the sandbox has exited nothing in it writes any more; a write end still open is in
     // another process (an execution of the session that was handed it): it must not hold the
-    // result back past the timeout, nor write into it. What the pipes hold is read, then they end.
+    // result back past the timeout. What the pipes hold is read (what that process wrote before
+    // this, at most a pipe's size), then they end and its writes fail.
     void sandbox.exit.then(() => addon.stopOutputs(reading));
 
     const timer = setTimeout(() => this.kill('timeout'), options.timeoutMs);

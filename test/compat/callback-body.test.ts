@@ -77,7 +77,7 @@ describe('callback body', () => {
     assert.notEqual(callbackBody(result({ return_value: RawJson.from(written) })).return_value, null);
   });
 
-  it("a return value nested deeper than the control plane's json.loads reads becomes null, flagged", () => {
+  it("a return value the control plane's json.loads refuses (too deep, too long an integer) becomes null, flagged", () => {
     const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
     const deep = callbackBody(result({ language: 'javascript', return_value: RawJson.from(nested(MAX_STORED_JSON_DEPTH + 1)) }));
     assert.equal(deep.return_value, null);
@@ -89,13 +89,22 @@ describe('callback body', () => {
       execFileSync('python3', ['-c', 'import json,sys\ntry:\n    json.loads(sys.stdin.read()); print("ok")\nexcept RecursionError:\n    print("too deep")'], { input: text, encoding: 'utf8' }).trim();
     assert.equal(loads(nested(MAX_STORED_JSON_DEPTH)), 'ok');
     assert.equal(loads(nested(100_000)), 'too deep');
+    // an integer longer than json.loads converts (a JavaScript BigInt is sent exactly)
+    assert.equal(callbackBody(result({ return_value: RawJson.from(`[${'9'.repeat(5000)}]`) })).return_value, null);
+    assert.notEqual(callbackBody(result({ return_value: RawJson.from(`[${'9'.repeat(4300)}]`) })).return_value, null);
+  });
+
+  it('counts DEL as json.dumps writes it: 12,000 of them are 72,002 bytes there, not 12,002', () => {
+    const dels = JSON.stringify('\u007f'.repeat(12_000));
+    assert.ok(storedJsonBytes(dels) > CALLBACK_FIELD_BYTES);
+    assert.equal(callbackBody(result({ return_value: RawJson.from(dels) })).return_value, null);
   });
 
   it("is what the real python3's json.dumps writes for ASCII values, never below it for others", () => {
     const documents = [
       JSON.stringify({ a: [1, 2, { b: 'c, d: e' }], 'k:ey': 'va,l', n: null, t: true, f: false }),
       JSON.stringify([1e-7, 1.5e300, 0.000015, -0, 12345678901234567000, 1e21, 'e1', 'x\ny"z\\']),
-      JSON.stringify({ text: 'é😀中', nested: [[[]], {}], escaped: '\u0001\t' }),
+      JSON.stringify({ text: 'é😀中', nested: [[[]], {}], escaped: '\u0001\t', del: '\u007f'.repeat(3) }),
       '[1, 2, 3]',
       '{ "spaced" :  [ 1 ,2 ] , "e" : 1E5, "big": 1e400, "f": 12345678901234567.5 }',
       JSON.stringify(Array.from({ length: 300 }, (_, i) => (i % 2 ? -1 : 1) * Math.random() * 10 ** ((i % 40) - 20))),
