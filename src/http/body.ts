@@ -10,9 +10,10 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /**
  * Bytes of request bodies being read, over all connections, past which a body is refused: one
  * client holding many connections, each with a body sent almost to the end, used to make the
- * server buffer 16 MiB for each (60 connections: RSS 66 MB -> 974 MB, never given back).
+ * server buffer 16 MiB for each (60 connections: RSS 70 MB -> 974 MB, never given back; 235 MB
+ * with this bound). Eight bodies of the largest size at once.
  */
-export const BODY_BUFFERS_BYTES = 256 * 1024 * 1024;
+export const BODY_BUFFERS_BYTES = 128 * 1024 * 1024;
 /** A body this small is read whatever is buffered: the usual /execute goes on under such a load. */
 const SMALL_BODY_BYTES = 64 * 1024;
 let bufferedBytes = 0;
