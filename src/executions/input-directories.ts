@@ -17,7 +17,6 @@ const MAX_KEPT = 64;
 export class InputDirectories {
   /** emptied directories by session, the session that gave one back last at the end */
   private readonly kept = new Map<string, string[]>();
-  private keptCount = 0;
   private readonly sessionOf = new Map<string, string>();
   private readonly written = new Map<string, string[]>();
 
@@ -28,7 +27,6 @@ export class InputDirectories {
   take(sessionId: string): string {
     const reused = this.kept.get(sessionId)?.pop();
     if (reused) {
-      this.keptCount--;
       if (this.kept.get(sessionId)!.length === 0) this.kept.delete(sessionId);
       return reused;
     }
@@ -63,25 +61,30 @@ export class InputDirectories {
       this.remove(dir);
       return;
     }
-    if (this.keptCount >= MAX_KEPT) this.removeOldestKept();
+    if (this.keptCount() >= MAX_KEPT) this.removeOldestKept();
     const dirs = this.kept.get(sessionId) ?? [];
+    dirs.push(dir);
     this.kept.delete(sessionId); // to the end: the most recent session is evicted last
-    this.kept.set(sessionId, [...dirs, dir]);
-    this.keptCount++;
+    this.kept.set(sessionId, dirs);
   }
 
   /** Removes the directories a session gave back (it is gone: nothing of it will run again). */
   forget(sessionId: string): void {
     const dirs = this.kept.get(sessionId) ?? [];
     this.kept.delete(sessionId);
-    this.keptCount -= dirs.length;
     for (const dir of dirs) this.remove(dir);
+  }
+
+  /** Over all sessions (at most MAX_KEPT: summed, never counted alongside). */
+  private keptCount(): number {
+    let count = 0;
+    for (const dirs of this.kept.values()) count += dirs.length;
+    return count;
   }
 
   private removeOldestKept(): void {
     const [sessionId, dirs] = this.kept.entries().next().value!;
     this.remove(dirs.shift()!);
-    this.keptCount--;
     if (dirs.length === 0) this.kept.delete(sessionId);
   }
 
