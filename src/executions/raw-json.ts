@@ -6,6 +6,7 @@
 // exists: no byte a sandbox printed or returned can be a token, so none can change the
 // document's keys or make it invalid JSON.
 import { randomUUID } from 'node:crypto';
+import { isJsonText } from './json-text.js';
 
 /** The serialization under way: its token prefix, and the texts of the RawJson values it met. */
 let serializing: { token: string; texts: string[] } | null = null;
@@ -15,7 +16,7 @@ export class RawJson {
 
   /** Accepts only valid JSON (the result channel is the sandbox's: never trust it blindly). */
   static from(text: string): RawJson {
-    JSON.parse(text);
+    if (!isJsonText(text)) throw new SyntaxError('not one JSON value');
     return new RawJson(text.trim());
   }
 
