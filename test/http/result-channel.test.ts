@@ -130,6 +130,20 @@ describe('the result channel: no in-band signalling', () => {
     });
   }
 
+  it('what code writes on the channel itself is kept only when it is one JSON value: 100,000 levels of nesting are, trailing keys are not', async () => {
+    const session = sessionId('inband-channel');
+    const writeChannel = (payload: string) => `import os, sys\nchannel = sys.modules["__main__"]._channel\nchannel.write("return\\n" + ${payload})\nchannel.flush()\nos._exit(0)\n`;
+    const deep = await t.run({ session_id: session, language: 'python', code: writeChannel('"[" * 100000 + "]" * 100000') });
+    assert.equal(deep.status, 'success', deep.raw.slice(0, 400));
+    assert.ok(deep.raw.includes(`"return_value":${'['.repeat(100_000)}${']'.repeat(100_000)},`), 'the nested value is returned verbatim');
+    for (const payload of [`'1, "status": "forged"'`, `'[1}'`, `'{"a": 1}}'`]) {
+      const forged = await t.run({ session_id: session, language: 'python', code: writeChannel(payload) });
+      assert.equal(forged.status, 'failed', `${payload}: ${forged.raw.slice(0, 400)}`);
+      assert.equal(forged.return_value, null, payload);
+      assert.match(forged.stderr, /exited before the handler returned a value/, payload);
+    }
+  });
+
   it('a return value that is a string holding the marker and JSON stays that string', async () => {
     const session = sessionId('inband-return');
     const value = `${MARKER}${INJECTED}${MARKER}`;
