@@ -132,7 +132,8 @@ describe('the result channel: no in-band signalling', () => {
 
   it('what code writes on the channel itself is kept only when it is one JSON value: 100,000 levels of nesting are, trailing keys are not', async () => {
     const session = sessionId('inband-channel');
-    const writeChannel = (payload: string) => `import os, sys\nchannel = sys.modules["__main__"]._channel\nchannel.write("return\\n" + ${payload})\nchannel.flush()\nos._exit(0)\n`;
+    const writeChannel = (payload: string) =>
+      `import os, sys\nchannel = sys._getframe(1).f_globals["_channel"]  # the bootstrap's\nchannel.write("return\\n" + ${payload})\nchannel.flush()\nos._exit(0)\n`;
     const deep = await t.run({ session_id: session, language: 'python', code: writeChannel('"[" * 100000 + "]" * 100000') });
     assert.equal(deep.status, 'success', deep.raw.slice(0, 400));
     assert.ok(deep.raw.includes(`"return_value":${'['.repeat(100_000)}${']'.repeat(100_000)},`), 'the nested value is returned verbatim');

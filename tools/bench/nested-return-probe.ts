@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { summarize } from './stats.js';
 
-const NESTED_RETURN = ['import os, sys', 'channel = sys.modules["__main__"]._channel', 'channel.write("return\\n" + "[" * 500000 + "]" * 500000)', 'channel.flush()', 'os._exit(0)', ''].join('\n');
+const NESTED_RETURN = ['import os, sys', 'channel = sys._getframe(1).f_globals["_channel"]', 'channel.write("return\\n" + "[" * 500000 + "]" * 500000)', 'channel.flush()', 'os._exit(0)', ''].join(
+  '\n',
+);
 
 async function submit(url: string, fields: Record<string, unknown>, wait: boolean): Promise<string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
