@@ -190,6 +190,14 @@ class Context:
         return self.__dict__.get(key, default)
 
 
+# pickle finds a class by its module and name, and __main__ is the user's: the context's class
+# lives in a module of its own, so a context can be pickled (to a forked worker, for one)
+_context_module = type(sys)("sandbox_executor_context")
+_context_module.Context = Context
+Context.__module__ = _context_module.__name__
+sys.modules[_context_module.__name__] = _context_module
+
+
 def main():
     code_file, event_file, context_file = sys.argv[1:4]
     event = _read_json(event_file)

@@ -205,12 +205,12 @@ describe('python runtime', () => {
       assert.equal(r.stdout, 'bye\n');
     });
 
-    it('runs the code as __main__: import __main__ sees its globals, pickle finds its classes', async () => {
+    it('runs the code as __main__: import __main__ sees its globals, pickle finds its classes and the context', async () => {
       const r = await py(
-        'import __main__, pickle\nclass Point:\n    pass\nLIMIT = 3\ndef handler(event):\n    return [__main__.LIMIT, type(pickle.loads(pickle.dumps(Point()))).__name__, __main__.__file__]\n',
+        'import __main__, pickle\nclass Point:\n    pass\nLIMIT = 3\ndef handler(event, context):\n    copy = pickle.loads(pickle.dumps(context))\n    return [__main__.LIMIT, type(pickle.loads(pickle.dumps(Point()))).__name__, __main__.__file__, copy.session_id == context.session_id, copy["session_id"] == context.get("session_id")]\n',
       );
       assertSuccess(r);
-      assert.deepEqual(r.return_value, [3, 'Point', '/run/execution/main.py']);
+      assert.deepEqual(r.return_value, [3, 'Point', '/run/execution/main.py', true, true]);
     });
 
     it("what code leaves to the interpreter's exit still happens, primed or cold: a file never closed, atexit, __del__ in a cycle, a thread", async (test) => {
