@@ -6,6 +6,7 @@
 // A pure function of the result: the same result always gives the same body.
 import { cutAtCharacter } from './bounded-text.js';
 import type { CallbackBody, ExecutionResult } from './execution-types.js';
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, isJsonWhitespace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from './json-text.js';
 
 /** 60 KiB: under the control plane's 65,535-byte TEXT columns with room for its own framing. */
 export const CALLBACK_FIELD_BYTES = 60 * 1024;
@@ -38,7 +39,6 @@ function boundedText(text: string): { text: string; cut: boolean } {
   return { text: cutAtCharacter(text, CALLBACK_FIELD_BYTES - Buffer.byteLength(CUT_NOTICE)) + CUT_NOTICE, cut: true };
 }
 
-const [QUOTE, BACKSLASH, COMMA, COLON, OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLOSE_OBJECT] = ['"', '\\', ',', ':', '[', '{', ']', '}'].map((c) => c.charCodeAt(0));
 /**
  * Deeper than this, the control plane's json.loads raises RecursionError (Python's limit is 1000
  * frames, its own request handling takes some): such a value cannot be stored there at all.
@@ -46,7 +46,7 @@ const [QUOTE, BACKSLASH, COMMA, COLON, OPEN_ARRAY, OPEN_OBJECT, CLOSE_ARRAY, CLO
 export const MAX_STORED_JSON_DEPTH = 500;
 /** Longer integers, json.loads refuses (Python's int_max_str_digits, 4,300 by default since 3.11). */
 const MAX_INTEGER_DIGITS = 4300;
-const JSON_WHITESPACE = new Set([' ', '\t', '\n', '\r'].map((c) => c.charCodeAt(0)));
+/** A number of a text already checked as JSON (isJsonText). */
 const NUMBER = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
 
 /**
@@ -85,7 +85,7 @@ export function storedJsonBytes(json: string, stopAbove = Number.POSITIVE_INFINI
     } else if (code === CLOSE_ARRAY || code === CLOSE_OBJECT) {
       depth--;
       bytes += 1;
-    } else if (JSON_WHITESPACE.has(code)) continue;
+    } else if (isJsonWhitespace(code)) continue;
     else {
       NUMBER.lastIndex = i;
       const number = NUMBER.exec(json)?.[0];

@@ -5,13 +5,15 @@
 // behind, paid again each time the text is read. This walk builds nothing (a byte for each open
 // container) and is linear in the text.
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_ARRAY = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
+// the characters of JSON's structure (also walked by callback-body.ts)
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const COMMA = 0x2c;
+export const COLON = 0x3a;
+export const OPEN_ARRAY = 0x5b;
+export const CLOSE_ARRAY = 0x5d;
+export const OPEN_OBJECT = 0x7b;
+export const CLOSE_OBJECT = 0x7d;
 const MINUS = 0x2d;
 const PLUS = 0x2b;
 const DOT = 0x2e;
@@ -19,6 +21,10 @@ const ZERO = 0x30;
 const LITERALS = ['true', 'false', 'null'];
 /** what a string holds between escapes: sticky, and used with test() so that no match is built */
 const UNESCAPED_RUN = /[^"\\\u0000-\u001f]*/y;
+
+export function isJsonWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
 
 /** Whether `text` is exactly one JSON value, with nothing but JSON whitespace around it. */
 export function isJsonText(text: string): boolean {
@@ -63,12 +69,8 @@ export function isJsonText(text: string): boolean {
 }
 
 function skipWhitespace(text: string, i: number): number {
-  if (text.charCodeAt(i) > 0x20) return i; // most often: no whitespace at all
-  for (;;) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i;
-    i++;
-  }
+  while (isJsonWhitespace(text.charCodeAt(i))) i++;
+  return i;
 }
 
 /** `"name" :` and the whitespace after it; -1 when that is not what is at i. */
