@@ -58,11 +58,15 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** What a control plane writes for a URL it does not have: Python's str(None) (the reference
+ * control plane's Docker scheduler formats its unset setting so), or JSON's null. */
+export const UNSET_URL_WORDS = /^(none|null)$/i;
+
 const httpUrl = z
   .string()
   .optional()
   .transform((value, ctx) => {
-    if (value === undefined || value.trim() === '') return undefined;
+    if (value === undefined || value.trim() === '' || UNSET_URL_WORDS.test(value.trim())) return undefined;
     try {
       const url = new URL(value.trim());
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('scheme');
@@ -177,6 +181,8 @@ export interface Config {
   stateDir: string;
   dependencyDir: string;
   controlPlaneUrl: string | undefined;
+  /** CONTROL_PLANE_URL held a word for "unset" (UNSET_URL_WORDS): standalone, and said at start */
+  controlPlaneUrlUnsetWord: string | undefined;
   internalApiToken: string | undefined;
   apiToken: string | undefined;
   containerId: string;
@@ -288,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stateDir,
     dependencyDir: path.resolve(e.DEPENDENCY_PATH),
     controlPlaneUrl: e.CONTROL_PLANE_URL,
+    controlPlaneUrlUnsetWord: UNSET_URL_WORDS.test(env.CONTROL_PLANE_URL?.trim() ?? '') ? env.CONTROL_PLANE_URL?.trim() : undefined,
     internalApiToken: e.INTERNAL_API_TOKEN,
     apiToken: e.EXECUTOR_API_TOKEN,
     containerId: e.CONTAINER_ID ?? e.HOSTNAME ?? os.hostname(),

@@ -152,6 +152,12 @@ async function startLocked(config: Config, logs: Logs | undefined, stateLock: Di
   const port = (http.address() as AddressInfo).port;
   if (!checksOnlyWhileConnected) logger.info("this Node's HTTP server checks request timeouts every second, also while idle");
   logger.info({ host: config.host, port, workspace: config.workspaceRoot, mode: config.controlPlaneUrl ? 'control-plane' : 'standalone' }, 'executor listening');
+  if (config.controlPlaneUrlUnsetWord !== undefined) {
+    logger.warn(
+      { CONTROL_PLANE_URL: config.controlPlaneUrlUnsetWord },
+      'CONTROL_PLANE_URL is a word for "unset", not a URL: running standalone, no result or lifecycle event is sent (set the control plane\'s URL to report to it)',
+    );
+  }
   controlPlane?.start(port);
 
   const closeServices = async () => {

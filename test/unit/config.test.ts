@@ -124,6 +124,18 @@ describe('loadConfig: values read', () => {
     assert.equal(c.serverAutogroupNice, -20);
   });
 
+  it('CONTROL_PLANE_URL=None or null (a control plane without the setting) is standalone, and the word is kept to be said', () => {
+    for (const word of ['None', 'null', ' NONE ']) {
+      const c = loadConfig({ CONTROL_PLANE_URL: word });
+      assert.equal(c.controlPlaneUrl, undefined);
+      assert.equal(c.controlPlaneUrlUnsetWord, word.trim());
+    }
+    const set = loadConfig({ CONTROL_PLANE_URL: 'http://none:8000' });
+    assert.equal(set.controlPlaneUrl, 'http://none:8000');
+    assert.equal(set.controlPlaneUrlUnsetWord, undefined);
+    assert.throws(() => loadConfig({ CONTROL_PLANE_URL: 'Nothing' }), /http\(s\) URL/);
+  });
+
   it('reads every documented variable', () => {
     const c = loadConfig({
       EXECUTOR_PORT: '9090',
