@@ -112,8 +112,12 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/build-cmake/Release/sandbox_native.node /src/build-cmake/Release/sandbox-init ./build-cmake/Release/
 COPY --from=build /src/dist/src ./dist/src
 COPY executor ./executor
+# /usr/local/bin/gosu: the real one (/usr/sbin/gosu) after a procfs mount the control plane's
+# Docker start needs (executor/gosu-with-visible-proc.sh says why).
 RUN printf '#!/bin/sh\nexec node /app/dist/src/cli/main.js "$@"\n' >/usr/local/bin/sandbox-executor \
  && chmod 0755 /usr/local/bin/sandbox-executor \
+ && test -x /usr/sbin/gosu \
+ && install -m 0755 /app/executor/gosu-with-visible-proc.sh /usr/local/bin/gosu \
  && python -m compileall -q /app/executor
 
 # The server's memory settings (docs/deployment.md, "9. Configuration"): a 1 MiB young generation

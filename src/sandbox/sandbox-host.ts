@@ -83,6 +83,9 @@ function hint(error: SandboxSpawnError | Error): string {
   if (step?.startsWith('mount(proc)') && errno === 'EPERM') {
     return ' — the container runtime masks /proc, so a fresh procfs cannot be mounted: run with --security-opt systempaths=unconfined (Docker), --security-opt unmask=ALL (podman) or procMount: Unmasked (Kubernetes)';
   }
+  if (/pivot_root/.test(step ?? '') && errno === 'EPERM') {
+    return ' — a seccomp profile refuses pivot_root (Docker\'s default does, even with CAP_SYS_ADMIN): use deploy/seccomp/executor.json (--security-opt seccomp=FILE; where a control plane creates the container, the Docker daemon\'s default profile, "seccomp-profile" in daemon.json)';
+  }
   if (step === 'write pid_max') return ' — this kernel has no per-namespace pid_max (Linux 6.14+)';
   return '';
 }

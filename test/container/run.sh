@@ -90,7 +90,7 @@ summary() {
   [ "$failed" -eq 0 ]
 }
 cleanup() {
-  podman rm -f --ignore -t 0 "$exec_name" "$forced_name" "$cp_name" "$run_id-refuse" "$run_id-pod" >/dev/null 2>&1 || true
+  podman rm -f --ignore -t 0 "$exec_name" "$forced_name" "$run_id-cp-docker" "$cp_name" "$run_id-refuse" "$run_id-pod" >/dev/null 2>&1 || true
   compose down >/dev/null 2>&1 || true
   podman network rm -f "${run_id}_sandbox" >/dev/null 2>&1 || true
   [ -n "${volumes_dir:-}" ] && rm -rf "$volumes_dir"
@@ -251,6 +251,50 @@ if [ "$exit_code" = 0 ]; then record "forced command: SIGTERM exits 0" pass "exi
 else record "forced command: SIGTERM exits 0" fail "exit code $exit_code"; fi
 podman logs "$forced_name" >"$logs/forced.log" 2>&1
 podman rm -f --ignore -t 0 "$forced_name" >/dev/null 2>&1
+
+# --- the control plane's Docker start of an S3 session --------------------------------------
+# As its scheduler makes it: root, CAP_SYS_ADMIN added (for s3fs), /proc masked (no
+# systempaths=unconfined), no seccomp option (so the daemon's default profile), its `sh -c`
+# script ending in `exec gosu sandbox bash -c '... exec python -m executor.interfaces.http.rest'`
+# (no bucket here: the script stops short of s3fs). The image's gosu mounts a whole procfs first
+# (executor/gosu-with-visible-proc.sh); the daemon's default profile must be ours (Docker's refuses
+# pivot_root): docs/deployment.md, section 4.
+cp_docker_name="$run_id-cp-docker"
+cp_docker() { # cp_docker SECCOMP_PROFILE GOSU [extra podman-run options...]: starts it detached on $port
+  local seccomp=$1 gosu=$2
+  shift 2
+  podman run -d --name "$cp_docker_name" --user root --cap-add SYS_ADMIN --security-opt "seccomp=$seccomp" "$@" \
+    -e DISABLE_BWRAP=false -e SESSION_ID=sess_docker -e CONTROL_PLANE_URL=None -p "127.0.0.1:$port:8080" \
+    --entrypoint /bin/sh "$image" -c \
+    "cd /app && export PYTHONPATH=/app:/workspace && exec $gosu sandbox bash -c 'export PYTHONPATH=\$PYTHONPATH; exec python -m executor.interfaces.http.rest'"
+}
+cp_docker_refuses() { # cp_docker_refuses EXPECTED_TEXT SECCOMP_PROFILE GOSU: it exits non-zero naming EXPECTED_TEXT
+  local expected=$1 code
+  shift
+  cp_docker "$@" >/dev/null 2>&1
+  code=$(timeout 60 podman wait "$cp_docker_name" 2>/dev/null)
+  podman logs "$cp_docker_name" >"$logs/cp-docker-refused.log" 2>&1
+  podman rm -f --ignore -t 0 "$cp_docker_name" >/dev/null 2>&1
+  if [ -n "$code" ] && [ "$code" != 0 ] && grep -qF -- "$expected" "$logs/cp-docker-refused.log"; then
+    echo "refused to start (exit $code), names: $expected"
+    return 0
+  fi
+  echo "exit ${code:-none}; output: $(grep -v systemd "$logs/cp-docker-refused.log" | tail -n 3 | tr '\n' ' ')"
+  return 1
+}
+port=$(free_port)
+base="http://127.0.0.1:$port"
+started=$(now_ms)
+cp_docker "$profile" gosu >"$logs/cp-docker-run.txt" 2>&1 || cat "$logs/cp-docker-run.txt"
+if ! check "control plane's Docker start: healthy" checks wait-healthy "$base" 60 "$started"; then
+  podman logs --tail 30 "$cp_docker_name" 2>&1 | sed 's/^/  cp-docker: /'
+fi
+check "control plane's Docker start: execute" checks execute-in "$base" sess_docker 'test "$(id -u)" != 0 && echo ran'
+podman logs "$cp_docker_name" >"$logs/cp-docker.log" 2>&1
+podman rm -f --ignore -t 0 "$cp_docker_name" >/dev/null 2>&1
+# What each half is for: the real gosu alone leaves /proc masked; Docker's own profile refuses pivot_root.
+check "... without the image's gosu: refuses" cp_docker_refuses "systempaths=unconfined" "$profile" /usr/sbin/gosu
+check "... Docker's default seccomp: refuses" cp_docker_refuses "deploy/seccomp/executor.json" "$docker_default" gosu
 
 # --- deploy/k8s: what the Deployment asks for, reproduced with podman -----------------------
 # hostUsers: false -> a user namespace of its own; readOnlyRootFilesystem -> --read-only;
