@@ -9,8 +9,15 @@ export function problem(c: Context, status: ContentfulStatusCode, errorCode: str
 }
 
 /** 422 naming each field (detail is a list of {loc, msg, type}, as FastAPI answers). */
-export function validationProblem(c: Context, issues: z.core.$ZodIssue[], where: 'body' | 'query' = 'body') {
+export function validationProblem(c: Context, allIssues: z.core.$ZodIssue[], where: 'body' | 'query' = 'body') {
+  const issues = allIssues.flatMap(withInnerReasons);
   const detail = issues.map((issue) => ({ loc: [where, ...issue.path.map(String)], msg: issue.message, type: issue.code }));
   const message = issues.map((issue) => `${issue.path.join('.') || where}: ${issue.message}`).join('; ');
   return c.json({ detail, error_code: 'Executor.ValidationError', message }, 422);
+}
+
+/** A record's refused key is one issue ("Invalid key in record") holding the key rule's own reasons: those say what to fix. */
+function withInnerReasons(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_key' || issue.issues.length === 0) return [issue];
+  return issue.issues.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue);
 }

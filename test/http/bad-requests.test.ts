@@ -23,9 +23,19 @@ async function post(payload: unknown, query = ''): Promise<Reply> {
   return t.request('POST', `/execute${query}`, { json: payload });
 }
 
+/** A lone surrogate has no UTF-8 form, so no URL can name such an id (those are refused anyway). */
+function hasUrlForm(id: string): boolean {
+  try {
+    encodeURIComponent(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Asserts nothing of the request was recorded or started. */
 async function assertNothingLeft(id: unknown): Promise<void> {
-  if (typeof id === 'string' && id.length > 0) {
+  if (typeof id === 'string' && id.length > 0 && hasUrlForm(id)) {
     const state = await t.state(id);
     assert.equal(state.status, 404, `execution ${id} was recorded: ${state.text}`);
   }
@@ -134,9 +144,13 @@ describe('bad requests', () => {
       { 'A\u0000B': 'x' },
       { A: 'nul\u0000inside' },
       { EVENT_JSON: '{}' },
+      { 'A\ud800': 'x' },
+      { A: 'lone \udc00 surrogate' },
     ]) {
       await assert422(valid({ env_vars }), 'env_vars');
     }
+    // the name rule's own reason, not only "invalid key"
+    assert.match((await assert422(valid({ env_vars: { 'A=B': 'x' } }), 'env_vars')).json.message, /env_vars\.A=B: names must not contain "="/);
   });
 
   it('execution_id empty, ".", "..", with control characters or absurdly long: 422 naming execution_id', async () => {
@@ -230,6 +244,44 @@ describe('bad requests', () => {
     assertProblem(reply, 404, 'Executor.NotFound');
     assertProblem(await t.request('GET', '/execute'), 404);
     assertProblem(await t.request('DELETE', '/executions/x'), 404);
+  });
+
+  it('env_vars that no execve could carry (one entry over 128 KiB, or over 1 MiB together): 422 naming env_vars, where the sandbox failed with E2BIG', async () => {
+    const one = await assert422(valid({ env_vars: { BIG: 'v'.repeat(131_072) } }), 'env_vars');
+    assert.match(one.json.message, /BIG=\.\.\. is 131077 bytes: one variable may be at most 131072/);
+    const many = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`V${i}`, 'v'.repeat(120_000)]));
+    assert.match((await assert422(valid({ env_vars: many }), 'env_vars')).json.message, /at most 1048576 are accepted/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash code, not a template
+    const reply = await post({ ...valid({ env_vars: { FITS: 'v'.repeat(131_066) } }), code: 'echo ${#FITS}' }, '?wait=true');
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json.stdout, '131066\n');
+  });
+
+  it('ids and env_vars with a lone UTF-16 surrogate (no UTF-8 form: "a\\ud800" and "a\\ufffd" would be one id): 422', async () => {
+    for (const execution_id of ['a\ud800', '\udc00b']) {
+      assert.match((await assert422(valid({ execution_id }), 'execution_id')).json.message, /well-formed Unicode/);
+    }
+    await assert422(valid({ session_id: 'victim\ud800' }), 'session_id');
+    const paired = await post({ ...valid({ execution_id: executionId('pair-\ud83d\ude00'), session_id: sessionId('pair-\ud83d\ude00') }), code: 'echo paired' }, '?wait=true');
+    assert.equal(paired.status, 200, `a surrogate pair is well-formed: ${paired.text}`);
+  });
+
+  it('an event nested deeper than 1000 levels: 422 naming event; 1000 levels reach every runtime', async () => {
+    const nested = (depth: number) => JSON.parse('{"a":'.repeat(depth - 1) + '[]' + '}'.repeat(depth - 1)) as Record<string, unknown>;
+    assert.match((await assert422(valid({ event: nested(1001) }), 'event')).json.message, /at most 1000 levels/);
+    const codes: Record<string, string> = {
+      python: 'def handler(event):\n    n = 0\n    while isinstance(event, dict):\n        event, n = event["a"], n + 1\n    return n + 1\n',
+      javascript: 'function handler(event) { let n = 0; while (!Array.isArray(event)) { event = event.a; n++; } return n + 1; }\nmodule.exports = { handler };\n',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash code, not a template
+      shell: 'echo "${#EVENT_JSON}"',
+    };
+    for (const [language, code] of Object.entries(codes)) {
+      const reply = await post({ ...valid({ event: nested(1000) }), language, code }, '?wait=true');
+      assert.equal(reply.status, 200, reply.text);
+      assert.equal(reply.json.status, 'success', `${language}: ${reply.text.slice(0, 2000)}`);
+      if (language === 'shell') assert.equal(reply.json.stdout, `${6 * 999 + 2}\n`);
+      else assert.equal(reply.json.return_value, 1000, language);
+    }
   });
 
   it('the server still runs code normally after all of that', async () => {
