@@ -42,7 +42,7 @@ export class ControlPlaneClient {
   async post(kind: CallKind, path: string, body: string, options: CallOptions): Promise<CallOutcome> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+    if (options.idempotencyKey) headers['Idempotency-Key'] = headerSafe(options.idempotencyKey);
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     let outcome: CallOutcome;
@@ -105,4 +105,13 @@ async function readBounded(response: Response, maxBytes: number): Promise<string
 function networkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.message || cause?.code || (error as Error).message;
+}
+
+/**
+ * A header value is bytes: fetch refuses a character above U+00FF (an id such as "日本-1"), which
+ * failed every delivery of that result. Printable ASCII is sent as it is (every id the control
+ * plane makes), anything else percent-encoded as UTF-8.
+ */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }

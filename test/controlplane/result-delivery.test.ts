@@ -59,6 +59,17 @@ describe('result delivery', () => {
     assert.equal(server.journal.get(id)!.delivery_attempts, 1);
   });
 
+  it('delivers the result of an id with characters beyond Latin-1, its Idempotency-Key percent-encoded (a header value is bytes)', async () => {
+    const id = `exec_日本_${Date.now()}`;
+    assert.equal((await submit(base, { execution_id: id, code: 'echo delivered' })).status, 200);
+    await receiver.waitUntil(`the result of ${id}`, () => receiver.acceptedResults().has(id), 30_000);
+    const call = resultCalls(id)[0]!;
+    assert.equal(call.headers['idempotency-key'], encodeURIComponent(id));
+    assert.equal(call.body.stdout, 'delivered\n');
+    await eventually('the delivery to be recorded', () => (server.journal.get(id)!.delivery_state === 'delivered' ? true : undefined), 5_000);
+    assert.equal(server.journal.get(id)!.delivery_attempts, 1);
+  });
+
   it('retries 5xx answers until the control plane answers 201, with the same key and body each time', async () => {
     const id = 'exec_retry_5xx';
     receiver.script('result', [500, 503]);
