@@ -17,6 +17,7 @@ when needed, and always on the interpreter's own path as it was at start-up (_in
 no module of the workspace ever runs inside the bootstrap's encoding, error report or event loop.
 """
 import builtins
+import codecs
 import gc
 import os
 import sys
@@ -71,7 +72,17 @@ if sys.argv[1:2] == ["--primed"]:
 # finalized as before.
 gc.freeze()
 
-_channel = os.fdopen(os.dup(3), "w", encoding="utf-8")  # os.dup: not inheritable
+
+def _escape_lone_surrogates(error):
+    # A str may hold a lone surrogate ("\ud800", from an event or the code), which has no UTF-8
+    # form; in the channel it can only be inside a JSON string (or the error's message), where
+    # its \u escape is what JSON means by it.
+    return "".join("\\u%04x" % ord(c) for c in error.object[error.start : error.end]), error.end
+
+
+codecs.register_error("sandbox_executor.escape_lone_surrogates", _escape_lone_surrogates)
+# os.dup: not inheritable
+_channel = os.fdopen(os.dup(3), "w", encoding="utf-8", errors="sandbox_executor.escape_lone_surrogates")
 os.close(3)
 
 
@@ -176,7 +187,14 @@ def _read_json(path):
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         import json  # very deep or unusual documents (user code has not run yet: no workspace path)
 
-        return json.loads(text)
+        # the server lets an event nest 1000 levels (MAX_EVENT_DEPTH), about what json reads
+        # under the default recursion limit: room for it, for this read only
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 5000))
+        try:
+            return json.loads(text)
+        finally:
+            sys.setrecursionlimit(limit)
 
 
 class Context:

@@ -141,6 +141,14 @@ describe('python runtime', () => {
       assert.equal(r.return_value, 'héllo wörld 😀 中文 \u0000 \n');
     });
 
+    it('returns a lone surrogate (echoing an event that holds one, or its own) as JSON means it, and reports one in an error', async () => {
+      const echoed = await py('def handler(event):\n    return [event, "\\ud800x", {"k\\udfff": 1}]\n', { event: { k: 'a\ud800b' } });
+      assertSuccess(echoed);
+      assert.deepEqual(echoed.return_value, [{ k: 'a\ud800b' }, '\ud800x', { 'k\udfff': 1 }]);
+      const raised = await py('def handler(event):\n    raise ValueError("bad \\ud800 value")\n');
+      assertFailed(raised, /ValueError: bad \\ud800 value/);
+    });
+
     it('cannot be forged by printing channel-like text on stdout or stderr', async () => {
       const r = await py('import sys\nprint("return\\n666")\ndef handler(event):\n    print("return")\n    print(666)\n    sys.stderr.write("return\\n667\\n")\n    return "real"\n');
       assertSuccess(r);
