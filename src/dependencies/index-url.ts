@@ -27,11 +27,19 @@ export function pipIndexArguments(indexUrl: string): string[] {
   return args;
 }
 
-/** The URL as it may be shown: a password (private indexes) replaced by ****. */
+/**
+ * The URL as it may be shown: a password (private indexes) replaced by ****, a user name alone
+ * too (a token is often sent as https://TOKEN@host/), and every query value (…?token=…).
+ */
 export function redactIndexUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '****';
+    else if (url.username) url.username = '****';
+    if (url.search) {
+      const names = [...url.searchParams.keys()];
+      url.search = names.map((name) => `${encodeURIComponent(name)}=****`).join('&');
+    }
     return url.toString();
   } catch {
     return value.replace(/\/\/[^/@\s]*@/, '//****@');

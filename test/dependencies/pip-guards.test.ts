@@ -134,6 +134,12 @@ describe('index URLs', () => {
     assert.equal(redactIndexUrl('https://user:s3cret@pypi.internal/simple/'), 'https://user:****@pypi.internal/simple/');
     assert.doesNotMatch(redactIndexUrl('https://user:s3cret@bad url/'), /s3cret/);
   });
+
+  it('never shows a token sent as the user name or in the query', () => {
+    assert.equal(redactIndexUrl('https://tok3n@pypi.internal/simple/'), 'https://****@pypi.internal/simple/');
+    assert.equal(redactIndexUrl('https://pypi.internal/simple/?token=tok3n&x=1'), 'https://pypi.internal/simple/?token=****&x=****');
+    assert.equal(redactIndexUrl('https://pypi.internal/simple/'), 'https://pypi.internal/simple/');
+  });
 });
 
 describe('pip invocation', () => {
