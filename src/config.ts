@@ -159,6 +159,7 @@ const EnvSchema = z.object({
   HTTP_HEADERS_TIMEOUT_SECONDS: integer(10, 1, 3600),
   HTTP_REQUEST_TIMEOUT_SECONDS: integer(60, 1, 3600),
   HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: integer(5, 1, 3600),
+  HTTP_STREAM_STALL_SECONDS: integer(60, 1, 3600),
 });
 
 /** every environment variable read (test/unit/config.test.ts gives each a bad value) */
@@ -242,6 +243,8 @@ export interface Config {
     requestTimeoutSeconds: number;
     /** an idle connection between two requests */
     keepAliveTimeoutSeconds: number;
+    /** a ?stream=true reader that takes none of what is pending for this long is disconnected */
+    streamStallSeconds: number;
   };
 }
 
@@ -338,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutSeconds: e.HTTP_HEADERS_TIMEOUT_SECONDS,
       requestTimeoutSeconds: e.HTTP_REQUEST_TIMEOUT_SECONDS,
       keepAliveTimeoutSeconds: e.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS,
+      streamStallSeconds: e.HTTP_STREAM_STALL_SECONDS,
     },
   };
 }

@@ -119,7 +119,7 @@ async function startLocked(config: Config, logs: Logs | undefined, stateLock: Di
     apiToken: config.apiToken,
     logger,
     routes: [
-      executeRoutes(service, config.limits.defaultTimeoutSeconds),
+      executeRoutes(service, config.limits.defaultTimeoutSeconds, config.http.streamStallSeconds * 1000),
       executionRoutes(service),
       healthRoutes({ config, host, service, version: VERSION, startedAt, infoExtras: () => ({ ...outboxInfo(journal), ...(controlPlane ? { ready: controlPlane.readyStatus() } : {}) }) }),
       metricsRoutes(metrics),

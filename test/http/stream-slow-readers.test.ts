@@ -132,4 +132,33 @@ describe('?stream=true with readers that fall behind', () => {
     t.diagnostic(`${gaps.length} gap events, ${received} bytes received, ${dropped} dropped`);
     assert.ok(dropped > OUTPUT_BYTES / 2, `only ${dropped} bytes dropped for a reader that read nothing until the end`);
   });
+
+  it('disconnects a reader that takes nothing for HTTP_STREAM_STALL_SECONDS (it would hold its connection and buffers for good); the result stays for GET', async () => {
+    const stallDirs = executorDirs('stream-stall');
+    const stalling = await ExecutorProcess.start(executorEnv(stallDirs, { HTTP_STREAM_STALL_SECONDS: '2' }));
+    try {
+      const id = executionId('stalled');
+      const socket = await postAndNeverRead(Number(new URL(stalling.url).port), '/execute?stream=true', streamRequest(id));
+      const state = await finished(stalling.url, id, 120_000);
+      assert.equal(state.result.status, 'success', 'the execution never waits for its reader, and its result is kept');
+      await sleep(4000); // past the stall limit: the server has let go
+      // what the kernel already held arrives, then the end of the connection, without the result
+      const received = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error(`the connection was still open 30 s after the reader resumed (${text.length} chars read)`)), 30_000);
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (text += chunk));
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(text);
+        });
+        socket.resume();
+      });
+      assert.match(received, /^HTTP\/1\.1 200/);
+      assert.doesNotMatch(received, /event: result/, 'the stream was cut before its end');
+    } finally {
+      await stalling.kill();
+      stallDirs.remove();
+    }
+  });
 });

@@ -51,6 +51,7 @@ const BAD_VALUES: [string, string, RegExp][] = [
   ['HTTP_HEADERS_TIMEOUT_SECONDS', '0', /from 1 to 3600/],
   ['HTTP_REQUEST_TIMEOUT_SECONDS', 'soon', /from 1 to 3600, got 'soon'/],
   ['HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', '3601', /from 1 to 3600/],
+  ['HTTP_STREAM_STALL_SECONDS', '0', /from 1 to 3600/],
 ];
 
 /** paths, names and tokens: any text is a value */
@@ -119,7 +120,7 @@ describe('loadConfig: values read', () => {
     assert.equal(c.maxConcurrentExecutions, 100);
     assert.equal(c.controlPlaneUrl, undefined);
     assert.equal(c.disableBwrap, false);
-    assert.deepEqual(c.http, { maxConnections: 4096, headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 5 });
+    assert.deepEqual(c.http, { maxConnections: 4096, headersTimeoutSeconds: 10, requestTimeoutSeconds: 60, keepAliveTimeoutSeconds: 5, streamStallSeconds: 60 });
     assert.equal(c.limits.sandboxNice, 10);
     assert.equal(c.serverAutogroupNice, -20);
   });
@@ -155,6 +156,7 @@ describe('loadConfig: values read', () => {
       HTTP_HEADERS_TIMEOUT_SECONDS: '3',
       HTTP_REQUEST_TIMEOUT_SECONDS: '30',
       HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '2',
+      HTTP_STREAM_STALL_SECONDS: '7',
       SANDBOX_NICE: '5',
       SERVER_AUTOGROUP_NICE: '-7',
     });
@@ -171,7 +173,7 @@ describe('loadConfig: values read', () => {
     assert.equal(c.limits.defaultTimeoutSeconds, 60);
     assert.equal(c.maxConcurrentExecutions, 7);
     assert.equal(c.disableBwrap, true);
-    assert.deepEqual(c.http, { maxConnections: 500, headersTimeoutSeconds: 3, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 2 });
+    assert.deepEqual(c.http, { maxConnections: 500, headersTimeoutSeconds: 3, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 2, streamStallSeconds: 7 });
     assert.equal(c.limits.sandboxNice, 5);
     assert.equal(c.serverAutogroupNice, -7);
   });

@@ -20,7 +20,7 @@ function codePoints(text: string): number {
   return count;
 }
 
-export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: number): Hono {
+export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: number, streamStallMs: number): Hono {
   const app = new Hono();
 
   app.post('/execute', async (c) => {
@@ -73,7 +73,7 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
       // only once admitted (a request reusing another's execution_id is refused before it can
       // listen); still before any output: the run starts on a later turn of the event loop
       const relay = new OutputRelay((listener) => service.output.subscribe(request.execution_id, listener));
-      return streamExecution(c, request.execution_id, relay, service.waitForResult(request.execution_id));
+      return streamExecution(c, request.execution_id, relay, service.waitForResult(request.execution_id), streamStallMs);
     }
     if (yes(c.req.query('wait'))) {
       const result = await service.waitForResult(request.execution_id);
