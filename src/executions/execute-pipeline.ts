@@ -49,7 +49,7 @@ export class ExecutePipeline {
       const context = { execution_id: request.execution_id, session_id: request.session_id, language: request.language, timeout_seconds: request.timeout };
       session.writeInputs({
         [runtime.codeFileName]: request.code,
-        'event.json': JSON.stringify(request.event),
+        'event.json': request.eventText ?? JSON.stringify(request.event),
         ...(runtime.readsContext ? { 'context.json': JSON.stringify(context) } : {}),
       });
 

@@ -10,6 +10,8 @@ export interface ExecutionRequest {
   code: string;
   language: Language;
   event: Record<string, unknown>;
+  /** the event as written for the runtime when JSON.stringify(event) would change its numbers (src/http/event-text.ts) */
+  eventText?: string;
   timeout: number;
   env_vars: Record<string, string>;
 }

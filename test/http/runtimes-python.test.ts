@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { assertSuccess, describeResult, TestServer, type Result } from '../helpers/http.js';
+import { assertSuccess, describeResult, executionId, sessionId, TestServer, type Result } from '../helpers/http.js';
 
 let t: TestServer;
 const py = (code: string, fields: Record<string, unknown> = {}) => t.run({ code, language: 'python', ...fields });
@@ -121,6 +121,15 @@ describe('python runtime', () => {
       const r = await py('def handler(event):\n    n = float("nan")\n    return {"a": n, "b": [float("inf"), -float("inf"), 1.5], "c": {"d": (n, 2)}}\n');
       assertSuccess(r);
       assert.deepEqual(r.return_value, { a: null, b: [null, null, 1.5], c: { d: [null, 2] } });
+    });
+
+    it('gets integers beyond 2^53 in the event exactly, as python reads them (a 64-bit id sent by a python control plane)', async () => {
+      const code = 'def handler(event):\n    return [event["id"] + 1, str(event["big"][0]), event["f"], event["s"]]\n';
+      const body = `{"execution_id": "${executionId('bigint')}", "session_id": "${sessionId('bigint')}", "language": "python", "code": ${JSON.stringify(code)},
+        "event": {"id": 9007199254740993, "big": [ -123456789012345678901234567890 ], "f": 0.1, "s": "\\/12345678901234567890"}}`;
+      const reply = await t.request('POST', '/execute?wait=true', { body, headers: { 'content-type': 'application/json' } });
+      assert.equal(reply.status, 200, reply.text);
+      assert.match(reply.text, /"return_value":\s*\[\s*9007199254740994\s*,\s*"-123456789012345678901234567890"\s*,\s*0\.1\s*,\s*"\/12345678901234567890"\s*\]/, reply.text.slice(0, 2000));
     });
 
     it('keeps integers beyond 2^53 exact (2**64, -(2**70), inside structures)', async () => {

@@ -6,6 +6,7 @@ import type { ExecutionService } from '../../executions/execution-service.js';
 import type { ExecutionRequest } from '../../executions/execution-types.js';
 import type { Language } from '../../runtimes/runtime.js';
 import { BodyRefusedError, readBodyText } from '../body.js';
+import { exactEventText } from '../event-text.js';
 import { OutputRelay } from '../output-relay.js';
 import { admissionStatus } from '../domain-errors.js';
 import { problem, validationProblem } from '../problem.js';
@@ -25,8 +26,10 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
 
   app.post('/execute', async (c) => {
     let body: unknown;
+    let bodyText: string;
     try {
-      body = JSON.parse(await readBodyText(c));
+      bodyText = await readBodyText(c);
+      body = JSON.parse(bodyText);
     } catch (error) {
       if (error instanceof BodyRefusedError) throw error;
       return problem(c, 400, 'Executor.MalformedJSON', 'the request body is not valid JSON: send a JSON object with Content-Type: application/json');
@@ -58,6 +61,7 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
       code: input.code,
       language: input.language as Language,
       event: input.event,
+      eventText: exactEventText(bodyText),
       timeout,
       env_vars: input.env_vars,
     };
