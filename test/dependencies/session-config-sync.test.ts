@@ -158,6 +158,12 @@ describe('POST /internal/session-config/sync', () => {
     }
     const malformed = await deps.server.request('POST', '/internal/session-config/sync', { body: '{"session_id": ', headers: { 'content-type': 'application/json' } });
     assertSyncError(malformed, 400, 'Executor.ValidationError');
+    // refused before JSON.parse builds it: a deep body held the event loop for seconds there
+    const deep = await deps.server.request('POST', '/internal/session-config/sync', {
+      body: `{"session_id":"s","dependencies":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.match(assertSyncError(deep, 400, 'Executor.ValidationError').description, /more than 16 levels deep/);
     // absent: dependencies default to [] and sync_mode to replace
     const minimal = await deps.server.request('POST', '/internal/session-config/sync', { json: { session_id: 's', language_runtime: 'python', python_package_index_url: index.url } });
     assert.equal(minimal.status, 200, minimal.text);

@@ -284,6 +284,22 @@ describe('bad requests', () => {
     }
   });
 
+  it('a body nested millions of levels deep is refused before JSON.parse builds it (it held the event loop for seconds): 422, /health answers meanwhile', async () => {
+    const levels = 4_000_000;
+    const body = `{"execution_id":"${executionId('deep')}","session_id":"${sessionId('deep')}","language":"shell","code":"echo","event":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+    const deep = Array.from({ length: 2 }, () => t.request('POST', '/execute', { body, headers: { 'content-type': 'application/json' } }));
+    const began = Date.now();
+    const health = await t.request('GET', '/health');
+    const healthMs = Date.now() - began;
+    for (const reply of await Promise.all(deep)) {
+      assertProblem(reply, 422, 'Executor.ValidationError');
+      assert.match(reply.json.message, /more than 1001 levels deep \(an event may nest at most 1000\)/);
+    }
+    assert.equal(health.status, 200);
+    // JSON.parse of such a body took seconds per request here; the scan that refuses it, tens of ms
+    assert.ok(healthMs < 2000, `GET /health took ${healthMs} ms while two deep bodies were refused`);
+  });
+
   it('the server still runs code normally after all of that', async () => {
     const r = await t.run({ code: 'echo still fine', language: 'shell' });
     assert.equal(r.stdout, 'still fine\n');

@@ -2,7 +2,7 @@
 // return value is kept as its text, so a text JSON.parse refuses must never pass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isJsonText } from '../../src/executions/json-text.js';
+import { isJsonText, nestsDeeperThan } from '../../src/executions/json-text.js';
 import { RawJson } from '../../src/executions/raw-json.js';
 
 function parses(text: string): boolean {
@@ -158,5 +158,41 @@ describe('isJsonText', () => {
     assert.equal(RawJson.from(' [1, 2] ').text, '[1, 2]');
     assert.throws(() => RawJson.from('[1, 2] , "status": "forged"'), SyntaxError);
     assert.throws(() => RawJson.from('1}'), SyntaxError);
+  });
+});
+
+/** How deep a JSON text nests, from what JSON.parse builds (the reference for the scan). */
+function depthOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  return 1 + Math.max(0, ...(Array.isArray(value) ? value : Object.values(value)).map(depthOf));
+}
+
+describe('nestsDeeperThan', () => {
+  it('agrees with the depth of what JSON.parse builds, brackets inside strings and escaped quotes ignored', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const texts = ['[]', '{}', '"[[["', '["\\\\"]', '["\\\\\\"[["]', '{"a":"}}}","b":[[{}]]}', '[[1],[[2]],"[[[[["]'];
+    const value = (depth: number): unknown => {
+      const r = random();
+      if (depth > 6 || r < 0.25) return ['[', '"]\\"', '{"x":"[["}', '\\', 1, null][Math.floor(random() * 6)];
+      if (r < 0.6) return Array.from({ length: Math.floor(random() * 3) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(random() * 3) }, (_, i) => [`k[${i}"`, value(depth + 1)]));
+    };
+    for (let n = 0; n < 3000; n++) texts.push(JSON.stringify(value(0)));
+    for (const text of texts) {
+      const depth = depthOf(JSON.parse(text));
+      assert.equal(nestsDeeperThan(text, depth), false, text);
+      if (depth > 0) assert.equal(nestsDeeperThan(text, depth - 1), true, text);
+    }
+  });
+
+  it('scans millions of levels without recursion', () => {
+    const deep = `${'['.repeat(4_000_000)}${']'.repeat(4_000_000)}`;
+    assert.equal(nestsDeeperThan(deep, 3_999_999), true);
+    assert.equal(nestsDeeperThan(deep, 4_000_000), false);
+    assert.equal(nestsDeeperThan('"unclosed [[[', 1), false, 'a malformed text is left to JSON.parse');
   });
 });

@@ -1,19 +1,32 @@
 // POST /execute: the control plane's contract (200 PENDING at once, the result by callback), plus
 // ?wait=true (answer with the full result) and ?stream=true (server-sent events while it runs).
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { AdmissionError } from '../../executions/admission-error.js';
 import type { ExecutionService } from '../../executions/execution-service.js';
 import type { ExecutionRequest } from '../../executions/execution-types.js';
 import type { Language } from '../../runtimes/runtime.js';
 import { BodyRefusedError, readBodyText } from '../body.js';
+import { nestsDeeperThan } from '../../executions/json-text.js';
 import { exactEventText } from '../event-text.js';
 import { OutputRelay } from '../output-relay.js';
 import { admissionStatus } from '../domain-errors.js';
 import { problem, validationProblem } from '../problem.js';
-import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS } from '../schemas.js';
+import { EventTimeoutSchema, ExecuteRequestSchema, MAX_CODE_CHARACTERS, MAX_EVENT_DEPTH } from '../schemas.js';
 import { streamExecution } from '../stream-execution.js';
 
 const yes = (value: string | undefined) => value === 'true' || value === '1';
+
+/** The body's own object around an event nested MAX_EVENT_DEPTH levels. */
+const MAX_BODY_DEPTH = MAX_EVENT_DEPTH + 1;
+
+function tooDeep(c: Context) {
+  return problem(
+    c,
+    422,
+    'Executor.ValidationError',
+    `the body nests objects and arrays more than ${MAX_BODY_DEPTH} levels deep (an event may nest at most ${MAX_EVENT_DEPTH}): flatten it, or pass deep data as a JSON string`,
+  );
+}
 
 function codePoints(text: string): number {
   let count = 0;
@@ -29,6 +42,7 @@ export function executeRoutes(service: ExecutionService, defaultTimeoutSeconds: 
     let bodyText: string;
     try {
       bodyText = await readBodyText(c);
+      if (nestsDeeperThan(bodyText, MAX_BODY_DEPTH)) return tooDeep(c);
       body = JSON.parse(bodyText);
     } catch (error) {
       if (error instanceof BodyRefusedError) throw error;

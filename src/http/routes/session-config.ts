@@ -13,6 +13,7 @@ import type { DependencySync } from '../../dependencies/dependency-sync.js';
 import { SyncError } from '../../dependencies/sync-error.js';
 import type { Metrics } from '../../metrics.js';
 import { SessionConfigSyncRequestSchema } from '../schemas.js';
+import { nestsDeeperThan } from '../../executions/json-text.js';
 import { BodyRefusedError, readBodyText } from '../body.js';
 import { syncErrorStatus } from '../domain-errors.js';
 
@@ -23,6 +24,9 @@ export interface SessionConfigDeps {
 
 const MISSING_MEANS_EMPTY = new Set(['session_id', 'language_runtime', 'python_package_index_url']);
 
+/** Deeper than any sync request needs (an object holding a list of strings): checked before JSON.parse builds it. */
+const MAX_SYNC_BODY_DEPTH = 16;
+
 export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
   const { dependencySync, metrics } = deps;
   const app = new Hono();
@@ -30,7 +34,13 @@ export function sessionConfigRoutes(deps: SessionConfigDeps): Hono {
   app.post('/internal/session-config/sync', async (c) => {
     let body: unknown;
     try {
-      body = JSON.parse(await readBodyText(c));
+      const text = await readBodyText(c);
+      if (nestsDeeperThan(text, MAX_SYNC_BODY_DEPTH)) {
+        metrics.dependencySyncs.inc({ outcome: 'invalid_request' });
+        const message = `the request body nests objects and arrays more than ${MAX_SYNC_BODY_DEPTH} levels deep; this request's fields are flat: send {session_id, language_runtime, python_package_index_url, dependencies, sync_mode}`;
+        return syncErrorResponse(c, new SyncError('Executor.ValidationError', message, '', 'invalid_request'));
+      }
+      body = JSON.parse(text);
     } catch (error) {
       if (error instanceof BodyRefusedError) throw error;
       metrics.dependencySyncs.inc({ outcome: 'invalid_request' });
