@@ -10,13 +10,20 @@
 # What: while still root and only when /proc is masked (other mounts on top of it), mount one
 # whole procfs in a directory only root may enter, then run the real gosu. Sandboxes never see it
 # (each has a root of its own), nor does the server (uid 1000 after gosu). Anywhere else (not
-# root, /proc already whole, no CAP_SYS_ADMIN) this only runs the real gosu.
+# root, /proc already whole) this only runs the real gosu; a mount that fails is said, not fatal.
 set -u
 visible=/run/sandbox-executor/proc
-proc_is_masked() { awk '$5 ~ "^/proc/" { found = 1 } END { exit !found }' /proc/self/mountinfo 2>/dev/null; }
+
+proc_is_masked() { # a mount point below /proc (field 5 of mountinfo)
+  while read -r _id _parent _device _root point _rest; do
+    case $point in /proc/*) return 0 ;; esac
+  done </proc/self/mountinfo
+  return 1
+}
+
 if [ "$(id -u)" = 0 ] && proc_is_masked && ! mountpoint -q "$visible" 2>/dev/null; then
-  if ! { install -d -m 0700 /run/sandbox-executor "$visible" && mount -t proc -o nosuid,nodev,noexec proc "$visible"; } 2>/dev/null; then
-    echo "gosu (sandbox-executor): /proc is masked and a whole procfs could not be mounted at $visible (needs CAP_SYS_ADMIN); sandboxes need one: start the container with systempaths=unconfined" >&2
+  if ! error=$({ install -d -m 0700 /run/sandbox-executor "$visible" && mount -t proc -o nosuid,nodev,noexec proc "$visible"; } 2>&1); then
+    echo "gosu (sandbox-executor): /proc is masked and a whole procfs could not be mounted at $visible (${error:-no reason given}); sandboxes need one: start the container with systempaths=unconfined (Docker), unmask=ALL (podman) or procMount: Unmasked (Kubernetes)" >&2
   fi
 fi
 exec /usr/sbin/gosu "$@"

@@ -109,9 +109,10 @@ function networkError(error: unknown): string {
 
 /**
  * A header value is bytes: fetch refuses a character above U+00FF (an id such as "日本-1"), which
- * failed every delivery of that result. Printable ASCII is sent as it is (every id the control
- * plane makes), anything else percent-encoded as UTF-8.
+ * failed every delivery of that result. Printable ASCII but '%' is sent as it is (every id the
+ * control plane makes), anything else percent-encoded as UTF-8: an id holding '%' is encoded too,
+ * so that no two ids share a key ("日本-1" and "%E6%97%A5%E6%9C%AC-1").
  */
 export function headerSafe(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+  return /^[\x20-\x24\x26-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }

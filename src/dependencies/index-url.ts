@@ -42,6 +42,6 @@ export function redactIndexUrl(value: string): string {
     }
     return url.toString();
   } catch {
-    return value.replace(/\/\/[^/@\s]*@/, '//****@');
+    return value.replace(/\/\/[^/@\s]*@/, '//****@').replace(/\?.*$/s, '?****');
   }
 }

@@ -171,7 +171,7 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 }
 
 /** The index of the quote that closes the string opened at `open`, or -1 when none does. */
-function closingQuote(text: string, open: number): number {
+export function closingQuote(text: string, open: number): number {
   for (let at = text.indexOf('"', open + 1); at >= 0; at = text.indexOf('"', at + 1)) {
     let backslashes = 0;
     while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;

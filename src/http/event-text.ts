@@ -1,100 +1,153 @@
-// The event as the client wrote its numbers. The request body is parsed with JSON.parse, which
-// turns every number into a double: an integer beyond 2^53 (a 64-bit id, say) would reach a
+// The event as the client wrote its big integers. The request body is parsed with JSON.parse,
+// which turns every number into a double: an integer beyond 2^53 (a 64-bit id, say) would reach a
 // python handler changed (9007199254740993 as 9007199254740992). Python reads integers exactly,
-// so when the body holds such an integer, the event is written from the body's own text instead:
-// the same compact text JSON.stringify gives (strings re-encoded as it encodes them, no
-// whitespace), with each number token kept as sent.
+// so when the event holds such an integer, the event is written from the body's own text: the
+// very text JSON.stringify of the parsed event gives (no whitespace, strings and every other
+// number as it writes them), but for those integers, kept as sent.
+import { CLOSE_ARRAY, CLOSE_OBJECT, closingQuote, COMMA, isJsonWhitespace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../executions/json-text.js';
 
-/** Runs of 16 or more digits: without one, every integer in the body is exact as a double. */
-const LONG_DIGIT_RUN = /\d{16}/;
-const STRING = /"(?:[^"\\]|\\.)*"/y;
-const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const LITERAL = /true|false|null/y;
-const WHITESPACE = /[ \t\n\r]*/y;
+/** A 16-digit run after what can precede a number (not a '.', a letter or another digit). */
+const LONG_INTEGER_HINT = /[-:,[\s]\d{16}/;
+const INTEGER = /^-?\d+$/;
+/** Python refuses to read an integer of more digits (sys.get_int_max_str_digits): such an event is written as before. */
+const MAX_INTEGER_DIGITS = 4300;
 
 /**
- * The top-level "event" member of `body` (a JSON text JSON.parse has accepted) as compact JSON
- * with its numbers as sent, when some integer in it is not exact as a double; undefined otherwise
- * (JSON.stringify of the parsed event is then the same text).
+ * The top-level "event" member of `body` (a JSON text JSON.parse has accepted) as JSON.stringify
+ * would write the parsed event, except that integers a double cannot hold keep their digits;
+ * undefined when there is none (JSON.stringify of the parsed event is then exact).
  */
 export function exactEventText(body: string): string | undefined {
-  if (!LONG_DIGIT_RUN.test(body)) return undefined;
+  if (!LONG_INTEGER_HINT.test(body)) return undefined;
   const span = topLevelMember(body, 'event');
-  if (span === undefined) return undefined;
-  const { text, inexact } = compact(body, span.start, span.end);
-  return inexact ? text : undefined;
+  if (span === undefined || !holdsInexactInteger(body, span.start, span.end)) return undefined;
+  return compact(body, span.start, span.end);
 }
 
 /** Where the value of the last top-level member named `name` lies (JSON.parse keeps the last). */
 function topLevelMember(body: string, name: string): { start: number; end: number } | undefined {
   let at = skipWhitespace(body, 0);
-  if (body[at] !== '{') return undefined;
+  if (body.charCodeAt(at) !== OPEN_OBJECT) return undefined;
   at = skipWhitespace(body, at + 1);
   let found: { start: number; end: number } | undefined;
-  while (body[at] === '"') {
-    const key = match(STRING, body, at)!;
-    at = skipWhitespace(body, skipWhitespace(body, at + key.length) + 1); // past the ':'
+  while (body.charCodeAt(at) === QUOTE) {
+    const keyEnd = closingQuote(body, at) + 1;
+    const key = body.slice(at, keyEnd);
+    at = skipWhitespace(body, skipWhitespace(body, keyEnd) + 1); // past the ':'
     const end = endOfValue(body, at);
-    if (JSON.parse(key) === name) found = { start: at, end };
+    if ((key.includes('\\') ? JSON.parse(key) : key.slice(1, -1)) === name) found = { start: at, end };
     at = skipWhitespace(body, end);
-    if (body[at] === ',') at = skipWhitespace(body, at + 1);
+    if (body.charCodeAt(at) === COMMA) at = skipWhitespace(body, at + 1);
   }
   return found;
 }
 
-/** Where the value starting at `at` ends: strings are skipped whole, brackets counted. */
+/** Where the value starting at `at` ends (strings skipped whole, brackets counted). */
 function endOfValue(text: string, at: number): number {
-  let depth = 0;
-  do {
-    const c = text[at];
-    if (c === '"') at += match(STRING, text, at)!.length;
-    else {
-      if (c === '{' || c === '[') depth++;
-      else if (c === '}' || c === ']') depth--;
-      else if (depth === 0 && (c === ',' || c === ' ' || c === '\t' || c === '\n' || c === '\r')) return at;
-      at++;
+  const first = text.charCodeAt(at);
+  if (first === QUOTE) return closingQuote(text, at) + 1;
+  if (first === OPEN_ARRAY || first === OPEN_OBJECT) {
+    let depth = 0;
+    for (; at < text.length; at++) {
+      const c = text.charCodeAt(at);
+      if (c === QUOTE) at = closingQuote(text, at);
+      else if (c === OPEN_ARRAY || c === OPEN_OBJECT) depth++;
+      else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && --depth === 0) return at + 1;
     }
-  } while (depth > 0 && at < text.length);
-  // a scalar at depth 0 runs until a delimiter
-  while (at < text.length && !',}] \t\n\r'.includes(text[at]!)) at++;
+    return at;
+  }
+  // a number, true, false or null: up to the next delimiter
+  while (at < text.length) {
+    const c = text.charCodeAt(at);
+    if (c === COMMA || c === CLOSE_ARRAY || c === CLOSE_OBJECT || isJsonWhitespace(c)) break;
+    at++;
+  }
   return at;
 }
 
-/** The value's tokens without whitespace, strings as JSON.stringify writes them, numbers as sent. */
-function compact(text: string, start: number, end: number): { text: string; inexact: boolean } {
-  const out: string[] = [];
-  let inexact = false;
-  let at = start;
-  while (at < end) {
-    const c = text[at]!;
-    if (c === '"') {
-      const token = match(STRING, text, at)!;
-      out.push(JSON.stringify(JSON.parse(token)));
-      at += token.length;
-    } else if (c === '-' || (c >= '0' && c <= '9')) {
-      const token = match(NUMBER, text, at)!;
-      if (!inexact && /^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token))) inexact = true;
-      out.push(token);
-      at += token.length;
-    } else if (c === 't' || c === 'f' || c === 'n') {
-      const token = match(LITERAL, text, at)!;
-      out.push(token);
-      at += token.length;
-    } else {
-      if (!' \t\n\r'.includes(c)) out.push(c);
-      at++;
+/** Whether the value holds an integer token a double cannot hold (and python can read). */
+function holdsInexactInteger(text: string, start: number, end: number): boolean {
+  for (let at = start; at < end; at++) {
+    const c = text.charCodeAt(at);
+    if (c === QUOTE) at = closingQuote(text, at);
+    else if (startsNumber(c)) {
+      const tokenEnd = endOfNumber(text, at);
+      if (tokenEnd - at > 15 && isKeptInteger(text.slice(at, tokenEnd))) return true;
+      at = tokenEnd - 1;
     }
   }
-  return { text: out.join(''), inexact };
+  return false;
 }
 
-function match(pattern: RegExp, text: string, at: number): string | undefined {
-  pattern.lastIndex = at;
-  return pattern.exec(text)?.[0];
+function isKeptInteger(token: string): boolean {
+  return token.length > 15 && token.length <= MAX_INTEGER_DIGITS && INTEGER.test(token) && !Number.isSafeInteger(Number(token));
+}
+
+/**
+ * The value as JSON.stringify writes it, but for the integers kept as sent: the text is copied in
+ * runs, and only what JSON.stringify writes otherwise is replaced (whitespace, a string with an
+ * escape, a number not in its shortest form).
+ */
+function compact(text: string, start: number, end: number): string {
+  const out: string[] = [];
+  let run = start; // the start of the text not yet copied
+  const replace = (from: number, to: number, replacement: string) => {
+    out.push(text.slice(run, from), replacement);
+    run = to;
+  };
+  for (let at = start; at < end; at++) {
+    const c = text.charCodeAt(at);
+    if (c === QUOTE) {
+      const close = closingQuote(text, at);
+      // without an escape a JSON string is already as JSON.stringify writes it
+      if (hasBackslash(text, at, close)) replace(at, close + 1, JSON.stringify(JSON.parse(text.slice(at, close + 1))));
+      at = close;
+    } else if (startsNumber(c)) {
+      const tokenEnd = endOfNumber(text, at);
+      if (!isShortestSafeInteger(text, at, tokenEnd)) {
+        const token = text.slice(at, tokenEnd);
+        if (!isKeptInteger(token)) replace(at, tokenEnd, JSON.stringify(Number(token)));
+      }
+      at = tokenEnd - 1;
+    } else if (isJsonWhitespace(c)) {
+      replace(at, at + 1, '');
+    }
+  }
+  out.push(text.slice(run, end));
+  return out.join('');
+}
+
+/** An integer of at most 15 digits, not -0: JSON.stringify writes it as it is. */
+function isShortestSafeInteger(text: string, start: number, end: number): boolean {
+  const digitsStart = text.charCodeAt(start) === 0x2d ? start + 1 : start;
+  if (end - digitsStart > 15) return false;
+  for (let at = digitsStart; at < end; at++) {
+    const c = text.charCodeAt(at);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return !(digitsStart > start && end - digitsStart === 1 && text.charCodeAt(digitsStart) === 0x30);
+}
+
+function hasBackslash(text: string, from: number, to: number): boolean {
+  for (let at = from; at < to; at++) if (text.charCodeAt(at) === 0x5c) return true;
+  return false;
+}
+
+/** '-' or a digit */
+function startsNumber(c: number): boolean {
+  return c === 0x2d || (c >= 0x30 && c <= 0x39);
+}
+
+/** Where the number token starting at `at` ends (the text is valid JSON: its characters suffice). */
+function endOfNumber(text: string, at: number): number {
+  for (at++; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d)) break;
+  }
+  return at;
 }
 
 function skipWhitespace(text: string, at: number): number {
-  WHITESPACE.lastIndex = at;
-  WHITESPACE.exec(text);
-  return WHITESPACE.lastIndex;
+  while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
+  return at;
 }

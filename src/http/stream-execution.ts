@@ -1,8 +1,8 @@
 // ?stream=true: server-sent events for one execution. `accepted`, then its output as `stdout` /
 // `stderr` events (with a `gap` event where the reader fell behind and output was dropped), then
 // the `result`. One write at a time, each awaited until the socket takes it: what waits for a slow
-// reader is the relay's bounded buffer, never a growing queue of pending writes. A reader that
-// takes nothing for `stallMs` while a write waits is disconnected: otherwise a client that never
+// reader is the relay's bounded buffer, never a growing queue of pending writes. A connection
+// whose next message waits `stallMs` for the reader is closed: otherwise a client that never
 // reads would hold its connection, that buffer and the kernel's socket buffers for good (the
 // result stays in the journal, for GET /executions/{id}).
 import type { IncomingMessage } from 'node:http';

@@ -165,6 +165,17 @@ def _finite(value):
     return value
 
 
+class _recursion_room:
+    """A recursion limit with room for the 1000 levels an event may nest, for one json call."""
+
+    def __enter__(self):
+        self._limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(self._limit, 5000))
+
+    def __exit__(self, *_exc):
+        sys.setrecursionlimit(self._limit)
+
+
 def _to_json(value):
     out = []
     try:
@@ -174,6 +185,8 @@ def _to_json(value):
         with _interpreter_imports():
             import json
 
+        # room for what the server lets an event be (1000 levels), so a handler may return it
+        with _recursion_room():
             return json.dumps(_finite(value), ensure_ascii=False, allow_nan=False)
 
 
@@ -188,13 +201,9 @@ def _read_json(path):
         import json  # very deep or unusual documents (user code has not run yet: no workspace path)
 
         # the server lets an event nest 1000 levels (MAX_EVENT_DEPTH), about what json reads
-        # under the default recursion limit: room for it, for this read only
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 5000))
-        try:
+        # under the default recursion limit
+        with _recursion_room():
             return json.loads(text)
-        finally:
-            sys.setrecursionlimit(limit)
 
 
 class Context:

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { storedResultOf } from '../../src/executions/journal.js';
 import { callbackJson } from '../../src/executions/stored-result.js';
 import { startServer, type Server } from '../../src/server.js';
+import { headerSafe } from '../../src/controlplane/control-plane-client.js';
 import { CallbackReceiver } from '../helpers/callback-receiver.js';
 import { eventually, executorDirs, executorEnv, finished, getJson, submit, type ExecutorDirs } from '../helpers/executor-fixture.js';
 
@@ -68,6 +69,9 @@ describe('result delivery', () => {
     assert.equal(call.body.stdout, 'delivered\n');
     await eventually('the delivery to be recorded', () => (server.journal.get(id)!.delivery_state === 'delivered' ? true : undefined), 5_000);
     assert.equal(server.journal.get(id)!.delivery_attempts, 1);
+    // an id holding '%' is encoded too: no two ids share a key
+    assert.equal(headerSafe(encodeURIComponent('日本-1')), encodeURIComponent(encodeURIComponent('日本-1')));
+    assert.equal(headerSafe('exec_20261208_ab12'), 'exec_20261208_ab12');
   });
 
   it('retries 5xx answers until the control plane answers 201, with the same key and body each time', async () => {

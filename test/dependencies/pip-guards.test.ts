@@ -139,6 +139,7 @@ describe('index URLs', () => {
     assert.equal(redactIndexUrl('https://tok3n@pypi.internal/simple/'), 'https://****@pypi.internal/simple/');
     assert.equal(redactIndexUrl('https://pypi.internal/simple/?token=tok3n&x=1'), 'https://pypi.internal/simple/?token=****&x=****');
     assert.equal(redactIndexUrl('https://pypi.internal/simple/'), 'https://pypi.internal/simple/');
+    assert.doesNotMatch(redactIndexUrl('https://host:99999/simple?token=tok3n'), /tok3n/, 'a URL that does not parse');
   });
 });
 

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exactEventText } from '../../src/http/event-text.js';
 
+/** Numbers as other encoders write them: each must come out as JSON.stringify writes its value. */
+const ALTERNATIVE_FORMS = ['1.0', '1e5', '-0', '2E-3', '1E400', '-1.50', '12345678901234567.5', '0.30000000000000004'];
+
 describe('exactEventText', () => {
   it('is undefined when every integer is exact as a double (JSON.stringify of the parsed event is then the same)', () => {
     assert.equal(exactEventText('{"event":{"id":9007199254740991,"f":0.1},"code":"x"}'), undefined);
@@ -21,9 +24,21 @@ describe('exactEventText', () => {
     const body =
       '{ "code" : "x" ,\n "event" : {"a": 1},\t"ev\\u0065nt" : { "a" : [ 1 , 12345678901234567890 , "\\/x\\u0041\\n\\ud800" , true , false , null , -0.5e-3 , 1E+2 , {} , [ ] ] ,\r\n "k\\"q" : { "event" : 1 } } }';
     const text = exactEventText(body)!;
-    assert.equal(text, '{"a":[1,12345678901234567890,"/xA\\n\\ud800",true,false,null,-0.5e-3,1E+2,{},[]],"k\\"q":{"event":1}}');
+    assert.equal(text, '{"a":[1,12345678901234567890,"/xA\\n\\ud800",true,false,null,-0.0005,100,{},[]],"k\\"q":{"event":1}}');
     const parsed = JSON.parse(body) as { event: unknown };
     assert.deepEqual(JSON.parse(text), parsed.event, 'the same value, read back as JSON.parse reads it');
+  });
+
+  it('writes every other number as JSON.stringify does (1.0, 1e5, -0, 1E400 read as before), and an integer python cannot read (over 4300 digits) too', () => {
+    assert.equal(exactEventText('{"event":{"a":1e5,"c":1.0,"z":-0,"d":1E400,"n":9007199254740993}}'), '{"a":100000,"c":1,"z":0,"d":null,"n":9007199254740993}');
+    assert.equal(exactEventText(`{"event":{"n":9007199254740993,"huge":${'9'.repeat(5000)}}}`), '{"n":9007199254740993,"huge":null}');
+    assert.equal(exactEventText(`{"event":{"huge":${'9'.repeat(5000)}}}`), undefined);
+  });
+
+  it('skips long strings without recursion, and is not woken by digits in a float', () => {
+    const long = 'a'.repeat(12_000_000);
+    assert.equal(exactEventText(`{"event":{"s":"${long}\\"","id":9007199254740993}}`), `{"s":"${long}\\"","id":9007199254740993}`);
+    assert.equal(exactEventText('{"event":{"f":0.30000000000000004}}'), undefined);
   });
 
   it('agrees with JSON.stringify of the parsed event on random documents, but for the big integers', () => {
@@ -43,6 +58,7 @@ describe('exactEventText', () => {
           () => null,
           () => random() * 10,
           () => `BIG${big.push(`${Math.floor(random() * 9) + 1}${'7'.repeat(20)}`) - 1}`,
+          () => `ALT${Math.floor(random() * ALTERNATIVE_FORMS.length)}`,
         ];
         return kinds[Math.floor(random() * kinds.length)]!();
       }
@@ -54,8 +70,12 @@ describe('exactEventText', () => {
       const event = { root: value(0), marker: 'BIG' };
       const indent = n % 3 === 0 ? 2 : undefined;
       // a placeholder string stands for each big integer; in the body it becomes the bare number
-      const body = JSON.stringify({ code: 'x', event, timeout: 5 }, null, indent).replace(/"BIG(\d+)"/g, (_, i: string) => big[Number(i)]!);
-      const expected = JSON.stringify(event).replace(/"BIG(\d+)"/g, (_, i: string) => big[Number(i)]!);
+      const body = JSON.stringify({ code: 'x', event, timeout: 5 }, null, indent)
+        .replace(/"BIG(\d+)"/g, (_, i: string) => big[Number(i)]!)
+        .replace(/"ALT(\d+)"/g, (_, i: string) => ALTERNATIVE_FORMS[Number(i)]!);
+      const expected = JSON.stringify(event)
+        .replace(/"BIG(\d+)"/g, (_, i: string) => big[Number(i)]!)
+        .replace(/"ALT(\d+)"/g, (_, i: string) => JSON.stringify(Number(ALTERNATIVE_FORMS[Number(i)])));
       assert.equal(exactEventText(body), big.length > 0 ? expected : undefined, body);
     }
   });

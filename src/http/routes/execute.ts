@@ -20,12 +20,8 @@ const yes = (value: string | undefined) => value === 'true' || value === '1';
 const MAX_BODY_DEPTH = MAX_EVENT_DEPTH + 1;
 
 function tooDeep(c: Context) {
-  return problem(
-    c,
-    422,
-    'Executor.ValidationError',
-    `the body nests objects and arrays more than ${MAX_BODY_DEPTH} levels deep (an event may nest at most ${MAX_EVENT_DEPTH}): flatten it, or pass deep data as a JSON string`,
-  );
+  const message = `must nest at most ${MAX_EVENT_DEPTH} levels of objects and arrays (the body nests more than ${MAX_BODY_DEPTH}): flatten it, or pass it as a JSON string`;
+  return validationProblem(c, [{ code: 'custom', path: ['event'], message, input: undefined }]);
 }
 
 function codePoints(text: string): number {
