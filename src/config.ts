@@ -243,7 +243,7 @@ export interface Config {
     requestTimeoutSeconds: number;
     /** an idle connection between two requests */
     keepAliveTimeoutSeconds: number;
-    /** a ?stream=true reader that takes none of what is pending for this long is disconnected */
+    /** a ?stream=true connection whose next message waits this long for its reader is closed */
     streamStallSeconds: number;
   };
 }

@@ -31,6 +31,7 @@ function envSizeProblem(env: Record<string, string>): string | undefined {
   if (total > MAX_ENV_TOTAL_BYTES) return `the variables are ${total} bytes together: at most ${MAX_ENV_TOTAL_BYTES} are accepted; pass large data in event instead`;
   return undefined;
 }
+
 /** C0 controls and DEL: never part of an id that shows up in paths, logs and URLs. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 /**
