@@ -68,7 +68,7 @@ export function isJsonText(text: string): boolean {
   }
 }
 
-function skipWhitespace(text: string, i: number): number {
+export function skipWhitespace(text: string, i: number): number {
   while (isJsonWhitespace(text.charCodeAt(i))) i++;
   return i;
 }
@@ -92,8 +92,8 @@ function skipScalar(text: string, i: number): number {
   return -1; // also past the end: charCodeAt gives NaN
 }
 
-/** The string whose opening quote is at i. */
-function skipString(text: string, i: number): number {
+/** The string whose opening quote is at i: the index after its closing quote, or -1. */
+export function skipString(text: string, i: number): number {
   for (i++; i < text.length; ) {
     UNESCAPED_RUN.lastIndex = i;
     UNESCAPED_RUN.test(text);
@@ -114,8 +114,8 @@ function skipString(text: string, i: number): number {
   return -1; // not closed
 }
 
-/** -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
-function skipNumber(text: string, i: number): number {
+/** -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?: the index after it, or -1. */
+export function skipNumber(text: string, i: number): number {
   if (text.charCodeAt(i) === MINUS) i++;
   if (text.charCodeAt(i) === ZERO) i++;
   else if (isDigit(text.charCodeAt(i))) i = skipDigits(text, i);
@@ -140,7 +140,7 @@ function skipDigits(text: string, i: number): number {
   return i;
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= ZERO && c <= 0x39;
 }
 
@@ -159,8 +159,8 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      i = closingQuote(text, i);
-      if (i < 0) return false;
+      i = skipString(text, i) - 1; // at the closing quote
+      if (i < 0) return false; // not a string JSON.parse would take: it refuses the text
     } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (++depth > limit) return true;
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
@@ -168,14 +168,4 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
     }
   }
   return false;
-}
-
-/** The index of the quote that closes the string opened at `open`, or -1 when none does. */
-export function closingQuote(text: string, open: number): number {
-  for (let at = text.indexOf('"', open + 1); at >= 0; at = text.indexOf('"', at + 1)) {
-    let backslashes = 0;
-    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return at;
-  }
-  return -1;
 }

@@ -4,7 +4,7 @@
 // so when the event holds such an integer, the event is written from the body's own text: the
 // very text JSON.stringify of the parsed event gives (no whitespace, strings and every other
 // number as it writes them), but for those integers, kept as sent.
-import { CLOSE_ARRAY, CLOSE_OBJECT, closingQuote, COMMA, isJsonWhitespace, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../executions/json-text.js';
+import { CLOSE_ARRAY, CLOSE_OBJECT, COMMA, isDigit, isJsonWhitespace, OPEN_ARRAY, OPEN_OBJECT, QUOTE, skipNumber, skipString, skipWhitespace } from '../executions/json-text.js';
 
 /** A 16-digit run after what can precede a number (not a '.', a letter or another digit). */
 const LONG_INTEGER_HINT = /[-:,[\s]\d{16}/;
@@ -31,7 +31,7 @@ function topLevelMember(body: string, name: string): { start: number; end: numbe
   at = skipWhitespace(body, at + 1);
   let found: { start: number; end: number } | undefined;
   while (body.charCodeAt(at) === QUOTE) {
-    const keyEnd = closingQuote(body, at) + 1;
+    const keyEnd = skipString(body, at);
     const key = body.slice(at, keyEnd);
     at = skipWhitespace(body, skipWhitespace(body, keyEnd) + 1); // past the ':'
     const end = endOfValue(body, at);
@@ -45,12 +45,12 @@ function topLevelMember(body: string, name: string): { start: number; end: numbe
 /** Where the value starting at `at` ends (strings skipped whole, brackets counted). */
 function endOfValue(text: string, at: number): number {
   const first = text.charCodeAt(at);
-  if (first === QUOTE) return closingQuote(text, at) + 1;
+  if (first === QUOTE) return skipString(text, at);
   if (first === OPEN_ARRAY || first === OPEN_OBJECT) {
     let depth = 0;
     for (; at < text.length; at++) {
       const c = text.charCodeAt(at);
-      if (c === QUOTE) at = closingQuote(text, at);
+      if (c === QUOTE) at = skipString(text, at) - 1;
       else if (c === OPEN_ARRAY || c === OPEN_OBJECT) depth++;
       else if ((c === CLOSE_ARRAY || c === CLOSE_OBJECT) && --depth === 0) return at + 1;
     }
@@ -69,9 +69,9 @@ function endOfValue(text: string, at: number): number {
 function holdsInexactInteger(text: string, start: number, end: number): boolean {
   for (let at = start; at < end; at++) {
     const c = text.charCodeAt(at);
-    if (c === QUOTE) at = closingQuote(text, at);
+    if (c === QUOTE) at = skipString(text, at) - 1;
     else if (startsNumber(c)) {
-      const tokenEnd = endOfNumber(text, at);
+      const tokenEnd = skipNumber(text, at);
       if (tokenEnd - at > 15 && isKeptInteger(text.slice(at, tokenEnd))) return true;
       at = tokenEnd - 1;
     }
@@ -98,12 +98,12 @@ function compact(text: string, start: number, end: number): string {
   for (let at = start; at < end; at++) {
     const c = text.charCodeAt(at);
     if (c === QUOTE) {
-      const close = closingQuote(text, at);
+      const close = skipString(text, at) - 1;
       // without an escape a JSON string is already as JSON.stringify writes it
       if (hasBackslash(text, at, close)) replace(at, close + 1, JSON.stringify(JSON.parse(text.slice(at, close + 1))));
       at = close;
     } else if (startsNumber(c)) {
-      const tokenEnd = endOfNumber(text, at);
+      const tokenEnd = skipNumber(text, at);
       if (!isShortestSafeInteger(text, at, tokenEnd)) {
         const token = text.slice(at, tokenEnd);
         if (!isKeptInteger(token)) replace(at, tokenEnd, JSON.stringify(Number(token)));
@@ -121,10 +121,7 @@ function compact(text: string, start: number, end: number): string {
 function isShortestSafeInteger(text: string, start: number, end: number): boolean {
   const digitsStart = text.charCodeAt(start) === 0x2d ? start + 1 : start;
   if (end - digitsStart > 15) return false;
-  for (let at = digitsStart; at < end; at++) {
-    const c = text.charCodeAt(at);
-    if (c < 0x30 || c > 0x39) return false;
-  }
+  for (let at = digitsStart; at < end; at++) if (!isDigit(text.charCodeAt(at))) return false;
   return !(digitsStart > start && end - digitsStart === 1 && text.charCodeAt(digitsStart) === 0x30);
 }
 
@@ -135,19 +132,5 @@ function hasBackslash(text: string, from: number, to: number): boolean {
 
 /** '-' or a digit */
 function startsNumber(c: number): boolean {
-  return c === 0x2d || (c >= 0x30 && c <= 0x39);
-}
-
-/** Where the number token starting at `at` ends (the text is valid JSON: its characters suffice). */
-function endOfNumber(text: string, at: number): number {
-  for (at++; at < text.length; at++) {
-    const c = text.charCodeAt(at);
-    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d)) break;
-  }
-  return at;
-}
-
-function skipWhitespace(text: string, at: number): number {
-  while (at < text.length && isJsonWhitespace(text.charCodeAt(at))) at++;
-  return at;
+  return c === 0x2d || isDigit(c);
 }
