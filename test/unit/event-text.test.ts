@@ -2,7 +2,7 @@
 // same text JSON.stringify gives, except that every number is as the client wrote it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { exactEventText } from '../../src/http/event-text.js';
+import { exactEventText, MAX_EXACT_EVENT_CHARS } from '../../src/http/event-text.js';
 
 /** Numbers as other encoders write them: each must come out as JSON.stringify writes its value. */
 const ALTERNATIVE_FORMS = ['1.0', '1e5', '-0', '2E-3', '1E400', '-1.50', '12345678901234567.5', '0.30000000000000004'];
@@ -35,8 +35,15 @@ describe('exactEventText', () => {
     assert.equal(exactEventText(`{"event":{"huge":${'9'.repeat(5000)}}}`), undefined);
   });
 
+  it('leaves an event over MAX_EXACT_EVENT_CHARS to JSON.stringify (the walk would hold the event loop); keeps members in the order and number sent', () => {
+    const padding = 'a'.repeat(MAX_EXACT_EVENT_CHARS);
+    assert.equal(exactEventText(`{"event":{"s":"${padding}","id":9007199254740993}}`), undefined);
+    assert.equal(exactEventText('{"event":{"b":9007199254740993,"1":2,"b":3}}'), '{"b":9007199254740993,"1":2,"b":3}');
+  });
+
   it('skips long strings without recursion, and is not woken by digits in a float', () => {
-    const long = 'a'.repeat(12_000_000);
+    assert.equal(exactEventText(`{"x":"${'a'.repeat(12_000_000)}\\"","event":{"id":9007199254740993}}`), '{"id":9007199254740993}');
+    const long = 'a'.repeat(MAX_EXACT_EVENT_CHARS - 64);
     assert.equal(exactEventText(`{"event":{"s":"${long}\\"","id":9007199254740993}}`), `{"s":"${long}\\"","id":9007199254740993}`);
     assert.equal(exactEventText('{"event":{"f":0.30000000000000004}}'), undefined);
   });
